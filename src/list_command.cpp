@@ -1,0 +1,96 @@
+// `poolbench list [--json] [--all]`: what is registered, for people and for tools.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "registry.hpp"
+
+namespace poolbench {
+namespace {
+
+nlohmann::json params_to_json(const std::vector<ParamSpec>& params) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& param : params) {
+    nlohmann::json spec = {{"name", param.name}, {"default", param.default_value}, {"description", param.description}};
+    if (!param.choices.empty()) spec["choices"] = param.choices;
+    out.push_back(spec);
+  }
+  return out;
+}
+
+nlohmann::json traits_to_json(const StrategyTraits& traits) {
+  return {{"queue_order", to_string(traits.queue_order)},
+          {"worker_lifecycle", to_string(traits.worker_lifecycle)},
+          {"when_full", to_string(traits.when_full)},
+          {"on_exception", to_string(traits.on_exception)},
+          {"returns_results", traits.returns_results},
+          {"cancellation", traits.cancellation},
+          {"synchronous_submit", traits.synchronous_submit},
+          {"worker_state", traits.worker_state}};
+}
+
+void print_params(const std::vector<ParamSpec>& params) {
+  for (const auto& param : params)
+    fmt::print("      --param {}={}  {}\n", param.name, param.default_value, param.description);
+}
+
+int list(bool as_json, bool include_test_only) {
+  if (as_json) {
+    nlohmann::json out = {{"strategies", nlohmann::json::array()}, {"workloads", nlohmann::json::array()}};
+    for (const StrategyInfo* info : strategy_registry().all(include_test_only))
+      out["strategies"].push_back({{"name", info->name},
+                                   {"description", info->description},
+                                   {"traits", traits_to_json(info->traits)},
+                                   {"params", params_to_json(info->params)},
+                                   {"test_only", info->test_only}});
+    for (const WorkloadInfo* info : workload_registry().all(include_test_only))
+      out["workloads"].push_back({{"name", info->name},
+                                  {"description", info->description},
+                                  {"params", params_to_json(info->params)},
+                                  {"default_tasks", info->default_tasks},
+                                  {"quick_tasks", info->quick_tasks},
+                                  {"default_workers", info->default_workers},
+                                  {"default_sweep", info->default_sweep},
+                                  {"test_only", info->test_only}});
+    std::cout << out.dump(2) << '\n';
+    return 0;
+  }
+  fmt::print("Strategies:\n");
+  for (const StrategyInfo* info : strategy_registry().all(include_test_only)) {
+    fmt::print("  {:<18} {}\n", info->name, info->description);
+    const auto& t = info->traits;
+    fmt::print("      order={} lifecycle={} when_full={} on_exception={} results={} cancellation={}{}{}\n",
+               to_string(t.queue_order), to_string(t.worker_lifecycle), to_string(t.when_full),
+               to_string(t.on_exception), t.returns_results ? "yes" : "no", t.cancellation ? "yes" : "no",
+               t.synchronous_submit ? " synchronous_submit" : "", t.worker_state ? " worker_state" : "");
+    print_params(info->params);
+  }
+  fmt::print("\nWorkloads:\n");
+  for (const WorkloadInfo* info : workload_registry().all(include_test_only)) {
+    fmt::print("  {:<18} {}\n", info->name, info->description);
+    print_params(info->params);
+  }
+  return 0;
+}
+
+const SubcommandRegistrar registrar{SubcommandInfo{
+    .name = "list",
+    .description = "list the registered strategies (with their declared traits) and workloads",
+    .order = 10,
+    .setup =
+        [](CLI::App& command) {
+          auto as_json = std::make_shared<bool>(false);
+          auto include_test_only = std::make_shared<bool>(false);
+          command.add_flag("--json", *as_json, "machine-readable output");
+          command.add_flag("--all", *include_test_only, "include the test-only strategies and workloads");
+          return std::function<int()>([=] { return list(*as_json, *include_test_only); });
+        },
+}};
+
+}  // namespace
+}  // namespace poolbench

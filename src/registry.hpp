@@ -1,0 +1,86 @@
+// Registry: strategies and workloads register themselves by name with a static registrar in their own .cpp, so
+// adding one is adding one file pair under strategies/ or workloads/ (CMake globs those folders).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "params.hpp"
+#include "strategy.hpp"
+#include "workload.hpp"
+
+namespace poolbench {
+
+struct StrategyInfo {
+  std::string name;
+  std::string description;  // one line
+  StrategyTraits traits;
+  std::vector<ParamSpec> params;
+  std::function<std::unique_ptr<Strategy>(const StrategyConfig&)> make;
+  // Rough submit-to-finish overhead per task in nanoseconds on a small machine; only for --dry-run estimates.
+  double nominal_overhead_ns = 500;
+  bool test_only = false;  // hidden from the default matrix and `list` (shown with `list --all`)
+};
+
+struct WorkloadInfo {
+  std::string name;
+  std::string description;  // one line
+  std::vector<ParamSpec> params;
+  std::function<std::unique_ptr<Workload>(const WorkloadConfig&)> make;
+  // The matrix this workload runs when the user does not choose: tasks, workers, and parameter sweeps
+  // (e.g. cpu_burst's task duration at 1, 10 and 100 us). --quick uses quick_tasks.
+  std::vector<std::size_t> default_tasks = {100000};
+  std::size_t quick_tasks = 10000;
+  std::vector<std::size_t> default_workers = {2};
+  std::map<std::string, std::vector<std::string>> default_sweep;
+  // Nominal time of one task's own work in nanoseconds (for --dry-run estimates).
+  std::function<double(const Params&)> nominal_task_ns = [](const Params&) { return 10.0; };
+  // Whether the task's own work uses a CPU (false: it waits, so K workers overlap K tasks on any core count).
+  bool uses_cpu = true;
+  bool test_only = false;  // hidden from the default matrix and `list`; used by tests
+};
+
+template <class Info>
+class Registry {
+ public:
+  void add(Info info) {
+    const std::string name = info.name;
+    entries_.insert_or_assign(name, std::move(info));
+  }
+  const Info* find(const std::string& name) const {
+    auto found = entries_.find(name);
+    return found == entries_.end() ? nullptr : &found->second;
+  }
+  // Sorted by name; test-only entries only when asked.
+  std::vector<const Info*> all(bool include_test_only = false) const {
+    std::vector<const Info*> out;
+    for (const auto& [name, info] : entries_)
+      if (include_test_only || !info.test_only) out.push_back(&info);
+    return out;
+  }
+  std::vector<std::string> names(bool include_test_only = false) const {
+    std::vector<std::string> out;
+    for (const Info* info : all(include_test_only)) out.push_back(info->name);
+    return out;
+  }
+
+ private:
+  std::map<std::string, Info> entries_;
+};
+
+Registry<StrategyInfo>& strategy_registry();
+Registry<WorkloadInfo>& workload_registry();
+
+struct StrategyRegistrar {
+  explicit StrategyRegistrar(StrategyInfo info) { strategy_registry().add(std::move(info)); }
+};
+
+struct WorkloadRegistrar {
+  explicit WorkloadRegistrar(WorkloadInfo info) { workload_registry().add(std::move(info)); }
+};
+
+}  // namespace poolbench

@@ -1,0 +1,121 @@
+// Strategy: one pool design (or non-design: inline, a thread per task) behind one interface.
+//
+// A strategy accepts Tasks with submit(), reports completion with wait(), and stops with shutdown(). Its traits
+// declare how it behaves (order, lifecycle, when full, on exceptions, ...); the conformance suite checks every
+// declaration against the real behaviour, and the report prints them as the capability table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "params.hpp"
+#include "task.hpp"
+#include "worker_state.hpp"
+
+namespace poolbench {
+
+enum class SubmitStatus {
+  ok,          // accepted: it will run exactly once
+  overloaded,  // rejected because the strategy is full (non-blocking mode); the task did not and will not run
+  closed,      // rejected because shutdown() has begun
+  error,       // rejected for another reason (e.g. the OS refused a thread); `message` says why
+};
+
+struct SubmitResult {
+  SubmitStatus status = SubmitStatus::ok;
+  std::string message;  // empty when ok (an empty std::string never allocates)
+
+  static SubmitResult accepted() { return {}; }
+  static SubmitResult overloaded(std::string why) { return {SubmitStatus::overloaded, std::move(why)}; }
+  static SubmitResult closed(std::string why = "strategy is shut down") {
+    return {SubmitStatus::closed, std::move(why)};
+  }
+  static SubmitResult failed(std::string why) { return {SubmitStatus::error, std::move(why)}; }
+  bool ok() const noexcept { return status == SubmitStatus::ok; }
+};
+
+// In which order accepted tasks start.
+enum class QueueOrder {
+  caller,           // runs in the submitting thread at submit time (inline): order is program order
+  fifo,             // tasks start in submission order
+  lifo_idle_worker, // no task queue: each task goes to the most recently idle worker (ants)
+  fifo_per_shard,   // FIFO within a shard, no order across shards (pond with sharded queues)
+  unordered,        // the OS scheduler decides (a thread per task)
+};
+
+// Where tasks run and how long the threads live.
+enum class WorkerLifecycle {
+  caller_thread,            // no threads of its own
+  thread_per_task,          // a new thread for every task, never reused
+  fixed_workers,            // K threads created at start, live until shutdown
+  on_demand_with_expiry,    // threads created on demand up to K, idle ones expire (ants, workerpool)
+};
+
+// What submit does when the strategy cannot take more work right now.
+enum class WhenFull {
+  never_full,                 // accepts everything (unbounded queue or unbounded threads)
+  blocks,                     // submit blocks until there is room
+  blocks_or_rejects,          // blocks by default; rejects with `overloaded` in non-blocking mode
+};
+
+// What happens when a task throws.
+enum class OnException {
+  propagates_to_submitter,    // the exception leaves submit() (inline)
+  terminates_process,         // like an unrecovered Go panic: std::terminate
+  first_error_from_wait,      // the first exception is kept and returned by wait() (errgroup)
+  handler_called_continues,   // a handler is called and the pool keeps working (ants' PanicHandler)
+  stored_in_task_handle,      // the exception is delivered through the task's handle (pond, futures)
+};
+
+struct StrategyTraits {
+  QueueOrder queue_order = QueueOrder::fifo;
+  WorkerLifecycle worker_lifecycle = WorkerLifecycle::fixed_workers;
+  WhenFull when_full = WhenFull::blocks;
+  OnException on_exception = OnException::terminates_process;
+  bool returns_results = false;     // tasks can hand a value back to the submitter
+  bool cancellation = false;        // submitted or waiting work can be cancelled
+  bool synchronous_submit = false;  // submit returns only after the task ran (tunny's Process)
+  bool worker_state = false;        // builds per-worker state with the WorkerStateFactory it is given
+};
+
+std::string_view to_string(QueueOrder value);
+std::string_view to_string(WorkerLifecycle value);
+std::string_view to_string(WhenFull value);
+std::string_view to_string(OnException value);
+
+struct StrategyConfig {
+  std::size_t workers = 1;                  // K: the bound on concurrency (ignored by unbounded strategies)
+  Params params;                            // values of the strategy's declared parameters (defaults applied)
+  WorkerStateFactory worker_state_factory;  // set only for strategies with traits.worker_state
+};
+
+// Counters every strategy keeps; `extra` holds design-specific ones (pond's running, waiting, dropped, ...).
+struct StrategyCounters {
+  std::uint64_t threads_created = 0;  // threads this strategy started since construction
+  std::map<std::string, double> extra;
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;  // implementations shut down and join every thread they started
+
+  // Hands one task to the strategy. `ok` means it will run exactly once.
+  virtual SubmitResult submit(Task task) = 0;
+
+  // Blocks until every accepted task has finished. Returns the first error the design keeps (errgroup's Wait),
+  // or nullptr. Strategies that report errors another way (handler, handle) return nullptr.
+  virtual std::exception_ptr wait() = 0;
+
+  // Stops accepting work, then drains or abandons queued work as the traits declare, and joins every thread it
+  // started. Idempotent.
+  virtual void shutdown() = 0;
+
+  virtual StrategyCounters counters() const = 0;
+};
+
+}  // namespace poolbench

@@ -1,0 +1,42 @@
+// Workload: what each task does, and the proof that every task ran exactly once.
+//
+// The driver wraps `run(i)` in its own small closure (with the probe's timestamps) and submits that, so a workload
+// never builds Tasks itself and never allocates per task unless allocating is the point of the workload.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "params.hpp"
+#include "worker_state.hpp"
+
+namespace poolbench {
+
+struct WorkloadConfig {
+  Params params;                     // the workload's declared parameters, defaults applied
+  bool strategy_has_worker_state = false;  // the strategy will install per-worker state from worker_state_factory()
+};
+
+class Workload {
+ public:
+  virtual ~Workload() = default;
+
+  // Before the measured window opens: allocate and calibrate everything `tasks` tasks will need.
+  virtual void prepare(std::size_t tasks) = 0;
+
+  // The body of task `index`, 0 <= index < tasks; called once per index, from any thread, concurrently.
+  virtual void run(std::size_t index) = 0;
+
+  // After the window closes: empty when every task ran exactly once, otherwise what went wrong (lost or
+  // duplicated tasks, wrong results). A case whose workload does not verify is recorded as failed.
+  virtual std::string verify() = 0;
+
+  // Per-worker state for strategies that own worker state; an empty factory when the workload has none.
+  virtual WorkerStateFactory worker_state_factory() { return {}; }
+
+  // Facts about how the case ran that belong in its result (e.g. "state_scope=per_worker"); recorded as the
+  // Google Benchmark label of the entry.
+  virtual std::string label() const { return {}; }
+};
+
+}  // namespace poolbench

@@ -1,0 +1,31 @@
+#include "inline.hpp"
+
+#include "registry.hpp"
+
+namespace poolbench {
+
+SubmitResult InlineStrategy::submit(Task task) {
+  if (closed_.load(std::memory_order_relaxed)) return SubmitResult::closed();
+  task();
+  return SubmitResult::accepted();
+}
+
+namespace {
+const StrategyRegistrar registrar{StrategyInfo{
+    .name = "inline",
+    .description = "runs each task in the submitting thread: the lower bound, no pool at all",
+    .traits = {.queue_order = QueueOrder::caller,
+               .worker_lifecycle = WorkerLifecycle::caller_thread,
+               .when_full = WhenFull::never_full,
+               .on_exception = OnException::propagates_to_submitter,
+               .returns_results = false,
+               .cancellation = false,
+               .synchronous_submit = true,
+               .worker_state = false},
+    .params = {},
+    .make = [](const StrategyConfig&) { return std::make_unique<InlineStrategy>(); },
+    .nominal_overhead_ns = 5,
+}};
+}  // namespace
+
+}  // namespace poolbench
