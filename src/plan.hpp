@@ -1,0 +1,57 @@
+// Plan: the matrix of cases a run will execute, expanded from the command line (or the workloads' defaults),
+// validated completely before anything runs, and named as Google Benchmark names its benchmarks.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "result/result_file.hpp"
+
+namespace poolbench {
+
+// One case: a strategy x workload at one point of the matrix, plus the repetition the child is to run.
+struct CaseSpec {
+  std::string name;  // e.g. fifo_ring/atomic_increment/tasks:1000000/workers:2/producers:1
+  CaseInfo info;     // strategy, workload, tasks, workers, producers, params (every declared one, defaults applied)
+  std::size_t family_index = 0;
+  std::size_t repetition_index = 0;
+  std::size_t repetitions = 1;
+  double estimate_seconds = 0;  // for --dry-run and progress
+};
+
+nlohmann::json case_spec_to_json(const CaseSpec& spec);
+CaseSpec case_spec_from_json(const nlohmann::json& value);  // throws UsageError on a malformed spec
+
+// What the user asked for; empty lists mean "the default matrix".
+struct PlanRequest {
+  std::vector<std::string> strategies;
+  std::vector<std::string> workloads;
+  std::vector<std::string> tasks;      // as given, validated here
+  std::vector<std::string> workers;
+  std::vector<std::string> producers;
+  std::vector<std::string> params;     // "name=value" or "name=v1,v2" (a list sweeps the parameter)
+  std::size_t repetitions = 3;
+  std::optional<std::string> filter;   // ECMAScript regex on case names
+  bool quick = false;
+  bool include_test_only = false;      // tests may name test-only strategies and workloads explicitly
+};
+
+struct Plan {
+  std::vector<CaseSpec> cases;  // one per case, repetition_index 0
+  std::size_t repetitions = 1;
+  double estimate_seconds() const;  // all repetitions
+};
+
+// Expands and validates; throws UsageError naming the flag and what is accepted.
+Plan make_plan(const PlanRequest& request);
+
+// Producer threads a strategy is driven with: synchronous pools (tunny's Process) need at least one caller per
+// worker to keep their workers busy, so they get max(P, K); everything else gets P.
+std::size_t effective_producers(const std::string& strategy, std::size_t producers, std::size_t workers);
+
+}  // namespace poolbench
