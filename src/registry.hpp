@@ -24,6 +24,9 @@ struct StrategyInfo {
   // Rough submit-to-finish overhead per task in nanoseconds on a small machine; only for --dry-run estimates.
   double nominal_overhead_ns = 500;
   bool test_only = false;  // hidden from the default matrix and `list` (shown with `list --all`)
+  // false for third-party baselines (a moodycamel queue pool, oneTBB, Boost.Asio): listed and runnable by name,
+  // left out of the default matrix so that it stays about the designs the guide compares.
+  bool in_default_matrix = true;
 };
 
 struct WorkloadInfo {
