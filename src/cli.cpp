@@ -42,6 +42,7 @@ int run_cli(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
   for (const auto& info : ordered) {
     CLI::App* command = app.add_subcommand(info.name, info.description);
+    if (info.description.empty()) command->group("");  // internal modes stay out of --help
     actions.emplace_back(command, info.setup(*command));
   }
 

@@ -35,10 +35,9 @@ struct PlanRequest {
   std::vector<std::string> workers;
   std::vector<std::string> producers;
   std::vector<std::string> params;     // "name=value" or "name=v1,v2" (a list sweeps the parameter)
-  std::size_t repetitions = 3;
+  std::optional<std::size_t> repetitions;  // default 3 (1 with --quick)
   std::optional<std::string> filter;   // ECMAScript regex on case names
-  bool quick = false;
-  bool include_test_only = false;      // tests may name test-only strategies and workloads explicitly
+  bool quick = false;  // the quick matrix: each workload's quick_tasks and one repetition unless -r is given
 };
 
 struct Plan {
@@ -47,7 +46,11 @@ struct Plan {
   double estimate_seconds() const;  // all repetitions
 };
 
-// Expands and validates; throws UsageError naming the flag and what is accepted.
+// Producer counts run when the user does not choose: one producer (low contention) and several (high).
+inline const std::vector<std::size_t> default_producers = {1, 4};
+
+// Expands and validates; throws UsageError naming the flag and what is accepted. Strategies and workloads marked
+// test-only are never in the default matrix but can be named explicitly.
 Plan make_plan(const PlanRequest& request);
 
 // Producer threads a strategy is driven with: synchronous pools (tunny's Process) need at least one caller per

@@ -82,8 +82,8 @@ ResultFile read_result_file(const std::string& path);
 // Parses a document already in memory; `origin` names it in error messages.
 ResultFile parse_result_document(const std::string& text, const std::string& origin);
 
-// Entry <-> JSON in Google Benchmark's layout.
-nlohmann::json entry_to_json(const ResultEntry& entry);
+// Entry <-> JSON in Google Benchmark's layout (and field order).
+nlohmann::ordered_json entry_to_json(const ResultEntry& entry);
 ResultEntry entry_from_json(const nlohmann::json& value, const std::string& origin);  // throws ResultFileError
 
 // Google Benchmark's aggregates (mean, median, stddev, cv) of the successful repetitions, over real_time,
@@ -92,6 +92,8 @@ std::vector<ResultEntry> aggregates_of(const std::vector<const ResultEntry*>& re
 
 // Writes `document` to `path` through a temporary file in the same directory and a rename, so a reader (or a run
 // interrupted mid-write) never sees a partial file. Throws std::runtime_error naming the path on failure.
+void write_text_atomically(const std::string& path, const std::string& text);
 void write_json_atomically(const std::string& path, const nlohmann::json& document);
+void write_json_atomically(const std::string& path, const nlohmann::ordered_json& document);
 
 }  // namespace poolbench

@@ -1,0 +1,218 @@
+// Report model: turns a result file into the decision document of the guide (pool-guide.md, "Microbenchmarks With
+// Real Numbers", the "Deep Comparison" tables, Appendix S22), as plain data. Markdown and JSON renderers only
+// format what is built here, so every number either renderer prints comes from one place and traces to a
+// repetition entry of the result file (a median, minimum or maximum over the successful repetitions of a case, or
+// a ratio of two such medians).
+//
+// Unlike Google Benchmark's aggregates in the file (mean, median, stddev, cv), the model keeps min and max of
+// each metric as well: the decision rule asks whether a difference is beyond the run's spread, which a mean and a
+// stddev over three repetitions cannot say honestly.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "result/result_file.hpp"
+
+namespace poolbench::report {
+
+// The guide's default choice (errgroup with SetLimit) and the lower bound every strategy is measured against.
+inline constexpr const char* baseline_strategy = "semaphore_group";
+inline constexpr const char* lower_bound_strategy = "inline";
+// The strategy that models the unbounded `go f()` the guide's first rule of thumb compares pools with.
+inline constexpr const char* thread_per_task_strategy = "raw_threads";
+
+struct ReportOptions {
+  double adopt_threshold = 2.0;  // a pool must be at least this many times faster than the baseline to be adopted
+};
+
+// A metric over the successful repetitions of one case.
+struct Spread {
+  double median = 0;
+  double min = 0;
+  double max = 0;
+  std::size_t samples = 0;
+};
+
+// Builds a Spread (median as Google Benchmark computes it: the mean of the two middle values for an even count).
+// Returns nullopt for no values.
+std::optional<Spread> spread_of(std::vector<double> values);
+
+// Metric keys of a row, in table order, with the unit the value is in. Keys missing from a row were not measured.
+namespace metric {
+inline constexpr const char* total_time_ns = "total_time_ns";                  // real_time of the repetition
+inline constexpr const char* time_per_task_ns = "time_per_task_ns";            // total_time_ns / tasks
+inline constexpr const char* tasks_per_second = "tasks_per_second";            // items_per_second
+inline constexpr const char* cpu_cores = "cpu_cores";                          // CPU time / wall time
+inline constexpr const char* allocs_per_million_tasks = "allocs_per_million_tasks";  // allocs_per_task * 1e6
+inline constexpr const char* bytes_per_task = "bytes_per_task";
+inline constexpr const char* peak_rss_above_empty_bytes = "peak_rss_above_empty_bytes";  // peak - empty case
+inline constexpr const char* e2e_p50_ns = "e2e_p50_ns";
+inline constexpr const char* e2e_p99_ns = "e2e_p99_ns";
+inline constexpr const char* e2e_p999_ns = "e2e_p999_ns";
+inline constexpr const char* e2e_max_ns = "e2e_max_ns";
+inline constexpr const char* queue_wait_p50_ns = "queue_wait_p50_ns";
+inline constexpr const char* queue_wait_p99_ns = "queue_wait_p99_ns";
+inline constexpr const char* submit_p50_ns = "submit_p50_ns";
+inline constexpr const char* submit_p99_ns = "submit_p99_ns";
+inline constexpr const char* threads_created = "threads_created";
+}  // namespace metric
+
+// One strategy's case within a workload configuration.
+struct StrategyRow {
+  std::string strategy;
+  std::string label;       // the strategy, plus its parameters where they differ from the declared defaults
+  std::string case_name;   // run_name in the result file
+  std::string case_label;  // the entry's Google Benchmark label (e.g. the warm state's scope), if any
+  bool known_strategy = true;  // registered in this build (traits known)
+  bool is_pool = false;        // persistent workers (fixed or on demand): a candidate for adoption
+  bool bounded = false;        // concurrency bounded by K (everything but inline's caller and raw threads)
+  std::size_t successful_repetitions = 0;
+  std::size_t failed_repetitions = 0;
+  std::map<std::string, Spread> metrics;
+  std::optional<double> time_ratio_to_baseline;     // median total time / the baseline's median total time
+  std::optional<double> time_ratio_to_lower_bound;  // median total time / inline's median total time
+  const Spread* find(const std::string& key) const;
+};
+
+enum class Decision {
+  adopt_pool,     // a pool is faster by at least the threshold, beyond the spread
+  keep_default,   // the rule says: stay with the baseline
+  cannot_decide,  // the baseline (or every pool) was not measured successfully in this configuration
+};
+const char* to_string(Decision decision);
+
+struct Recommendation {
+  Decision decision = Decision::cannot_decide;
+  std::string choice;                  // what to use: the winner, or the baseline
+  std::string fastest_pool;            // the pool with the lowest median total time, if any
+  std::optional<double> speedup;       // baseline median time / fastest pool's median time
+  std::optional<bool> beyond_spread;   // fastest pool's slowest repetition faster than the baseline's fastest
+  std::optional<double> fastest_pool_max_ns, baseline_min_ns;  // the two ends the spread test compares
+  std::optional<double> lower_bound_speedup;  // fastest pool's median time / inline's (above 1: inline is faster)
+  std::string reason;                  // one sentence, with the numbers
+};
+
+// One table: every strategy at one point of the matrix (workload, its parameters, tasks, workers, producers).
+struct WorkloadTable {
+  std::string workload;
+  std::map<std::string, std::string> workload_params;
+  std::size_t tasks = 0;
+  std::size_t workers = 0;
+  std::size_t producers = 0;
+  std::string title;  // e.g. "cpu_burst (duration_us=10) — 100000 tasks, 2 workers, 1 producer"
+  std::vector<StrategyRow> rows;
+  Recommendation recommendation;
+  const StrategyRow* find(const std::string& label) const;
+};
+
+// Submit cost of each strategy at the lowest and highest producer count of otherwise equal configurations
+// (the guide's "Submit ns (low)" and "Submit ns (high)").
+struct SubmitCostRow {
+  std::string label;
+  std::optional<Spread> low_p50_ns, low_p99_ns, high_p50_ns, high_p99_ns;
+  std::optional<double> p50_growth;  // high median / low median
+};
+struct SubmitCostTable {
+  std::string workload;
+  std::map<std::string, std::string> workload_params;
+  std::size_t tasks = 0;
+  std::size_t workers = 0;
+  std::size_t low_producers = 0;
+  std::size_t high_producers = 0;
+  std::string title;
+  std::vector<SubmitCostRow> rows;
+};
+
+// Declared traits of one strategy, each cell marked where the conformance suite checks that trait.
+struct CapabilityCell {
+  std::string trait;  // queue_order, worker_lifecycle, when_full, on_exception, returns_results, ...
+  std::string value;
+  bool verified = false;
+};
+struct CapabilityRow {
+  std::string strategy;
+  bool known = true;  // false: in the result file but not registered in this build, traits unknown
+  std::string description;
+  std::vector<CapabilityCell> cells;
+};
+
+// Which declared traits tests/conformance_test.cpp checks against behaviour, and with which test.
+struct VerifiedTrait {
+  std::string trait;
+  std::string how;  // the test (or tests) that check it
+};
+const std::vector<VerifiedTrait>& conformance_verified_traits();
+
+enum class RuleOutcome { held, did_not_hold, not_measured };
+const char* to_string(RuleOutcome outcome);
+
+// One of the guide's rules of thumb, checked against this run.
+struct RuleCheck {
+  std::string id;
+  std::string claim;      // as the guide states it
+  std::string criterion;  // what this report checks, precisely
+  RuleOutcome outcome = RuleOutcome::not_measured;
+  std::vector<std::string> evidence;  // one line per configuration, with its numbers
+};
+
+// Time per task against the task's own duration, from the cpu_burst cases of one (workers, producers) group.
+struct CrossoverPoint {
+  double task_duration_us = 0;
+  Spread time_per_task_ns;
+};
+struct CrossoverSeries {
+  std::string label;
+  std::vector<CrossoverPoint> points;  // ascending duration
+};
+struct CrossoverGap {
+  double task_duration_us = 0;
+  std::string fastest_pool;
+  double speedup = 0;  // baseline median time per task / fastest pool's
+};
+struct Crossover {
+  std::string duration_param;
+  std::size_t workers = 0;
+  std::size_t producers = 0;
+  std::map<std::string, std::string> other_params;
+  std::string title;
+  std::vector<CrossoverSeries> series;
+  std::vector<CrossoverGap> gaps;        // where both the baseline and a pool were measured
+  std::string adopt_crossover;           // where the gap falls to the adopt threshold (text, with how estimated)
+  std::optional<double> adopt_crossover_us;
+  std::string parity_crossover;          // where the gap falls within 10%
+  std::optional<double> parity_crossover_us;
+};
+
+struct FailedCase {
+  std::string name;
+  std::int64_t repetition_index = 0;
+  std::string message;
+};
+
+struct Report {
+  std::string source;  // the result file's path
+  double adopt_threshold = 2.0;
+  std::vector<std::pair<std::string, std::string>> header;       // label -> value, in display order
+  std::vector<std::pair<std::string, std::string>> run_details;  // every other scalar of context.poolbench
+  std::vector<WorkloadTable> tables;
+  std::vector<SubmitCostTable> submit_costs;
+  std::vector<CapabilityRow> capabilities;
+  std::vector<RuleCheck> rules;
+  std::vector<Crossover> crossovers;
+  std::vector<FailedCase> failures;
+  std::vector<std::string> notes;  // anything the reader should know that fits nowhere else
+};
+
+// Builds the report. Throws ResultFileError when the file holds nothing a report can be made of (no entries, or
+// no entry with poolbench's case information).
+Report build_report(const ResultFile& file, const ReportOptions& options = {});
+
+// The name of cpu_burst's task-duration parameter and its unit in microseconds per unit of the parameter.
+inline constexpr const char* cpu_burst_workload = "cpu_burst";
+
+}  // namespace poolbench::report

@@ -1,0 +1,169 @@
+// Writing half of the result document: entries in Google Benchmark's layout, its aggregates, atomic writes.
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <stdexcept>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "result/result_file.hpp"
+
+namespace poolbench {
+namespace {
+
+double mean_of(const std::vector<double>& values) {
+  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+}
+
+// As Google Benchmark: the middle value, or the mean of the two middle values.
+double median_of(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+// Sample standard deviation (n - 1), as Google Benchmark's StatisticsStdDev.
+double stddev_of(const std::vector<double>& values) {
+  if (values.size() < 2) return 0;
+  const double mean = mean_of(values);
+  double sum_of_squares = 0;
+  for (double value : values) sum_of_squares += (value - mean) * (value - mean);
+  return std::sqrt(sum_of_squares / static_cast<double>(values.size() - 1));
+}
+
+double cv_of(const std::vector<double>& values) {
+  const double mean = mean_of(values);
+  return mean == 0 ? 0 : stddev_of(values) / mean;
+}
+
+}  // namespace
+
+nlohmann::ordered_json entry_to_json(const ResultEntry& entry) {
+  // nlohmann::ordered_json keeps Google Benchmark's field order, which people reading the file expect.
+  nlohmann::ordered_json out;
+  out["name"] = entry.name;
+  out["family_index"] = entry.family_index;
+  out["per_family_instance_index"] = entry.per_family_instance_index;
+  out["run_name"] = entry.run_name;
+  out["run_type"] = entry.run_type;
+  out["repetitions"] = entry.repetitions;
+  if (entry.is_aggregate()) {
+    out["threads"] = entry.threads;
+    out["aggregate_name"] = entry.aggregate_name;
+    out["aggregate_unit"] = entry.aggregate_unit;
+  } else {
+    out["repetition_index"] = entry.repetition_index;
+    out["threads"] = entry.threads;
+  }
+  if (entry.error_occurred) {
+    out["error_occurred"] = true;
+    out["error_message"] = entry.error_message;
+  }
+  out["iterations"] = entry.iterations;
+  out["real_time"] = entry.real_time;
+  out["cpu_time"] = entry.cpu_time;
+  out["time_unit"] = entry.time_unit;
+  for (const auto& [name, value] : entry.counters) out[name] = value;
+  if (!entry.label.empty()) out["label"] = entry.label;
+  if (entry.case_info) {
+    const CaseInfo& info = *entry.case_info;
+    out["case"] = {{"strategy", info.strategy}, {"workload", info.workload}, {"tasks", info.tasks},
+                   {"workers", info.workers},   {"producers", info.producers}, {"params", info.params}};
+  }
+  return out;
+}
+
+std::vector<ResultEntry> aggregates_of(const std::vector<const ResultEntry*>& repetitions) {
+  std::vector<const ResultEntry*> successful;
+  for (const ResultEntry* entry : repetitions)
+    if (!entry->error_occurred) successful.push_back(entry);
+  if (successful.size() < 2) return {};
+
+  const ResultEntry& first = *successful.front();
+  auto column = [&](auto field) {
+    std::vector<double> values;
+    for (const ResultEntry* entry : successful) values.push_back(field(*entry));
+    return values;
+  };
+  const auto real_times = column([](const ResultEntry& e) { return e.real_time; });
+  const auto cpu_times = column([](const ResultEntry& e) { return e.cpu_time; });
+
+  struct Statistic {
+    const char* name;
+    double (*compute)(const std::vector<double>&);
+    const char* unit;
+  };
+  const Statistic statistics[] = {
+      {"mean", mean_of, "time"},
+      {"median", [](const std::vector<double>& v) { return median_of(v); }, "time"},
+      {"stddev", stddev_of, "time"},
+      {"cv", cv_of, "percentage"},
+  };
+
+  std::vector<ResultEntry> out;
+  for (const Statistic& statistic : statistics) {
+    ResultEntry aggregate;
+    aggregate.name = first.run_name + "_" + statistic.name;
+    aggregate.run_name = first.run_name;
+    aggregate.run_type = "aggregate";
+    aggregate.aggregate_name = statistic.name;
+    aggregate.aggregate_unit = statistic.unit;
+    aggregate.family_index = first.family_index;
+    aggregate.per_family_instance_index = first.per_family_instance_index;
+    aggregate.repetitions = first.repetitions;
+    aggregate.threads = first.threads;
+    aggregate.iterations = static_cast<std::int64_t>(successful.size());
+    aggregate.time_unit = first.time_unit;
+    aggregate.real_time = statistic.compute(real_times);
+    aggregate.cpu_time = statistic.compute(cpu_times);
+    for (const auto& [counter, value] : first.counters) {
+      std::vector<double> values;
+      for (const ResultEntry* entry : successful)
+        if (auto found = entry->counters.find(counter); found != entry->counters.end())
+          values.push_back(found->second);
+      if (values.size() == successful.size()) aggregate.counters[counter] = statistic.compute(values);
+    }
+    aggregate.case_info = first.case_info;
+    out.push_back(std::move(aggregate));
+  }
+  return out;
+}
+
+void write_json_atomically(const std::string& path, const nlohmann::json& document) {
+  write_text_atomically(path, document.dump(2) + "\n");
+}
+
+void write_json_atomically(const std::string& path, const nlohmann::ordered_json& document) {
+  write_text_atomically(path, document.dump(2) + "\n");
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  const std::filesystem::path target(path);
+  const std::filesystem::path temporary =
+      target.parent_path() / fmt::format(".{}.{}.tmp", target.filename().string(), ::getpid());
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    if (!out) throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
+    out << text;
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      throw std::runtime_error(fmt::format("cannot write {}: disk full or I/O error", temporary.string()));
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, target, error);
+  if (error) {
+    std::filesystem::remove(temporary, error);
+    throw std::runtime_error(fmt::format("cannot replace {}: {}", path, error.message()));
+  }
+}
+
+}  // namespace poolbench

@@ -1,0 +1,144 @@
+// `poolbench run`: plan the matrix, run it (one child per repetition of each case), print a summary.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "errors.hpp"
+#include "plan.hpp"
+#include "result/result_file.hpp"
+#include "runner.hpp"
+
+namespace poolbench {
+namespace {
+
+struct RunFlags {
+  PlanRequest request;
+  std::size_t repetitions = 0;  // 0: not given
+  double timeout_seconds = 60;
+  std::string out = "results/latest.json";
+  bool dry_run = false;
+  bool quiet = false;
+};
+
+std::string own_command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::replace(raw.begin(), raw.end(), '\0', ' ');
+  while (!raw.empty() && raw.back() == ' ') raw.pop_back();
+  return raw;
+}
+
+std::string self_path() {
+  std::error_code error;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? std::string("poolbench") : path.string();
+}
+
+std::string duration(double seconds) {
+  return seconds < 1 ? fmt::format("{:.0f} ms", seconds * 1e3) : fmt::format("{:.1f} s", seconds);
+}
+
+void print_dry_run(const Plan& plan) {
+  fmt::print("{} cases x {} repetitions (interleaved), one child process each:\n", plan.cases.size(),
+             plan.repetitions);
+  for (const auto& spec : plan.cases) fmt::print("  {:<80} ~{}\n", spec.name, duration(spec.estimate_seconds));
+  fmt::print("estimated total: {} (an estimate from nominal costs; nothing was run)\n",
+             duration(plan.estimate_seconds()));
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t middle = values.size() / 2;
+  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+// A plain table of medians over the repetitions, read back from the file just written.
+void print_summary(const std::string& path) {
+  ResultFile file = read_result_file(path);
+  fmt::print("\n{:<72} {:>5} {:>10} {:>12} {:>10} {:>12}\n", "case", "ok", "time ms", "tasks/s", "ns/task",
+             "e2e p99 us");
+  for (const auto& name : file.case_names()) {
+    std::vector<double> times, rates, per_task, e2e_p99;
+    std::size_t total = 0;
+    std::string failure;
+    for (const ResultEntry* entry : file.repetitions_of(name)) {
+      ++total;
+      if (entry->error_occurred) {
+        if (failure.empty()) failure = entry->error_message;
+        continue;
+      }
+      times.push_back(entry->real_time_ns() / 1e6);
+      const auto tasks = entry->case_info ? static_cast<double>(entry->case_info->tasks) : 0.0;
+      if (tasks > 0) per_task.push_back(entry->real_time_ns() / tasks);
+      if (auto found = entry->counters.find("items_per_second"); found != entry->counters.end())
+        rates.push_back(found->second);
+      if (auto found = entry->counters.find("e2e_p99_ns"); found != entry->counters.end())
+        e2e_p99.push_back(found->second / 1e3);
+    }
+    auto cell = [](const std::vector<double>& values, const char* format) {
+      return values.empty() ? std::string("-") : fmt::format(fmt::runtime(format), median(values));
+    };
+    fmt::print("{:<72} {:>5} {:>10} {:>12} {:>10} {:>12}\n", name, fmt::format("{}/{}", times.size(), total),
+               cell(times, "{:.2f}"), cell(rates, "{:.3g}"), cell(per_task, "{:.1f}"), cell(e2e_p99, "{:.1f}"));
+    if (!failure.empty()) fmt::print("    failed: {}\n", failure);
+  }
+}
+
+int run(RunFlags& flags) {
+  if (flags.repetitions != 0) flags.request.repetitions = flags.repetitions;
+  if (flags.timeout_seconds <= 0) throw UsageError("--timeout: must be a positive number of seconds");
+  const Plan plan = make_plan(flags.request);
+  if (flags.dry_run) {
+    print_dry_run(plan);
+    return exit_ok;
+  }
+  check_writable(flags.out);
+  RunOptions options{flags.out, flags.timeout_seconds, flags.quiet, own_command_line(), self_path()};
+  const int status = run_plan(plan, options);
+  if (std::filesystem::exists(flags.out) && status != 130) print_summary(flags.out);
+  return status;
+}
+
+const SubcommandRegistrar registrar{SubcommandInfo{
+    .name = "run",
+    .description = "run the matrix strategies x workloads x tasks x workers x producers; write Google Benchmark JSON",
+    .order = 20,
+    .setup =
+        [](CLI::App& command) {
+          auto flags = std::make_shared<RunFlags>();
+          auto& request = flags->request;
+          command.add_option("-s,--strategies", request.strategies, "strategies to run (comma list; default: all)")
+              ->delimiter(',');
+          command.add_option("-w,--workloads", request.workloads, "workloads to run (comma list; default: all)")
+              ->delimiter(',');
+          command.add_option("-n,--tasks", request.tasks, "tasks per case, N (comma list; default: per workload)")
+              ->delimiter(',');
+          command.add_option("-k,--workers", request.workers, "workers K (comma list; default: per workload)")
+              ->delimiter(',');
+          command.add_option("-p,--producers", request.producers, "producer threads P (comma list; default: 1,4)")
+              ->delimiter(',');
+          command.add_option("--param", request.params,
+                             "a strategy or workload parameter, name=value or name=v1,v2 to sweep (repeatable)");
+          command.add_option("-r,--repetitions", flags->repetitions,
+                             "repetitions of each case, each in its own process (default 3; 1 with --quick)")
+              ->check(CLI::PositiveNumber.description(" >= 1"));
+          command.add_option("--filter", request.filter, "run only cases whose name matches this regex");
+          command.add_option("--timeout", flags->timeout_seconds, "seconds before a case is killed (default 60)");
+          command.add_option("-o,--out", flags->out, "result file (default results/latest.json)");
+          command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
+          command.add_flag("--dry-run", flags->dry_run, "print the cases and a time estimate; run nothing");
+          command.add_flag("-q,--quiet", flags->quiet, "no progress on stderr");
+          return std::function<int()>([flags] { return run(*flags); });
+        },
+}};
+
+}  // namespace
+}  // namespace poolbench

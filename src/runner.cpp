@@ -1,0 +1,369 @@
+#include "runner.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <benchmark/benchmark.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "errors.hpp"
+#include "progress.hpp"
+#include "result/result_file.hpp"
+
+namespace poolbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+volatile std::sig_atomic_t interrupt_requested = 0;
+void on_interrupt(int) { interrupt_requested = 1; }
+
+// Restores the previous SIGINT/SIGTERM handlers when the run ends.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    interrupt_requested = 0;
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+};
+
+// A private directory for the children's result and stderr files, removed with everything in it.
+class ScratchDirectory {
+ public:
+  ScratchDirectory() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = fmt::format("{}/poolbench.XXXXXX", base != nullptr && *base != 0 ? base : "/tmp");
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw UsageError(fmt::format("cannot create a scratch directory under {}: {}",
+                                   std::filesystem::path(pattern).parent_path().string(), std::strerror(errno)));
+    path_ = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchDirectory(const ScratchDirectory&) = delete;
+  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The last non-empty line a child wrote to stderr: usually the reason it died.
+std::string last_line(const std::string& text) {
+  std::size_t end = text.find_last_not_of("\r\n \t");
+  if (end == std::string::npos) return {};
+  std::size_t begin = text.find_last_of('\n', end);
+  begin = begin == std::string::npos ? 0 : begin + 1;
+  return text.substr(begin, end - begin + 1);
+}
+
+struct ChildOutcome {
+  std::optional<nlohmann::ordered_json> entry;  // the child's Google Benchmark entry, when it wrote one
+  std::string failure;                         // why there is none (or why it cannot be trusted)
+  double seconds = 0;
+};
+
+ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec, const std::filesystem::path& scratch) {
+  const auto result_path = scratch / "case.json";
+  const auto stderr_path = scratch / "stderr.txt";
+  std::filesystem::remove(result_path);
+  const std::string spec_text = case_spec_to_json(spec).dump();
+
+  const auto started = Clock::now();
+  const pid_t pid = ::fork();
+  if (pid < 0) return {{}, fmt::format("could not start the child process: {}", std::strerror(errno)), 0};
+  if (pid == 0) {
+    // Own process group: the timeout kills the child and every process it made, and a terminal's Ctrl-C reaches
+    // the parent alone, which then stops the child itself.
+    ::setpgid(0, 0);
+    const int error_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    if (error_fd >= 0) ::dup2(error_fd, STDERR_FILENO);
+    if (null_fd >= 0) {
+      ::dup2(null_fd, STDIN_FILENO);
+      ::dup2(error_fd >= 0 ? error_fd : null_fd, STDOUT_FILENO);
+    }
+    const std::string result_text = result_path.string();
+    const char* argv[] = {options.self_path.c_str(), "case", "--spec", spec_text.c_str(), "--result-file",
+                          result_text.c_str(), nullptr};
+    ::execv(options.self_path.c_str(), const_cast<char* const*>(argv));
+    std::fprintf(stderr, "cannot execute %s: %s\n", options.self_path.c_str(), std::strerror(errno));
+    std::_Exit(127);
+  }
+  ::setpgid(pid, pid);  // also here, so the group exists before the parent might signal it
+
+  int status = 0;
+  bool timed_out = false;
+  bool stopped_by_interrupt = false;
+  const auto deadline = started + std::chrono::duration<double>(options.timeout_seconds);
+  auto poll_interval = std::chrono::microseconds(200);
+  while (true) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) break;
+    if (interrupt_requested || Clock::now() >= deadline) {
+      timed_out = !interrupt_requested;
+      stopped_by_interrupt = interrupt_requested;
+      ::kill(-pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+    std::this_thread::sleep_for(poll_interval);
+    poll_interval = std::min(poll_interval * 2, std::chrono::microseconds(20000));
+  }
+  ChildOutcome outcome;
+  outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+
+  const std::string child_stderr = read_file(stderr_path);
+  const std::string reason = last_line(child_stderr);
+  if (stopped_by_interrupt) {
+    outcome.failure = "interrupt_requested";
+  } else if (timed_out) {
+    outcome.failure = fmt::format("timed out after {:.3g} s (--timeout) and was killed", options.timeout_seconds);
+  } else if (WIFSIGNALED(status)) {
+    const int signal_number = WTERMSIG(status);
+    outcome.failure = fmt::format("crashed: signal {} ({}){}", signal_number, ::strsignal(signal_number),
+                                  reason.empty() ? "" : ": " + reason);
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    outcome.failure = fmt::format("child exited with status {}{}", WEXITSTATUS(status),
+                                  reason.empty() ? "" : ": " + reason);
+  }
+  if (!outcome.failure.empty()) return outcome;
+
+  try {
+    const auto document = nlohmann::ordered_json::parse(read_file(result_path));
+    const auto& benchmarks = document.at("benchmarks");
+    if (benchmarks.size() != 1) throw std::runtime_error("expected exactly one benchmark entry");
+    outcome.entry = benchmarks.at(0);
+  } catch (const std::exception& e) {
+    outcome.failure = fmt::format("child wrote no usable result ({}){}", e.what(), reason.empty() ? "" : ": " + reason);
+  }
+  return outcome;
+}
+
+// Google Benchmark's own context (machine, caches, load), written by its JSON reporter for this process.
+nlohmann::ordered_json benchmark_context() {
+  std::ostringstream text;
+  benchmark::JSONReporter reporter;
+  reporter.SetOutputStream(&text);
+  reporter.SetErrorStream(&text);
+  reporter.ReportContext(benchmark::BenchmarkReporter::Context());
+  try {
+    // ReportContext opens the document and the benchmarks array; close both to parse it.
+    return nlohmann::ordered_json::parse(text.str() + "]}").at("context");
+  } catch (const std::exception&) {
+    return nlohmann::ordered_json::object();
+  }
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "unknown";
+}
+
+std::string iso_now() {
+  const auto now = std::chrono::system_clock::now();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(now));
+}
+
+nlohmann::ordered_json poolbench_context(const Plan& plan, const RunOptions& options) {
+  struct utsname system {};
+  ::uname(&system);
+  nlohmann::ordered_json context;
+  context["version"] = POOLBENCH_VERSION;
+  context["git_commit"] = POOLBENCH_GIT_COMMIT;
+  context["compiler"] = fmt::format("g++ {}", __VERSION__);
+  context["build_type"] = POOLBENCH_BUILD_TYPE;
+  context["sanitizer"] = POOLBENCH_SANITIZE;
+#ifdef POOLBENCH_JEMALLOC
+  context["allocator"] = "jemalloc";
+#else
+  context["allocator"] = "glibc malloc";
+#endif
+  context["kernel"] = fmt::format("{} {} {}", system.sysname, system.release, system.machine);
+  context["cpu_model"] = cpu_model();
+  context["cores"] = std::thread::hardware_concurrency();
+  context["command_line"] = options.command_line;
+  context["date"] = iso_now();
+  context["repetitions"] = plan.repetitions;
+  context["timeout_seconds"] = options.timeout_seconds;
+  context["cases"] = plan.cases.size();
+  context["repetition_order"] = "interleaved";
+  return context;
+}
+
+// The parts of a child's entry that belong to the plan, not to Google Benchmark's naming of the child's one
+// benchmark ("<name>/iterations:1/process_time/real_time").
+void stamp_entry(nlohmann::ordered_json& entry, const CaseSpec& spec, std::size_t repetition) {
+  entry["name"] = spec.name;
+  entry["family_index"] = spec.family_index;
+  entry["per_family_instance_index"] = 0;
+  entry["run_name"] = spec.name;
+  entry["repetitions"] = spec.repetitions;
+  entry["repetition_index"] = repetition;
+  entry["case"] = {{"strategy", spec.info.strategy}, {"workload", spec.info.workload},
+                   {"tasks", spec.info.tasks},       {"workers", spec.info.workers},
+                   {"producers", spec.info.producers}, {"params", spec.info.params}};
+}
+
+nlohmann::ordered_json failed_entry(const CaseSpec& spec, std::size_t repetition, const std::string& reason) {
+  nlohmann::ordered_json entry;
+  entry["name"] = spec.name;
+  entry["run_type"] = "iteration";
+  entry["threads"] = 1;
+  entry["error_occurred"] = true;
+  entry["error_message"] = reason;
+  entry["iterations"] = 0;
+  entry["real_time"] = 0;
+  entry["cpu_time"] = 0;
+  entry["time_unit"] = "ms";
+  stamp_entry(entry, spec, repetition);
+  return entry;
+}
+
+class ResultDocument {
+ public:
+  ResultDocument(const Plan& plan, const RunOptions& options) : plan_(plan), options_(options) {
+    context_ = benchmark_context();
+    context_["executable"] = options.self_path;
+    context_["poolbench"] = poolbench_context(plan, options);
+    entries_.resize(plan.cases.size());
+  }
+
+  void add(std::size_t case_index, nlohmann::ordered_json entry) {
+    // The probe's own cost is a property of the build and machine: the first measurement goes into the context.
+    auto& poolbench = context_["poolbench"];
+    for (const char* key : {"instrumentation_ns_per_task", "timing_sample_every"})
+      if (!poolbench.contains(key) && entry.contains(key) && entry[key].is_number()) poolbench[key] = entry[key];
+    entries_[case_index].push_back(std::move(entry));
+  }
+
+  void write() const {
+    nlohmann::ordered_json document;
+    document["context"] = context_;
+    auto& benchmarks = document["benchmarks"] = nlohmann::ordered_json::array();
+    for (std::size_t index = 0; index < entries_.size(); ++index) {
+      std::vector<ResultEntry> repetitions;
+      for (const auto& entry : entries_[index]) {
+        benchmarks.push_back(entry);
+        repetitions.push_back(entry_from_json(nlohmann::json::parse(entry.dump()), options_.out_path));
+      }
+      std::vector<const ResultEntry*> pointers;
+      for (const auto& repetition : repetitions) pointers.push_back(&repetition);
+      for (const auto& aggregate : aggregates_of(pointers)) benchmarks.push_back(entry_to_json(aggregate));
+    }
+    write_json_atomically(options_.out_path, document);
+  }
+
+ private:
+  const Plan& plan_;
+  const RunOptions& options_;
+  nlohmann::ordered_json context_;
+  std::vector<std::vector<nlohmann::ordered_json>> entries_;  // per case, in repetition order
+};
+
+}  // namespace
+
+void check_writable(const std::string& path) {
+  if (path.empty()) throw UsageError("--out: empty path");
+  const std::filesystem::path target(path);
+  std::error_code error;
+  if (std::filesystem::is_directory(target, error))
+    throw UsageError(fmt::format("--out: '{}' is a directory", path));
+  const auto directory = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  if (!std::filesystem::is_directory(directory, error))
+    throw UsageError(fmt::format("--out: cannot write '{}': directory '{}' does not exist", path, directory.string()));
+  // Probe with the same kind of file the run will write (a temporary beside the target), then remove it.
+  const auto probe = directory / fmt::format(".{}.{}.probe", target.filename().string(), ::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0) throw UsageError(fmt::format("--out: cannot write '{}': {}", path, std::strerror(errno)));
+  ::close(fd);
+  std::filesystem::remove(probe, error);
+  if (std::filesystem::exists(target, error) && ::access(target.c_str(), W_OK) != 0)
+    throw UsageError(fmt::format("--out: cannot write '{}': {}", path, std::strerror(errno)));
+}
+
+int run_plan(const Plan& plan, const RunOptions& options) {
+  check_writable(options.out_path);
+  ScratchDirectory scratch;
+  InterruptGuard interrupt_guard;
+  ResultDocument document(plan, options);
+  Progress progress(plan, options.quiet);
+
+  std::size_t failures = 0;
+  std::size_t finished = 0;
+  for (std::size_t repetition = 0; repetition < plan.repetitions && !interrupt_requested; ++repetition) {
+    for (std::size_t index = 0; index < plan.cases.size() && !interrupt_requested; ++index) {
+      CaseSpec spec = plan.cases[index];
+      spec.repetition_index = repetition;
+      progress.starting(spec);
+      ChildOutcome outcome = run_child(options, spec, scratch.path());
+      if (interrupt_requested) break;  // the case did not finish: it is neither a result nor a failure
+      nlohmann::ordered_json entry;
+      if (outcome.entry) {
+        entry = std::move(*outcome.entry);
+        stamp_entry(entry, spec, repetition);
+      } else {
+        entry = failed_entry(spec, repetition, outcome.failure);
+      }
+      const bool failed = entry.value("error_occurred", false);
+      const std::string error_message = failed ? entry.value("error_message", std::string{}) : std::string{};
+      failures += failed ? 1 : 0;
+      document.add(index, std::move(entry));
+      document.write();
+      ++finished;
+      progress.finished(spec, outcome.seconds, failed, error_message);
+    }
+  }
+  progress.done(finished, failures, options.out_path, interrupt_requested != 0);
+  if (interrupt_requested) return 130;
+  return failures == 0 ? exit_ok : exit_failures;
+}
+
+}  // namespace poolbench

@@ -1,0 +1,31 @@
+// Runner (the parent): executes a plan one child process per repetition of each case, with a timeout, and keeps
+// the result file current after every finished case.
+//
+// Repetitions are interleaved (every case's first repetition before any case's second) so that drift of a noisy
+// machine spreads over all cases instead of landing on one. A crash, a hang past the timeout or a child that cannot
+// start is recorded for its case with the reason, and the run goes on. The file is rewritten atomically (temp file
+// + rename) after every case, so Ctrl-C or a killed parent leaves every finished case on disk.
+#pragma once
+
+#include <string>
+
+#include "plan.hpp"
+
+namespace poolbench {
+
+struct RunOptions {
+  std::string out_path;          // the result file
+  double timeout_seconds = 120;  // per child (one repetition of one case)
+  bool quiet = false;            // no progress on stderr
+  std::string command_line;      // recorded in the context
+  std::string self_path;         // the poolbench binary to run children with
+};
+
+// Returns exit_ok when every case succeeded, exit_failures when some failed (all are in the file), 130 when
+// interrupted (the finished cases are in the file).
+int run_plan(const Plan& plan, const RunOptions& options);
+
+// Fails with UsageError when `path` cannot be written (checked before anything runs: no partial output).
+void check_writable(const std::string& path);
+
+}  // namespace poolbench
