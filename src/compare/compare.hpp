@@ -1,0 +1,170 @@
+// compare: decides, case by case and metric by metric, whether NEW differs from BASE by more than noise.
+//
+// A timed metric (time, throughput, latency percentiles) changes only when the difference is both significant
+// — Mann-Whitney U over the repetitions, two-sided, computed as scipy.stats.mannwhitneyu does, so that the
+// p-values equal those of Google Benchmark's compare.py — and at least a minimum effect. Deterministic
+// metrics (allocations per task, threads created) use an exact threshold; peak RSS a relative one. Where the
+// repetitions are too few for the test ever to reach alpha (3 against 3 cannot: its smallest two-sided p is
+// 0.1), the verdict rests on the threshold alone and the comparison says so.
+//
+// Unlike compare.py, which prints differences and leaves the decision to a person, the result is a verdict
+// that sets an exit status (0 no regression, 1 regression), for CI.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "result/result_file.hpp"
+
+namespace poolbench::compare {
+
+enum class Direction { lower_is_better, higher_is_better };
+
+enum class Rule {
+  timed,      // Mann-Whitney U at alpha and the minimum effect (threshold alone with too few repetitions)
+  exact,      // any increase beyond the exact tolerance (default 0) is a regression
+  threshold,  // relative change beyond the RSS threshold
+};
+
+enum class Unit { nanoseconds, per_second, count, bytes };
+
+struct MetricSpec {
+  std::string name;  // as in the result file ("time" is the entry's real_time)
+  Direction direction;
+  Rule rule;
+  Unit unit;
+  bool normalizable;  // a time or rate: divided by the reference strategy's under --normalize-to
+};
+
+// Every metric compare knows, in display order.
+const std::vector<MetricSpec>& known_metrics();
+const MetricSpec* find_metric(const std::string& name);
+
+struct Options {
+  double alpha = 0.05;
+  double min_effect = 0.05;     // timed metrics: relative change that counts
+  double exact_tolerance = 0;   // exact metrics: relative increase tolerated (0: any increase regresses)
+  double rss_threshold = 0.10;  // peak_rss_bytes: relative change that counts
+  std::optional<std::string>
+      normalize_to;                  // strategy whose cases divide the times of the same workload's cases
+  std::vector<std::string> metrics;  // empty: every known metric
+  std::string profile = "default";   // "default" or "ci" (only recorded; the values above are what apply)
+};
+
+// The `ci` profile: what ./scripts/test checks against the committed baseline. Times normalised to inline
+// with a 100% minimum effect (a case fails only when its time relative to inline more than doubles, so a 3x
+// slowdown fails and noise between machines does not), allocations per task and threads created exact.
+Options ci_profile();
+
+// ---- statistics ----
+
+double median(std::vector<double> values);
+
+struct MannWhitney {
+  double u = 0;        // U of the first sample (scipy's statistic)
+  double p_value = 1;  // two-sided
+  bool exact = false;  // exact distribution (small samples without ties) or normal approximation
+};
+
+// Two-sided Mann-Whitney U test as scipy.stats.mannwhitneyu(x, y, alternative="two-sided") with its defaults
+// (method "auto": exact when either sample has at most 8 values and there are no ties; otherwise the normal
+// approximation with tie correction and continuity correction). Both samples need at least one value.
+MannWhitney mann_whitney_u(const std::vector<double>& x, const std::vector<double>& y);
+
+// The smallest two-sided p-value the test can give for samples of these sizes (complete separation):
+// 2 / C(n1 + n2, n1). When it is not below alpha, no outcome could be significant.
+double smallest_p_value(std::size_t n1, std::size_t n2);
+
+// ---- comparison ----
+
+enum class Verdict { unchanged, improvement, regression, not_compared };
+std::string to_string(Verdict verdict);
+
+enum class Decision {
+  u_test_and_effect,  // significant at alpha and beyond the minimum effect
+  threshold_only,     // too few repetitions for the U test: the minimum effect alone
+  exact,              // exact metric
+  threshold,          // relative threshold (peak RSS)
+  none,               // not compared
+};
+std::string to_string(Decision decision);
+
+struct MetricComparison {
+  std::string metric;
+  std::size_t base_count = 0;  // values compared (successful repetitions)
+  std::size_t new_count = 0;
+  double base_median = 0;
+  double new_median = 0;
+  std::optional<double> change;   // (new - base) / base; absent when base is 0
+  std::optional<double> p_value;  // timed metrics with at least 2 values a side
+  bool normalized = false;        // values are ratios to the reference strategy's
+  Decision decision = Decision::none;
+  Verdict verdict = Verdict::not_compared;
+  std::string note;  // why not compared, or why the test was not used
+};
+
+enum class CaseStatus {
+  compared,
+  failed_in_new,   // every repetition failed in NEW but not in BASE: a regression
+  failed_in_base,  // failed in BASE, runs in NEW: reported, not counted as an improvement of any metric
+  failed_in_both,
+};
+std::string to_string(CaseStatus status);
+
+struct CaseComparison {
+  std::string name;
+  CaseStatus status = CaseStatus::compared;
+  std::size_t base_repetitions = 0;  // successful ones
+  std::size_t new_repetitions = 0;
+  std::string error;  // the failure message for failed_* cases
+  std::string note;   // e.g. no reference case for --normalize-to
+  std::vector<MetricComparison> metrics;
+
+  bool regressed() const;
+  bool improved() const;
+};
+
+struct Summary {
+  std::size_t cases_compared = 0;
+  std::size_t regressions = 0;   // metric comparisons, plus cases failing only in NEW
+  std::size_t improvements = 0;  // metric comparisons
+  std::size_t unchanged = 0;
+  std::size_t not_compared = 0;
+  std::size_t cases_regressed = 0;
+  std::size_t cases_improved = 0;
+  std::size_t only_in_base = 0;
+  std::size_t only_in_new = 0;
+  std::size_t threshold_only = 0;  // metric comparisons decided without the U test
+};
+
+struct Comparison {
+  std::string base_path;
+  std::string new_path;
+  Options options;
+  std::vector<CaseComparison> cases;
+  std::vector<std::string> only_in_base;
+  std::vector<std::string> only_in_new;
+  Summary summary;
+};
+
+// Compares every case present in both files. Throws UsageError for options that cannot apply to these files
+// (a --normalize-to strategy without cases in one of them).
+Comparison compare_files(const ResultFile& base, const ResultFile& next, const Options& options);
+
+// 0 no regression, 1 at least one.
+int exit_status(const Comparison& comparison);
+
+// ---- output ----
+
+std::string format_text(const Comparison& comparison);
+std::string format_markdown(const Comparison& comparison);
+std::string format_json(const Comparison& comparison);
+
+// A value for people: times with a unit, rates with k/M/G, bytes in KiB/MiB/GiB, ratios with "x".
+std::string format_value(const MetricSpec& metric, double value, bool normalized);
+std::string format_change(const std::optional<double>& change);
+std::string summary_line(const Comparison& comparison);
+
+}  // namespace poolbench::compare

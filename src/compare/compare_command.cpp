@@ -1,0 +1,177 @@
+// `poolbench compare BASE.json NEW.json`: the verdict a CI job acts on. Exit status 0 no regression, 1 at
+// least one regression, 2 unusable input (nothing printed on stdout then).
+#include <charconv>
+#include <cmath>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+#include "compare/compare.hpp"
+#include "errors.hpp"
+#include "result/result_file.hpp"
+
+namespace poolbench::compare {
+namespace {
+
+// "5%" or "0.05" -> 0.05.
+double parse_fraction(const std::string& flag, const std::string& text) {
+  std::string number = text;
+  double scale = 1;
+  if (!number.empty() && number.back() == '%') {
+    number.pop_back();
+    scale = 0.01;
+  }
+  double value = 0;
+  const char* first = number.data();
+  const char* last = number.data() + number.size();
+  auto [end, error] = std::from_chars(first, last, value);
+  if (number.empty() || error != std::errc{} || end != last || !std::isfinite(value) || value < 0)
+    throw UsageError(
+        fmt::format("{}: '{}' is not a non-negative fraction (0.05) or percentage (5%)", flag, text));
+  return value * scale;
+}
+
+struct Arguments {
+  std::string base;
+  std::string next;
+  std::string format = "text";
+  std::string profile = "default";
+  double alpha = 0.05;
+  std::string min_effect;
+  std::string exact_tolerance;
+  std::string rss_threshold;
+  std::string normalize_to;
+  std::vector<std::string> metrics;
+  CLI::Option* alpha_option = nullptr;
+  CLI::Option* min_effect_option = nullptr;
+  CLI::Option* exact_tolerance_option = nullptr;
+  CLI::Option* rss_threshold_option = nullptr;
+  CLI::Option* normalize_option = nullptr;
+  CLI::Option* metrics_option = nullptr;
+};
+
+Options options_from(const Arguments& arguments) {
+  Options options = arguments.profile == "ci" ? ci_profile() : Options{};
+  if (arguments.alpha_option->count() > 0) {
+    if (!(arguments.alpha > 0 && arguments.alpha < 1))
+      throw UsageError(fmt::format("--alpha: {} is not between 0 and 1", arguments.alpha));
+    options.alpha = arguments.alpha;
+  }
+  if (arguments.min_effect_option->count() > 0)
+    options.min_effect = parse_fraction("--min-effect", arguments.min_effect);
+  if (arguments.exact_tolerance_option->count() > 0)
+    options.exact_tolerance = parse_fraction("--exact-tolerance", arguments.exact_tolerance);
+  if (arguments.rss_threshold_option->count() > 0)
+    options.rss_threshold = parse_fraction("--rss-threshold", arguments.rss_threshold);
+  if (arguments.normalize_option->count() > 0) {
+    if (arguments.normalize_to.empty() || arguments.normalize_to == "none")
+      options.normalize_to.reset();
+    else
+      options.normalize_to = arguments.normalize_to;
+  }
+  if (arguments.metrics_option->count() > 0) {
+    options.metrics.clear();
+    for (const auto& name : arguments.metrics) {
+      if (find_metric(name) == nullptr) {
+        std::vector<std::string> known;
+        for (const auto& metric : known_metrics()) known.push_back(metric.name);
+        throw UsageError(
+            fmt::format("--metrics: unknown metric '{}'; known: {}", name, fmt::join(known, ", ")));
+      }
+      options.metrics.push_back(name);
+    }
+  }
+  return options;
+}
+
+int run_compare(const Arguments& arguments) {
+  const Options options = options_from(arguments);
+  ResultFile base;
+  ResultFile next;
+  try {
+    base = read_result_file(arguments.base);
+    next = read_result_file(arguments.next);
+  } catch (const ResultFileError& error) {
+    throw UsageError(error.what());
+  }
+  const Comparison comparison = compare_files(base, next, options);
+  if (arguments.format == "json")
+    std::cout << format_json(comparison);
+  else if (arguments.format == "md")
+    std::cout << format_markdown(comparison);
+  else
+    std::cout << format_text(comparison);
+  std::cout.flush();
+  return exit_status(comparison);
+}
+
+const char* const help_footer = R"(
+A timed metric (time = real_time, items_per_second, e2e_p99_ns, queue_wait_p99_ns) is a regression only when it
+is significant (two-sided Mann-Whitney U over the repetitions, p < --alpha; p-values equal those of Google
+Benchmark's compare.py) and worse by more than --min-effect. items_per_second is higher-is-better; effects are
+factors, so +5% time and -4.8% throughput are the same effect. When the repetitions are too few for the test to
+reach alpha (fewer than 4 against 4 at 0.05) the output says so and decides on --min-effect alone.
+allocs_per_task, bytes_per_task and threads_created are exact: any increase beyond --exact-tolerance (default
+0) is a regression. peak_rss_bytes: --rss-threshold (default 10%).
+
+--normalize-to STRATEGY divides each case's times (and throughput) by those of the same workload's case for
+STRATEGY in the same file, repetition by repetition, so runs from different machines compare as ratios.
+
+--profile ci is what ./scripts/test checks against results/baseline-quick.json:
+  --normalize-to inline --min-effect 100% --exact-tolerance 0 --metrics time,allocs_per_task,threads_created
+i.e. a case fails only when its time relative to inline more than doubles (a 3x slowdown fails, noise between
+machines does not) or when it allocates more per task or starts more threads. Flags given explicitly override
+the profile's values.
+
+Exit status: 0 no regression, 1 at least one regression (or a case that fails only in NEW), 2 unusable input
+(missing or unreadable file, invalid or truncated JSON, not a result file, a non-numeric or negative metric).
+Cases present in one file only are listed, not an error. Google Benchmark's own JSON is read as well.
+
+Examples:
+  poolbench compare results/baseline-quick.json results/latest.json
+  poolbench compare --format md --normalize-to inline old.json new.json > comment.md
+  poolbench compare --profile ci results/baseline-quick.json results/latest.json)";
+
+const SubcommandRegistrar registrar{SubcommandInfo{
+    .name = "compare",
+    .description = "compare two result files case by case; exit 1 on a regression (for CI)",
+    .order = 40,
+    .setup =
+        [](CLI::App& command) {
+          auto arguments = std::make_shared<Arguments>();
+          command.add_option("base", arguments->base, "BASE.json: the reference result file")->required();
+          command.add_option("new", arguments->next, "NEW.json: the result file to judge")->required();
+          command
+              .add_option("--format", arguments->format,
+                          "output: text (default), md (pull-request comment), json")
+              ->check(CLI::IsMember({"text", "md", "json"}));
+          command.add_option("--profile", arguments->profile, "default, or ci (see below)")
+              ->check(CLI::IsMember({"default", "ci"}));
+          arguments->alpha_option = command.add_option("--alpha", arguments->alpha,
+                                                       "significance level of the U test (default 0.05)");
+          arguments->min_effect_option =
+              command.add_option("--min-effect", arguments->min_effect,
+                                 "smallest change of a timed metric that counts (default 5%)");
+          arguments->exact_tolerance_option = command.add_option(
+              "--exact-tolerance", arguments->exact_tolerance,
+              "increase of allocs/bytes per task or threads created tolerated (default 0)");
+          arguments->rss_threshold_option = command.add_option("--rss-threshold", arguments->rss_threshold,
+                                                               "peak RSS change that counts (default 10%)");
+          arguments->normalize_option =
+              command.add_option("--normalize-to", arguments->normalize_to,
+                                 "STRATEGY whose case of each workload divides the times");
+          arguments->metrics_option = command
+                                          .add_option("--metrics", arguments->metrics,
+                                                      "comma list of metrics to compare (default all)")
+                                          ->delimiter(',');
+          command.footer(help_footer);
+          return std::function<int()>([arguments] { return run_compare(*arguments); });
+        },
+}};
+
+}  // namespace
+}  // namespace poolbench::compare

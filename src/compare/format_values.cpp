@@ -1,0 +1,113 @@
+// compare output shared by every format: values with units, changes, the rules in words, the summary line.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "compare/compare.hpp"
+#include "compare/format_common.hpp"
+
+namespace poolbench::compare {
+
+std::string format_value(const MetricSpec& metric, double value, bool normalized) {
+  if (normalized) return fmt::format("{:.4g}x", value);
+  switch (metric.unit) {
+    case Unit::nanoseconds:
+      if (value < 1e3) return fmt::format("{:.4g} ns", value);
+      if (value < 1e6) return fmt::format("{:.4g} us", value / 1e3);
+      if (value < 1e9) return fmt::format("{:.4g} ms", value / 1e6);
+      return fmt::format("{:.4g} s", value / 1e9);
+    case Unit::per_second:
+      if (value < 1e3) return fmt::format("{:.4g}/s", value);
+      if (value < 1e6) return fmt::format("{:.4g}k/s", value / 1e3);
+      if (value < 1e9) return fmt::format("{:.4g}M/s", value / 1e6);
+      return fmt::format("{:.4g}G/s", value / 1e9);
+    case Unit::count:
+      return fmt::format("{:.6g}", value);
+    case Unit::bytes:
+      if (value < 1024 * 10) return fmt::format("{:.6g} B", value);
+      if (value < 1024.0 * 1024 * 10) return fmt::format("{:.4g} KiB", value / 1024);
+      if (value < 1024.0 * 1024 * 1024 * 10) return fmt::format("{:.4g} MiB", value / 1024 / 1024);
+      return fmt::format("{:.4g} GiB", value / 1024 / 1024 / 1024);
+  }
+  return fmt::format("{:g}", value);
+}
+
+std::string format_change(const std::optional<double>& change) {
+  if (!change) return "n/a";
+  if (*change == 0) return "0%";
+  if (std::fabs(*change) < 0.001) return fmt::format("{:+.2g}%", *change * 100);
+  return fmt::format("{:+.1f}%", *change * 100);
+}
+
+std::string format_p_value(const std::optional<double>& p_value) {
+  if (!p_value) return "-";
+  return fmt::format("{:.4f}", *p_value);
+}
+
+std::string verdict_marker(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::regression:
+      return "REGRESSION";
+    case Verdict::improvement:
+      return "improved";
+    case Verdict::unchanged:
+      return "same";
+    case Verdict::not_compared:
+      return "n/a";
+  }
+  return "?";
+}
+
+std::string value_or_dash(const MetricComparison& metric, bool base) {
+  const MetricSpec* spec = find_metric(metric.metric);
+  const std::size_t count = base ? metric.base_count : metric.new_count;
+  if (spec == nullptr || count == 0) return "-";
+  return format_value(*spec, base ? metric.base_median : metric.new_median, metric.normalized);
+}
+
+std::string rules_in_words(const Options& options) {
+  std::string out = fmt::format(
+      "times: U test at alpha {:g} and a {:g}% minimum effect; allocations and threads: {}; peak RSS: {:g}%",
+      options.alpha, options.min_effect * 100,
+      options.exact_tolerance == 0 ? std::string("exact (any increase)")
+                                   : fmt::format("{:g}% tolerance", options.exact_tolerance * 100),
+      options.rss_threshold * 100);
+  if (options.normalize_to) out += fmt::format("; times relative to {}", *options.normalize_to);
+  if (options.profile != "default") out += fmt::format(" (profile {})", options.profile);
+  return out;
+}
+
+namespace {
+std::string plural(std::size_t count, const char* one, const char* many) {
+  return fmt::format("{} {}", count, count == 1 ? one : many);
+}
+}  // namespace
+
+std::string summary_line(const Comparison& comparison) {
+  const Summary& s = comparison.summary;
+  std::string out = fmt::format(
+      "{} ({}), {} ({}), {} unchanged", plural(s.regressions, "regression", "regressions"),
+      plural(s.cases_regressed, "case", "cases"), plural(s.improvements, "improvement", "improvements"),
+      plural(s.cases_improved, "case", "cases"), s.unchanged);
+  if (s.not_compared > 0) out += fmt::format(", {} not compared", s.not_compared);
+  out += fmt::format(" in {} compared; {} only in base, {} only in new",
+                     plural(s.cases_compared, "case", "cases"), s.only_in_base, s.only_in_new);
+  std::size_t failed_in_new = 0;
+  for (const auto& result : comparison.cases)
+    if (result.status == CaseStatus::failed_in_new) ++failed_in_new;
+  if (failed_in_new > 0)
+    out += fmt::format("; {} failing only in new", plural(failed_in_new, "case", "cases"));
+  return out;
+}
+
+std::string threshold_only_note(const CaseComparison& result, const Options& options) {
+  for (const auto& metric : result.metrics)
+    if (metric.decision == Decision::threshold_only)
+      return fmt::format(
+          "U test not used: {} vs {} repetitions cannot give p < {:g}; decided on the {:g}% minimum effect "
+          "alone",
+          metric.base_count, metric.new_count, options.alpha, options.min_effect * 100);
+  return {};
+}
+
+}  // namespace poolbench::compare
