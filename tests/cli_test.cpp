@@ -1,0 +1,124 @@
+// The command line as a user meets it: help on every subcommand, list for people and tools, and every bad input
+// answered with one line naming the problem, exit status 2 and no output file.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+
+namespace poolbench {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::count_lines;
+using testing::run_poolbench;
+using testing::TempDir;
+
+TEST(Cli, HelpOnEverySubcommand) {
+  for (const char* command : {"", "list", "run", "compare", "report"}) {
+    const auto result = run_poolbench(std::string(command) + " --help");
+    EXPECT_EQ(result.exit_status, 0) << command << result.err;
+    EXPECT_THAT(result.out, HasSubstr("Usage:")) << command;
+  }
+  EXPECT_THAT(run_poolbench("run --help").out, HasSubstr("--dry-run"));
+}
+
+TEST(Cli, ListForPeopleAndForTools) {
+  const auto people = run_poolbench("list");
+  ASSERT_EQ(people.exit_status, 0) << people.err;
+  EXPECT_THAT(people.out, HasSubstr("inline"));
+  EXPECT_THAT(people.out, HasSubstr("atomic_increment"));
+  EXPECT_THAT(people.out, ::testing::Not(HasSubstr("test_crash")));
+
+  const auto tools = run_poolbench("list --json");
+  ASSERT_EQ(tools.exit_status, 0) << tools.err;
+  const auto document = nlohmann::json::parse(tools.out);
+  bool found_inline = false;
+  for (const auto& strategy : document.at("strategies")) {
+    EXPECT_FALSE(strategy.at("description").get<std::string>().empty());
+    for (const char* trait : {"queue_order", "worker_lifecycle", "when_full", "on_exception", "returns_results",
+                              "cancellation"})
+      EXPECT_TRUE(strategy.at("traits").contains(trait)) << strategy.at("name") << " " << trait;
+    if (strategy.at("name") == "inline") {
+      found_inline = true;
+      EXPECT_EQ(strategy.at("traits").at("queue_order"), "caller");
+    }
+  }
+  EXPECT_TRUE(found_inline);
+  EXPECT_FALSE(document.at("workloads").empty());
+
+  const auto all = run_poolbench("list --all");
+  EXPECT_THAT(all.out, HasSubstr("test_crash"));
+}
+
+struct BadInput {
+  const char* arguments;
+  const char* message;
+};
+
+class CliBadInput : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(CliBadInput, OneLineExitTwoNoOutputFile) {
+  TempDir dir;
+  const auto out = dir / "result.json";
+  const auto result = run_poolbench(std::string("run ") + GetParam().arguments + " --out " + out.string() +
+                                    " --quiet --tasks 100 --producers 1");
+  EXPECT_EQ(result.exit_status, 2) << result.err;
+  EXPECT_EQ(count_lines(result.err), 1u) << result.err;
+  EXPECT_THAT(result.err, HasSubstr(GetParam().message));
+  EXPECT_TRUE(result.out.empty()) << result.out;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "no partial output";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Run, CliBadInput,
+    ::testing::Values(BadInput{"--strategies nope", "unknown strategy 'nope'"},
+                      BadInput{"--workloads nope", "unknown workload 'nope'"},
+                      BadInput{"--workers 0", "--workers: '0' is not a positive integer"},
+                      BadInput{"--workers -3", "--workers"},
+                      BadInput{"--workers many", "--workers: 'many' is not a positive integer"},
+                      BadInput{"--tasks 0", "--tasks: '0' is not a positive integer"},
+                      BadInput{"--producers abc", "--producers: 'abc' is not a positive integer"},
+                      BadInput{"--repetitions 0", "--repetitions"},
+                      BadInput{"--repetitions -1", "--repetitions"},
+                      BadInput{"--param novalue", "--param: 'novalue' is not name=value"},
+                      BadInput{"--param no_such=1", "no selected strategy or workload has a parameter 'no_such'"},
+                      BadInput{"--filter '(['", "is not a valid regular expression"},
+                      BadInput{"--timeout 0", "--timeout"},
+                      BadInput{"--no-such-flag", "no-such-flag"}));
+
+TEST(Cli, UnwritableOutIsRefusedBeforeAnythingRuns) {
+  for (const char* path : {"/nonexistent-dir/result.json", "/proc/result.json"}) {
+    const auto result = run_poolbench(std::string("run -s inline -w atomic_increment -n 100 -p 1 -q --out ") + path);
+    EXPECT_EQ(result.exit_status, 2) << path;
+    EXPECT_EQ(count_lines(result.err), 1u) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("--out: cannot write")) << result.err;
+  }
+  TempDir dir;
+  const auto result = run_poolbench("run -s inline -w atomic_increment -n 100 -p 1 -q --out " + dir.path().string());
+  EXPECT_EQ(result.exit_status, 2);
+  EXPECT_THAT(result.err, HasSubstr("is a directory"));
+}
+
+TEST(Cli, UnknownSubcommandIsBadInput) {
+  const auto result = run_poolbench("frobnicate");
+  EXPECT_EQ(result.exit_status, 2);
+  EXPECT_EQ(count_lines(result.err), 1u) << result.err;
+}
+
+TEST(Cli, DryRunPrintsCasesAndAnEstimateAndRunsNothing) {
+  TempDir dir;
+  const auto out = dir / "result.json";
+  const auto result =
+      run_poolbench("run -s inline -w atomic_increment -n 100,200 -p 1 --dry-run --out " + out.string());
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("inline/atomic_increment/tasks:100/workers:2/producers:1"));
+  EXPECT_THAT(result.out, HasSubstr("inline/atomic_increment/tasks:200/workers:2/producers:1"));
+  EXPECT_THAT(result.out, HasSubstr("estimated total"));
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+}  // namespace
+}  // namespace poolbench

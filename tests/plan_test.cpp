@@ -1,0 +1,174 @@
+// The plan: matrix expansion, Google Benchmark style names, defaults, and every bad input it must refuse.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "errors.hpp"
+#include "plan.hpp"
+#include "registry.hpp"
+
+namespace poolbench {
+namespace {
+
+using ::testing::HasSubstr;
+
+PlanRequest request(std::vector<std::string> strategies, std::vector<std::string> workloads) {
+  PlanRequest out;
+  out.strategies = std::move(strategies);
+  out.workloads = std::move(workloads);
+  return out;
+}
+
+std::string usage_error(const PlanRequest& req) {
+  try {
+    make_plan(req);
+  } catch (const UsageError& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(Plan, ExpandsTheMatrixInOrderWithGoogleBenchmarkNames) {
+  auto req = request({"inline"}, {"atomic_increment"});
+  req.tasks = {"1000,2000"};
+  req.workers = {"2"};
+  req.producers = {"1", "4"};
+  const Plan plan = make_plan(req);
+  std::vector<std::string> names;
+  for (const auto& spec : plan.cases) names.push_back(spec.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("inline/atomic_increment/tasks:1000/workers:2/producers:1",
+                                            "inline/atomic_increment/tasks:1000/workers:2/producers:4",
+                                            "inline/atomic_increment/tasks:2000/workers:2/producers:1",
+                                            "inline/atomic_increment/tasks:2000/workers:2/producers:4"));
+  for (std::size_t i = 0; i < plan.cases.size(); ++i) {
+    EXPECT_EQ(plan.cases[i].family_index, i);
+    EXPECT_EQ(plan.cases[i].info.strategy, "inline");
+    EXPECT_EQ(plan.cases[i].info.workers, 2u);
+    EXPECT_GT(plan.cases[i].estimate_seconds, 0);
+  }
+  EXPECT_EQ(plan.cases[3].info.tasks, 2000u);
+  EXPECT_EQ(plan.cases[3].info.producers, 4u);
+  EXPECT_EQ(plan.repetitions, 3u);
+  EXPECT_DOUBLE_EQ(plan.estimate_seconds(), 3 * (plan.cases[0].estimate_seconds + plan.cases[1].estimate_seconds +
+                                                 plan.cases[2].estimate_seconds + plan.cases[3].estimate_seconds));
+}
+
+TEST(Plan, DefaultMatrixCoversEveryRegisteredNonTestStrategyAndWorkload) {
+  const Plan plan = make_plan(PlanRequest{});
+  std::set<std::string> strategies, workloads;
+  for (const auto& spec : plan.cases) {
+    strategies.insert(spec.info.strategy);
+    workloads.insert(spec.info.workload);
+    EXPECT_EQ(spec.name.rfind(spec.info.strategy + "/" + spec.info.workload + "/", 0), 0u) << spec.name;
+  }
+  for (const StrategyInfo* info : strategy_registry().all())
+    EXPECT_EQ(strategies.count(info->name), info->in_default_matrix ? 1u : 0u) << info->name;
+  for (const WorkloadInfo* info : workload_registry().all()) EXPECT_EQ(workloads.count(info->name), 1u) << info->name;
+  for (const WorkloadInfo* info : workload_registry().all(true))
+    if (info->test_only) EXPECT_EQ(workloads.count(info->name), 0u) << info->name;
+  EXPECT_GE(plan.repetitions, 3u);
+}
+
+TEST(Plan, QuickUsesEachWorkloadsQuickTasksAndOneRepetition) {
+  auto req = request({"inline"}, {"atomic_increment"});
+  req.quick = true;
+  const Plan plan = make_plan(req);
+  EXPECT_EQ(plan.repetitions, 1u);
+  for (const auto& spec : plan.cases)
+    EXPECT_EQ(spec.info.tasks, workload_registry().find("atomic_increment")->quick_tasks);
+}
+
+TEST(Plan, ParamListsSweepAndAppearInTheName) {
+  auto req = request({"inline"}, {"test_crash"});
+  req.tasks = {"10"};
+  req.workers = {"1"};
+  req.producers = {"1"};
+  req.params = {"at=3,5", "how=abort"};
+  const Plan plan = make_plan(req);
+  ASSERT_EQ(plan.cases.size(), 2u);
+  EXPECT_EQ(plan.cases[0].name, "inline/test_crash/at:3/how:abort/tasks:10/workers:1/producers:1");
+  EXPECT_EQ(plan.cases[1].name, "inline/test_crash/at:5/how:abort/tasks:10/workers:1/producers:1");
+  EXPECT_EQ(plan.cases[1].info.params.at("at"), "5");
+  EXPECT_EQ(plan.cases[1].info.params.at("how"), "abort");
+}
+
+TEST(Plan, UndeclaredParamsRunAtTheirDefaultsAndAreRecorded) {
+  auto req = request({"inline"}, {"test_crash"});
+  req.tasks = {"10"};
+  req.producers = {"1"};
+  req.workers = {"1"};
+  const Plan plan = make_plan(req);
+  ASSERT_EQ(plan.cases.size(), 1u);
+  EXPECT_EQ(plan.cases[0].info.params.at("at"), "0");
+  EXPECT_EQ(plan.cases[0].info.params.at("how"), "segv");
+  EXPECT_EQ(plan.cases[0].name, "inline/test_crash/tasks:10/workers:1/producers:1");
+}
+
+TEST(Plan, FilterSelectsByRegex) {
+  auto req = request({"inline"}, {"atomic_increment"});
+  req.producers = {"1,2,3"};
+  req.filter = "producers:[23]$";
+  const Plan plan = make_plan(req);
+  ASSERT_EQ(plan.cases.size(), 2u);
+  EXPECT_THAT(plan.cases[0].name, HasSubstr("producers:2"));
+  EXPECT_EQ(plan.cases[1].family_index, 1u);
+}
+
+TEST(Plan, SpecRoundTripsThroughJson) {
+  auto req = request({"inline"}, {"test_crash"});
+  req.params = {"at=7"};
+  req.tasks = {"10"};
+  req.producers = {"2"};
+  CaseSpec spec = make_plan(req).cases.at(0);
+  spec.repetition_index = 2;
+  const CaseSpec back = case_spec_from_json(case_spec_to_json(spec));
+  EXPECT_EQ(back.name, spec.name);
+  EXPECT_EQ(back.info.params, spec.info.params);
+  EXPECT_EQ(back.info.tasks, 10u);
+  EXPECT_EQ(back.info.producers, 2u);
+  EXPECT_EQ(back.repetition_index, 2u);
+  EXPECT_THROW(case_spec_from_json(nlohmann::json{{"name", 1}}), UsageError);
+}
+
+TEST(Plan, RefusesBadInputNamingTheFlag) {
+  EXPECT_THAT(usage_error(request({"no_such_pool"}, {})), HasSubstr("--strategies: unknown strategy 'no_such_pool'"));
+  EXPECT_THAT(usage_error(request({"no_such_pool"}, {})), HasSubstr("known: "));
+  EXPECT_THAT(usage_error(request({}, {"nope"})), HasSubstr("--workloads: unknown workload 'nope'"));
+  for (const char* bad : {"0", "-1", "abc", "", "1.5", "10x"}) {
+    auto req = request({"inline"}, {"atomic_increment"});
+    req.tasks = {bad};
+    EXPECT_THAT(usage_error(req), HasSubstr("--tasks: '" + std::string(bad) + "' is not a positive integer"));
+    req = request({"inline"}, {"atomic_increment"});
+    req.workers = {bad};
+    EXPECT_THAT(usage_error(req), HasSubstr("--workers:"));
+    req = request({"inline"}, {"atomic_increment"});
+    req.producers = {bad};
+    EXPECT_THAT(usage_error(req), HasSubstr("--producers:"));
+  }
+  auto req = request({"inline"}, {"atomic_increment"});
+  req.repetitions = 0;
+  EXPECT_THAT(usage_error(req), HasSubstr("--repetitions"));
+  for (const char* bad : {"noequals", "=1", "at=", "at=1,,2"}) {
+    req = request({"inline"}, {"test_crash"});
+    req.params = {bad};
+    EXPECT_THAT(usage_error(req), HasSubstr("--param")) << bad;
+  }
+  req = request({"inline"}, {"atomic_increment"});
+  req.params = {"unknown_knob=1"};
+  EXPECT_THAT(usage_error(req), HasSubstr("no selected strategy or workload has a parameter 'unknown_knob'"));
+  req = request({"inline"}, {"test_crash"});
+  req.params = {"at=-2"};
+  EXPECT_THAT(usage_error(req), HasSubstr("parameter at: '-2' is not a non-negative integer"));
+  req = request({"inline"}, {"test_crash"});
+  req.params = {"how=explode"};
+  EXPECT_THAT(usage_error(req), HasSubstr("is not one of segv, abort"));
+  req = request({"inline"}, {"atomic_increment"});
+  req.filter = "([";
+  EXPECT_THAT(usage_error(req), HasSubstr("--filter: '([' is not a valid regular expression"));
+  req.filter = "matches_nothing";
+  EXPECT_THAT(usage_error(req), HasSubstr("--filter: no case matches 'matches_nothing'"));
+}
+
+}  // namespace
+}  // namespace poolbench

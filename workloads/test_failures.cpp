@@ -1,0 +1,81 @@
+#include "test_failures.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "registry.hpp"
+
+namespace poolbench {
+
+void MisbehavingWorkload::prepare(std::size_t tasks) {
+  tasks_ = tasks;
+  runs_ = std::make_unique<std::atomic<std::uint8_t>[]>(tasks);
+}
+
+void MisbehavingWorkload::run(std::size_t index) {
+  if (index == at_ % std::max<std::size_t>(tasks_, 1)) {
+    switch (failure_) {
+      case Failure::crash:
+        if (how_ == "abort") std::abort();
+        {
+          // A real invalid access, not a raise(): what a buggy task would do. volatile keeps the compiler from
+          // proving it undefined and deleting it.
+          volatile int* volatile nowhere = nullptr;
+          *nowhere = 1;
+        }
+        break;
+      case Failure::hang:
+        while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+      case Failure::lose_task:
+        return;
+    }
+  }
+  runs_[index].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string MisbehavingWorkload::verify() {
+  std::size_t lost = 0;
+  for (std::size_t i = 0; i < tasks_; ++i) lost += runs_[i].load() == 1 ? 0 : 1;
+  return lost == 0 ? std::string{} : fmt::format("exactly-once violated: {} of {} tasks did not run once", lost, tasks_);
+}
+
+namespace {
+
+std::vector<ParamSpec> params_with(std::vector<ParamSpec> extra) {
+  std::vector<ParamSpec> params = {{"at", "0", "index of the task that misbehaves", ParamKind::non_negative_integer}};
+  for (auto& spec : extra) params.push_back(std::move(spec));
+  return params;
+}
+
+WorkloadInfo misbehaving(const char* name, const char* description, MisbehavingWorkload::Failure failure,
+                         std::vector<ParamSpec> extra = {}) {
+  return WorkloadInfo{
+      .name = name,
+      .description = description,
+      .params = params_with(std::move(extra)),
+      .make =
+          [failure](const WorkloadConfig& config) {
+            const std::string how = config.params.has("how") ? config.params.text("how") : "";
+            return std::make_unique<MisbehavingWorkload>(failure,
+                                                         static_cast<std::size_t>(config.params.integer("at")), how);
+          },
+      .default_tasks = {100},
+      .quick_tasks = 100,
+      .default_workers = {2},
+      .test_only = true,
+  };
+}
+
+const WorkloadRegistrar crash{misbehaving("test_crash", "test only: one task crashes the process",
+                                          MisbehavingWorkload::Failure::crash,
+                                          {{"how", "segv", "segv or abort", ParamKind::choice, {"segv", "abort"}}})};
+const WorkloadRegistrar hang{misbehaving("test_hang", "test only: one task never returns",
+                                         MisbehavingWorkload::Failure::hang)};
+const WorkloadRegistrar lose{misbehaving("test_lose_task", "test only: one task is skipped (exactly-once must fail)",
+                                         MisbehavingWorkload::Failure::lose_task)};
+
+}  // namespace
+}  // namespace poolbench
