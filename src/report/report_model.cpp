@@ -1,5 +1,5 @@
-// Report model: groups the result file's repetition entries into one table per matrix point, computes medians and
-// spreads, applies the guide's decision rule, and checks the guide's rules of thumb against the numbers.
+// Report model: groups the result file's repetition entries into one table per matrix point, computes medians
+// and spreads, applies the guide's decision rule, and checks the guide's rules of thumb against the numbers.
 #include "report/report_model.hpp"
 
 #include <algorithm>
@@ -17,11 +17,12 @@ namespace poolbench::report {
 namespace {
 
 // The guide's rules of thumb, as numbers.
-constexpr double several_times = 3.0;           // "pooling beats a thread per task by several times"
-constexpr double io_equivalence = 0.10;         // "bounded strategies within 10% of each other on I/O"
-constexpr double warm_state_win = 3.0;          // "per-worker state wins at least 3x on warm state"
-constexpr double gap_growth_tolerance = 1.05;   // a gap may wobble up by 5% between durations and still "close"
-constexpr double parity_ratio = 1.10;           // "within 10%": the differences have vanished
+constexpr double several_times = 3.0;    // "pooling beats a thread per task by several times"
+constexpr double io_equivalence = 0.10;  // "bounded strategies within 10% of each other on I/O"
+constexpr double warm_state_win = 3.0;   // "per-worker state wins at least 3x on warm state"
+constexpr double gap_growth_tolerance =
+    1.05;                              // a gap may wobble up by 5% between durations and still "close"
+constexpr double parity_ratio = 1.10;  // "within 10%": the differences have vanished
 
 // cpu_burst's task duration parameter (workloads/cpu_burst.cpp) and its unit, in microseconds per unit.
 struct DurationParam {
@@ -30,21 +31,25 @@ struct DurationParam {
 };
 constexpr DurationParam duration_params[] = {{"duration_us", 1.0}, {"task_us", 1.0}, {"duration_ns", 1e-3}};
 
-std::optional<std::pair<std::string, double>> task_duration_us(const std::map<std::string, std::string>& params) {
+std::optional<std::pair<std::string, double>> task_duration_us(
+    const std::map<std::string, std::string>& params) {
   for (const auto& candidate : duration_params) {
     auto found = params.find(candidate.name);
     if (found == params.end()) continue;
     try {
       std::size_t used = 0;
       const double value = std::stod(found->second, &used);
-      if (used == found->second.size() && value > 0) return std::pair{std::string(candidate.name), value * candidate.to_us};
+      if (used == found->second.size() && value > 0)
+        return std::pair{std::string(candidate.name), value * candidate.to_us};
     } catch (const std::exception&) {
     }
   }
   return std::nullopt;
 }
 
-const StrategyInfo* strategy_info(const std::string& name) { return strategy_registry().find(name); }
+const StrategyInfo* strategy_info(const std::string& name) {
+  return strategy_registry().find(name);
+}
 
 bool declared_by(const std::vector<ParamSpec>& specs, const std::string& name) {
   return std::any_of(specs.begin(), specs.end(), [&](const ParamSpec& spec) { return spec.name == name; });
@@ -59,8 +64,8 @@ std::string join_params(const std::map<std::string, std::string>& params, const 
   return out;
 }
 
-// Where a case's parameters belong: those the strategy declares make a row label (when not default), everything
-// else (the workload's, or unknown ones) makes a separate table.
+// Where a case's parameters belong: those the strategy declares make a row label (when not default),
+// everything else (the workload's, or unknown ones) makes a separate table.
 struct SplitParams {
   std::map<std::string, std::string> workload;
   std::map<std::string, std::string> strategy_non_default;
@@ -87,8 +92,8 @@ std::string row_label(const std::string& strategy, const std::map<std::string, s
   return fmt::format("{} ({})", strategy, join_params(non_default));
 }
 
-// Strategies print in this order: the lower bound, the unbounded thread per task, the default choice, then the
-// rest by name.
+// Strategies print in this order: the lower bound, the unbounded thread per task, the default choice, then
+// the rest by name.
 int strategy_rank(const std::string& strategy) {
   if (strategy == lower_bound_strategy) return 0;
   if (strategy == thread_per_task_strategy) return 1;
@@ -128,7 +133,8 @@ std::map<std::string, double> metrics_of(const ResultEntry& entry, std::size_t t
   copy("allocs_per_task", metric::allocs_per_million_tasks, 1e6);
   copy("bytes_per_task", metric::bytes_per_task);
   if (auto peak = counter("peak_rss_bytes"))
-    if (auto empty = counter("empty_case_peak_rss_bytes")) out[metric::peak_rss_above_empty_bytes] = *peak - *empty;
+    if (auto empty = counter("empty_case_peak_rss_bytes"))
+      out[metric::peak_rss_above_empty_bytes] = *peak - *empty;
   copy("e2e_p50_ns", metric::e2e_p50_ns);
   copy("e2e_p99_ns", metric::e2e_p99_ns);
   copy("e2e_p999_ns", metric::e2e_p999_ns);
@@ -142,7 +148,8 @@ std::map<std::string, double> metrics_of(const ResultEntry& entry, std::size_t t
 }
 
 // The identity of a table: everything of a case but the strategy (and the strategy's own parameters).
-using TableKey = std::tuple<std::string, std::map<std::string, std::string>, std::size_t, std::size_t, std::size_t>;
+using TableKey =
+    std::tuple<std::string, std::map<std::string, std::string>, std::size_t, std::size_t, std::size_t>;
 
 struct RowBuilder {
   StrategyRow row;
@@ -157,15 +164,17 @@ void fill_ratios(WorkloadTable& table) {
   for (auto& row : table.rows) {
     const Spread* time = row.find(metric::total_time_ns);
     if (time == nullptr) continue;
-    if (baseline_time && baseline_time->median > 0) row.time_ratio_to_baseline = time->median / baseline_time->median;
-    if (lower_time && lower_time->median > 0) row.time_ratio_to_lower_bound = time->median / lower_time->median;
+    if (baseline_time && baseline_time->median > 0)
+      row.time_ratio_to_baseline = time->median / baseline_time->median;
+    if (lower_time && lower_time->median > 0)
+      row.time_ratio_to_lower_bound = time->median / lower_time->median;
   }
 }
 
-// The guide's rule ("Senior Decision Process", and its verdicts): default to the semaphore group; adopt a pool only
-// when the benchmark shows a measurable benefit — here: the fastest pool's median total time is at least
-// `threshold` times lower than the baseline's, and beyond the run's spread (its slowest repetition is faster than
-// the baseline's fastest).
+// The guide's rule ("Senior Decision Process", and its verdicts): default to the semaphore group; adopt a
+// pool only when the benchmark shows a measurable benefit — here: the fastest pool's median total time is at
+// least `threshold` times lower than the baseline's, and beyond the run's spread (its slowest repetition is
+// faster than the baseline's fastest).
 Recommendation recommend(const WorkloadTable& table, double threshold) {
   Recommendation out;
   const StrategyRow* baseline = table.find(baseline_strategy);
@@ -182,9 +191,10 @@ Recommendation recommend(const WorkloadTable& table, double threshold) {
 
   if (baseline_time == nullptr) {
     out.decision = Decision::cannot_decide;
-    out.reason = fmt::format("{} (the default) has no successful repetition in this configuration, so the rule "
-                             "cannot be applied",
-                             baseline_strategy);
+    out.reason = fmt::format(
+        "{} (the default) has no successful repetition in this configuration, so the rule "
+        "cannot be applied",
+        baseline_strategy);
     return out;
   }
   if (fastest == nullptr) {
@@ -204,26 +214,29 @@ Recommendation recommend(const WorkloadTable& table, double threshold) {
     if (const Spread* lower_time = lower->find(metric::total_time_ns); lower_time && lower_time->median > 0)
       out.lower_bound_speedup = pool_time.median / lower_time->median;
 
-  const std::string speedup_text =
-      fmt::format("{} is {} faster than {} (median {} against {})", fastest->label, format_ratio(*out.speedup),
-                  baseline_strategy, format_duration_ns(pool_time.median), format_duration_ns(baseline_time->median));
+  const std::string speedup_text = fmt::format(
+      "{} is {} faster than {} (median {} against {})", fastest->label, format_ratio(*out.speedup),
+      baseline_strategy, format_duration_ns(pool_time.median), format_duration_ns(baseline_time->median));
   const std::string spread_text =
       !spread_known ? "the spread is unknown with a single repetition"
       : *out.beyond_spread
           ? fmt::format("beyond the spread (its slowest repetition, {}, beats {}'s fastest, {})",
-                        format_duration_ns(pool_time.max), baseline_strategy, format_duration_ns(baseline_time->min))
+                        format_duration_ns(pool_time.max), baseline_strategy,
+                        format_duration_ns(baseline_time->min))
           : fmt::format("within the spread (its slowest repetition, {}, does not beat {}'s fastest, {})",
-                        format_duration_ns(pool_time.max), baseline_strategy, format_duration_ns(baseline_time->min));
+                        format_duration_ns(pool_time.max), baseline_strategy,
+                        format_duration_ns(baseline_time->min));
 
   if (*out.speedup >= threshold && out.beyond_spread.value_or(false)) {
     out.decision = Decision::adopt_pool;
     out.choice = fastest->label;
-    out.reason = fmt::format("{}, {}; at least the {} threshold", speedup_text, spread_text, format_ratio(threshold));
+    out.reason =
+        fmt::format("{}, {}; at least the {} threshold", speedup_text, spread_text, format_ratio(threshold));
   } else if (*out.speedup <= 1.0) {
     out.decision = Decision::keep_default;
     out.choice = baseline_strategy;
-    out.reason = fmt::format("no pool is faster than {}: the fastest, {}, takes {} of its time", baseline_strategy,
-                             fastest->label, format_ratio(1.0 / *out.speedup));
+    out.reason = fmt::format("no pool is faster than {}: the fastest, {}, takes {} of its time",
+                             baseline_strategy, fastest->label, format_ratio(1.0 / *out.speedup));
   } else {
     out.decision = Decision::keep_default;
     out.choice = baseline_strategy;
@@ -256,8 +269,7 @@ std::vector<CapabilityCell> capability_cells(const StrategyTraits& traits) {
 }
 
 std::string spread_text(const Spread& spread, std::string (*format)(double)) {
-  if (spread.samples < 2 || spread.min == spread.max) return format(spread.median);
-  return fmt::format("{} ({}–{})", format(spread.median), format(spread.min), format(spread.max));
+  return format_range(spread.median, spread.min, spread.max, spread.samples, format);
 }
 
 std::string config_suffix(const WorkloadTable& table) {
@@ -268,15 +280,17 @@ std::string config_suffix(const WorkloadTable& table) {
 
 // "Pooling beats a thread per task by several times on tiny tasks" (Microbenchmarks: 100k atomic increments).
 RuleCheck check_tiny_tasks(const std::vector<WorkloadTable>& tables) {
-  RuleCheck rule{.id = "pooling_beats_thread_per_task",
-                 .claim = "At low task cost pool overhead matters: pooling beats a thread per task by several "
-                          "times on tiny tasks (guide: ants ~3x faster than raw goroutines on 100k atomic "
-                          "increments).",
-                 .criterion = fmt::format("on atomic_increment, every pool's median total time is at least {} "
-                                          "lower than {}'s, in every configuration",
-                                          format_ratio(several_times), thread_per_task_strategy),
-                 .outcome = RuleOutcome::not_measured,
-                 .evidence = {}};
+  RuleCheck rule{
+      .id = "pooling_beats_thread_per_task",
+      .claim =
+          "At low task cost pool overhead matters: pooling beats a thread per task by several "
+          "times on tiny tasks (guide: ants ~3x faster than raw goroutines on 100k atomic "
+          "increments).",
+      .criterion = fmt::format("on atomic_increment, every pool's median total time is at least {} "
+                               "lower than {}'s, in every configuration",
+                               format_ratio(several_times), thread_per_task_strategy),
+      .outcome = RuleOutcome::not_measured,
+      .evidence = {}};
   bool any = false;
   bool all_held = true;
   for (const auto& table : tables) {
@@ -308,15 +322,17 @@ RuleCheck check_tiny_tasks(const std::vector<WorkloadTable>& tables) {
 
 // "At I/O-heavy workloads with bounding, all bounded approaches are equivalent."
 RuleCheck check_io_equivalence(const std::vector<WorkloadTable>& tables) {
-  RuleCheck rule{.id = "bounded_equivalent_on_io",
-                 .claim = "At I/O-heavy workloads with bounding, all bounded approaches are equivalent (guide: "
-                          "errgroup K=100 and ants K=100 both 2.0 s on 1k HTTP calls).",
-                 .criterion = fmt::format("on simulated_io, the slowest bounded strategy's median total time is "
-                                          "within {:.0f}% of the fastest's, in every configuration (bounded: all "
-                                          "but {} and {})",
-                                          io_equivalence * 100, lower_bound_strategy, thread_per_task_strategy),
-                 .outcome = RuleOutcome::not_measured,
-                 .evidence = {}};
+  RuleCheck rule{
+      .id = "bounded_equivalent_on_io",
+      .claim =
+          "At I/O-heavy workloads with bounding, all bounded approaches are equivalent (guide: "
+          "errgroup K=100 and ants K=100 both 2.0 s on 1k HTTP calls).",
+      .criterion = fmt::format("on simulated_io, the slowest bounded strategy's median total time is "
+                               "within {:.0f}% of the fastest's, in every configuration (bounded: all "
+                               "but {} and {})",
+                               io_equivalence * 100, lower_bound_strategy, thread_per_task_strategy),
+      .outcome = RuleOutcome::not_measured,
+      .evidence = {}};
   bool any = false;
   bool all_held = true;
   for (const auto& table : tables) {
@@ -337,9 +353,9 @@ RuleCheck check_io_equivalence(const std::vector<WorkloadTable>& tables) {
         slowest->find(metric::total_time_ns)->median / fastest->find(metric::total_time_ns)->median;
     const bool held = ratio <= 1.0 + io_equivalence;
     all_held = all_held && held;
-    rule.evidence.push_back(fmt::format("{}: {}; slowest ({}) / fastest ({}) = {:.3f} — {}", config_suffix(table),
-                                        fmt::join(parts, ", "), slowest->label, fastest->label, ratio,
-                                        held ? "held" : "did not hold"));
+    rule.evidence.push_back(fmt::format("{}: {}; slowest ({}) / fastest ({}) = {:.3f} — {}",
+                                        config_suffix(table), fmt::join(parts, ", "), slowest->label,
+                                        fastest->label, ratio, held ? "held" : "did not hold"));
   }
   if (any) rule.outcome = all_held ? RuleOutcome::held : RuleOutcome::did_not_hold;
   return rule;
@@ -347,15 +363,17 @@ RuleCheck check_io_equivalence(const std::vector<WorkloadTable>& tables) {
 
 // "At warm-state workloads, tunny wins by reusing the state" (tunny 4x faster than errgroup).
 RuleCheck check_warm_state(const std::vector<WorkloadTable>& tables) {
-  RuleCheck rule{.id = "worker_state_wins_on_warm_state",
-                 .claim = "At warm-state workloads, per-worker state wins by reusing the state (guide: tunny 4x "
-                          "faster than errgroup with a 50 ms regex compile).",
-                 .criterion = fmt::format("on warm_state (state built per worker or per task, not the "
-                                          "state=thread_local variant), a strategy with worker state is at least "
-                                          "{} faster than {} (median total time), in every configuration",
-                                          format_ratio(warm_state_win), baseline_strategy),
-                 .outcome = RuleOutcome::not_measured,
-                 .evidence = {}};
+  RuleCheck rule{
+      .id = "worker_state_wins_on_warm_state",
+      .claim =
+          "At warm-state workloads, per-worker state wins by reusing the state (guide: tunny 4x "
+          "faster than errgroup with a 50 ms regex compile).",
+      .criterion = fmt::format("on warm_state (state built per worker or per task, not the "
+                               "state=thread_local variant), a strategy with worker state is at least "
+                               "{} faster than {} (median total time), in every configuration",
+                               format_ratio(warm_state_win), baseline_strategy),
+      .outcome = RuleOutcome::not_measured,
+      .evidence = {}};
   bool any = false;
   bool all_held = true;
   for (const auto& table : tables) {
@@ -392,9 +410,10 @@ std::pair<std::optional<double>, std::string> crossing(const std::vector<Crossov
   if (gaps.empty()) return {std::nullopt, "not measured in this run"};
   const auto us = [](double value) { return format_duration_ns(value * 1e3); };
   if (gaps.front().speedup < target)
-    return {std::nullopt, fmt::format("below the shortest measured task duration ({}): the gap is already {} there, "
-                                      "under {}",
-                                      us(gaps.front().task_duration_us), format_ratio(gaps.front().speedup), what)};
+    return {std::nullopt,
+            fmt::format("below the shortest measured task duration ({}): the gap is already {} there, "
+                        "under {}",
+                        us(gaps.front().task_duration_us), format_ratio(gaps.front().speedup), what)};
   for (std::size_t i = 1; i < gaps.size(); ++i) {
     const auto& a = gaps[i - 1];
     const auto& b = gaps[i];
@@ -402,15 +421,17 @@ std::pair<std::optional<double>, std::string> crossing(const std::vector<Crossov
       // Interpolated in log(duration) against log(gap): the gap shrinks roughly as a power of the duration.
       const double la = std::log(a.speedup), lb = std::log(b.speedup), lt = std::log(target);
       const double fraction = (la - lt) / (la - lb);
-      const double estimate = std::exp(std::log(a.task_duration_us) +
-                                       fraction * (std::log(b.task_duration_us) - std::log(a.task_duration_us)));
-      return {estimate, fmt::format("about {} (log-log interpolation between {} at {} and {} at {})", us(estimate),
-                                    format_ratio(a.speedup), us(a.task_duration_us), format_ratio(b.speedup),
-                                    us(b.task_duration_us))};
+      const double estimate =
+          std::exp(std::log(a.task_duration_us) +
+                   fraction * (std::log(b.task_duration_us) - std::log(a.task_duration_us)));
+      return {estimate, fmt::format("about {} (log-log interpolation between {} at {} and {} at {})",
+                                    us(estimate), format_ratio(a.speedup), us(a.task_duration_us),
+                                    format_ratio(b.speedup), us(b.task_duration_us))};
     }
   }
-  return {std::nullopt, fmt::format("above the longest measured task duration ({}): the gap is still {} there",
-                                    us(gaps.back().task_duration_us), format_ratio(gaps.back().speedup))};
+  return {std::nullopt,
+          fmt::format("above the longest measured task duration ({}): the gap is still {} there",
+                      us(gaps.back().task_duration_us), format_ratio(gaps.back().speedup))};
 }
 
 std::vector<Crossover> build_crossovers(const std::vector<WorkloadTable>& tables, double threshold) {
@@ -441,11 +462,10 @@ std::vector<Crossover> build_crossovers(const std::vector<WorkloadTable>& tables
     crossover.workers = std::get<0>(key);
     crossover.producers = std::get<1>(key);
     crossover.other_params = std::get<2>(key);
-    crossover.title = config_title(cpu_burst_workload, crossover.other_params, 0, crossover.workers,
-                                   crossover.producers);
-    crossover.title = fmt::format("cpu_burst — {}, {}{}", plural(crossover.workers, "worker", "workers"),
-                                  plural(crossover.producers, "producer", "producers"),
-                                  crossover.other_params.empty() ? "" : ", " + join_params(crossover.other_params));
+    crossover.title =
+        fmt::format("cpu_burst — {}, {}{}", plural(crossover.workers, "worker", "workers"),
+                    plural(crossover.producers, "producer", "producers"),
+                    crossover.other_params.empty() ? "" : ", " + join_params(crossover.other_params));
     std::map<std::string, CrossoverSeries> series;
     std::vector<std::string> order;
     for (const auto& [duration_us, table] : group.by_duration) {
@@ -463,8 +483,9 @@ std::vector<Crossover> build_crossovers(const std::vector<WorkloadTable>& tables
       const StrategyRow* baseline = table->find(baseline_strategy);
       const Spread* baseline_time = baseline ? baseline->find(metric::time_per_task_ns) : nullptr;
       if (fastest && baseline_time)
-        crossover.gaps.push_back(CrossoverGap{duration_us, fastest->label,
-                                              baseline_time->median / fastest->find(metric::time_per_task_ns)->median});
+        crossover.gaps.push_back(
+            CrossoverGap{duration_us, fastest->label,
+                         baseline_time->median / fastest->find(metric::time_per_task_ns)->median});
     }
     std::sort(order.begin(), order.end(), [](const std::string& a, const std::string& b) {
       return std::tuple(strategy_rank(a), a) < std::tuple(strategy_rank(b), b);
@@ -479,19 +500,21 @@ std::vector<Crossover> build_crossovers(const std::vector<WorkloadTable>& tables
   return out;
 }
 
-// "For 10μs tasks, the differences are small ... For 1ms tasks, the differences shrink. For 1s tasks, they vanish."
+// "For 10μs tasks, the differences are small ... For 1ms tasks, the differences shrink. For 1s tasks, they
+// vanish."
 RuleCheck check_gap_closes(const std::vector<Crossover>& crossovers, double threshold) {
-  RuleCheck rule{.id = "gap_closes_with_task_duration",
-                 .claim = "The gap between strategies closes as tasks get longer (guide: at 100 µs CPU tasks raw, "
-                          "errgroup and ants are within noise; for 1 ms tasks the differences shrink).",
-                 .criterion = fmt::format("on cpu_burst, the fastest pool's speedup over {} (median time per task) "
-                                          "is lower at the longest measured duration than at the shortest, and "
-                                          "never grows by more than {:.0f}% from one duration to the next; the "
-                                          "crossover is where it falls to the {} adopt threshold",
-                                          baseline_strategy, (gap_growth_tolerance - 1) * 100,
-                                          format_ratio(threshold)),
-                 .outcome = RuleOutcome::not_measured,
-                 .evidence = {}};
+  RuleCheck rule{
+      .id = "gap_closes_with_task_duration",
+      .claim =
+          "The gap between strategies closes as tasks get longer (guide: at 100 µs CPU tasks raw, "
+          "errgroup and ants are within noise; for 1 ms tasks the differences shrink).",
+      .criterion = fmt::format("on cpu_burst, the fastest pool's speedup over {} (median time per task) "
+                               "is lower at the longest measured duration than at the shortest, and "
+                               "never grows by more than {:.0f}% from one duration to the next; the "
+                               "crossover is where it falls to the {} adopt threshold",
+                               baseline_strategy, (gap_growth_tolerance - 1) * 100, format_ratio(threshold)),
+      .outcome = RuleOutcome::not_measured,
+      .evidence = {}};
   bool any = false;
   bool all_held = true;
   for (const auto& crossover : crossovers) {
@@ -502,8 +525,8 @@ RuleCheck check_gap_closes(const std::vector<Crossover>& crossovers, double thre
     for (std::size_t i = 0; i < crossover.gaps.size(); ++i) {
       const auto& gap = crossover.gaps[i];
       if (i > 0 && gap.speedup > crossover.gaps[i - 1].speedup * gap_growth_tolerance) held = false;
-      parts.push_back(fmt::format("{} at {}", format_ratio(gap.speedup),
-                                  format_duration_ns(gap.task_duration_us * 1e3)));
+      parts.push_back(
+          fmt::format("{} at {}", format_ratio(gap.speedup), format_duration_ns(gap.task_duration_us * 1e3)));
     }
     all_held = all_held && held;
     rule.evidence.push_back(fmt::format("{}: fastest pool over {}: {}; falls to {}: {} — {}", crossover.title,
@@ -527,9 +550,8 @@ std::vector<SubmitCostTable> build_submit_costs(const std::vector<WorkloadTable>
   for (const auto& key : order) {
     const auto& members = groups[key];
     if (members.size() < 2) continue;  // only one producer count: nothing to contrast
-    const auto [low, high] = std::minmax_element(members.begin(), members.end(), [](auto* a, auto* b) {
-      return a->producers < b->producers;
-    });
+    const auto [low, high] = std::minmax_element(
+        members.begin(), members.end(), [](auto* a, auto* b) { return a->producers < b->producers; });
     SubmitCostTable cost;
     cost.workload = std::get<0>(key);
     cost.workload_params = std::get<1>(key);
@@ -543,7 +565,8 @@ std::vector<SubmitCostTable> build_submit_costs(const std::vector<WorkloadTable>
       for (const auto& row : table->rows)
         if (std::find(labels.begin(), labels.end(), row.label) == labels.end()) labels.push_back(row.label);
     for (const auto& label : labels) {
-      SubmitCostRow row{.label = label};
+      SubmitCostRow row;
+      row.label = label;
       const auto take = [&](const WorkloadTable* table, const char* key_name) -> std::optional<Spread> {
         const StrategyRow* found = table->find(label);
         const Spread* spread = found ? found->find(key_name) : nullptr;
@@ -553,6 +576,8 @@ std::vector<SubmitCostTable> build_submit_costs(const std::vector<WorkloadTable>
       row.low_p99_ns = take(*low, metric::submit_p99_ns);
       row.high_p50_ns = take(*high, metric::submit_p50_ns);
       row.high_p99_ns = take(*high, metric::submit_p99_ns);
+      if (!row.low_p50_ns && !row.low_p99_ns && !row.high_p50_ns && !row.high_p99_ns)
+        continue;  // failed at both
       if (row.low_p50_ns && row.high_p50_ns && row.low_p50_ns->median > 0)
         row.p50_growth = row.high_p50_ns->median / row.low_p50_ns->median;
       cost.rows.push_back(std::move(row));
@@ -573,9 +598,10 @@ std::string scalar_text(const nlohmann::json& value) {
 void fill_header(const ResultFile& file, Report& report) {
   const nlohmann::json& context = file.context;
   const nlohmann::json empty = nlohmann::json::object();
-  const nlohmann::json& pool = context.is_object() && context.contains("poolbench") && context["poolbench"].is_object()
-                                   ? context["poolbench"]
-                                   : empty;
+  const nlohmann::json& pool =
+      context.is_object() && context.contains("poolbench") && context["poolbench"].is_object()
+          ? context["poolbench"]
+          : empty;
   const auto get = [](const nlohmann::json& object, const char* key) -> std::optional<std::string> {
     if (!object.is_object() || !object.contains(key) || object[key].is_null()) return std::nullopt;
     return scalar_text(object[key]);
@@ -599,22 +625,25 @@ void fill_header(const ResultFile& file, Report& report) {
     for (const auto& cache : context["caches"]) {
       if (!cache.is_object()) continue;
       const double size = cache.value("size", 0.0);
-      caches.push_back(fmt::format("L{} {} {} (shared by {})", cache.value("level", 0), cache.value("type", "?"),
-                                   format_bytes(size), cache.value("num_sharing", 0)));
+      caches.push_back(fmt::format("L{} {} {} (shared by {})", cache.value("level", 0),
+                                   cache.value("type", "?"), format_bytes(size),
+                                   cache.value("num_sharing", 0)));
     }
     if (!caches.empty()) add("Caches", fmt::format("{}", fmt::join(caches, ", ")));
   }
   add("Kernel", from_pool("kernel"));
   add("Compiler", from_pool("compiler"));
   std::string build = from_pool("build_type").value_or("not recorded");
-  if (auto library = get(context, "library_build_type")) build += " (Google Benchmark library: " + *library + ")";
+  if (auto library = get(context, "library_build_type"))
+    build += " (Google Benchmark library: " + *library + ")";
   add("Build", build);
   add("Allocator", from_pool("allocator"));
   add("Date", from_pool("date") ? get(pool, "date") : get(context, "date"));
   add("Commit", from_pool("git_commit"));
   add("poolbench version", from_pool("version"));
   add("Command line", from_pool("command_line"));
-  if (auto load = context.is_object() && context.contains("load_avg") ? std::optional(context["load_avg"]) : std::nullopt;
+  if (auto load = context.is_object() && context.contains("load_avg") ? std::optional(context["load_avg"])
+                                                                      : std::nullopt;
       load && load->is_array() && !load->empty()) {
     std::vector<std::string> values;
     for (const auto& value : *load) values.push_back(scalar_text(value));
@@ -653,24 +682,30 @@ const StrategyRow* WorkloadTable::find(const std::string& label) const {
 
 const char* to_string(Decision decision) {
   switch (decision) {
-    case Decision::adopt_pool: return "adopt_pool";
-    case Decision::keep_default: return "keep_default";
-    case Decision::cannot_decide: return "cannot_decide";
+    case Decision::adopt_pool:
+      return "adopt_pool";
+    case Decision::keep_default:
+      return "keep_default";
+    case Decision::cannot_decide:
+      return "cannot_decide";
   }
   return "unknown";
 }
 
 const char* to_string(RuleOutcome outcome) {
   switch (outcome) {
-    case RuleOutcome::held: return "held";
-    case RuleOutcome::did_not_hold: return "did_not_hold";
-    case RuleOutcome::not_measured: return "not_measured";
+    case RuleOutcome::held:
+      return "held";
+    case RuleOutcome::did_not_hold:
+      return "did_not_hold";
+    case RuleOutcome::not_measured:
+      return "not_measured";
   }
   return "unknown";
 }
 
-// Kept by hand next to tests/conformance_test.cpp: a trait is marked verified only where a test there drives the
-// strategy and checks the declared value against what happens.
+// Kept by hand next to tests/conformance_test.cpp: a trait is marked verified only where a test there drives
+// the strategy and checks the declared value against what happens.
 const std::vector<VerifiedTrait>& conformance_verified_traits() {
   static const std::vector<VerifiedTrait> traits = {};
   return traits;
@@ -724,14 +759,16 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
     for (const auto& [name, value] : metrics_of(entry, info.tasks)) builder.values[name].push_back(value);
   }
   if (with_case == 0)
-    throw ResultFileError(file.path + ": no entry carries poolbench's case information (strategy, workload, ...); "
-                                      "report needs a file written by `poolbench run`");
+    throw ResultFileError(file.path +
+                          ": no entry carries poolbench's case information (strategy, workload, ...); "
+                          "report needs a file written by `poolbench run`");
 
   std::set<std::string> unknown_strategies;
   for (const auto& key : table_order) {
     WorkloadTable table;
     std::tie(table.workload, table.workload_params, table.tasks, table.workers, table.producers) = key;
-    table.title = config_title(table.workload, table.workload_params, table.tasks, table.workers, table.producers);
+    table.title =
+        config_title(table.workload, table.workload_params, table.tasks, table.workers, table.producers);
     for (auto& [label, builder] : grouped[key]) {
       for (auto& [name, values] : builder.values)
         if (auto spread = spread_of(std::move(values))) builder.row.metrics[name] = *spread;
@@ -750,14 +787,17 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
   for (const auto& key : table_order)
     if (std::find(workload_order.begin(), workload_order.end(), std::get<0>(key)) == workload_order.end())
       workload_order.push_back(std::get<0>(key));
-  std::stable_sort(report.tables.begin(), report.tables.end(), [&](const WorkloadTable& a, const WorkloadTable& b) {
-    const auto rank = [&](const WorkloadTable& t) {
-      const auto position = std::find(workload_order.begin(), workload_order.end(), t.workload) - workload_order.begin();
-      const double duration = task_duration_us(t.workload_params).value_or(std::pair{std::string(), 0.0}).second;
-      return std::tuple(position, duration, t.workload_params, t.tasks, t.workers, t.producers);
-    };
-    return rank(a) < rank(b);
-  });
+  std::stable_sort(
+      report.tables.begin(), report.tables.end(), [&](const WorkloadTable& a, const WorkloadTable& b) {
+        const auto rank = [&](const WorkloadTable& t) {
+          const auto position =
+              std::find(workload_order.begin(), workload_order.end(), t.workload) - workload_order.begin();
+          const double duration =
+              task_duration_us(t.workload_params).value_or(std::pair{std::string(), 0.0}).second;
+          return std::tuple(position, duration, t.workload_params, t.tasks, t.workers, t.producers);
+        };
+        return rank(a) < rank(b);
+      });
 
   report.submit_costs = build_submit_costs(report.tables);
 
@@ -780,12 +820,14 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
 
   report.crossovers = build_crossovers(report.tables, options.adopt_threshold);
   report.rules = {check_tiny_tasks(report.tables), check_io_equivalence(report.tables),
-                  check_warm_state(report.tables), check_gap_closes(report.crossovers, options.adopt_threshold)};
+                  check_warm_state(report.tables),
+                  check_gap_closes(report.crossovers, options.adopt_threshold)};
 
   if (!unknown_strategies.empty())
-    report.notes.push_back(fmt::format("Strategies not registered in this build (traits unknown, not considered as "
-                                       "pools): {}",
-                                       fmt::join(unknown_strategies, ", ")));
+    report.notes.push_back(
+        fmt::format("Strategies not registered in this build (traits unknown, not considered as "
+                    "pools): {}",
+                    fmt::join(unknown_strategies, ", ")));
   return report;
 }
 

@@ -1,12 +1,12 @@
-// Report model: turns a result file into the decision document of the guide (pool-guide.md, "Microbenchmarks With
-// Real Numbers", the "Deep Comparison" tables, Appendix S22), as plain data. Markdown and JSON renderers only
-// format what is built here, so every number either renderer prints comes from one place and traces to a
-// repetition entry of the result file (a median, minimum or maximum over the successful repetitions of a case, or
-// a ratio of two such medians).
+// Report model: turns a result file into the decision document of the guide (pool-guide.md, "Microbenchmarks
+// With Real Numbers", the "Deep Comparison" tables, Appendix S22), as plain data. Markdown and JSON renderers
+// only format what is built here, so every number either renderer prints comes from one place and traces to a
+// repetition entry of the result file (a median, minimum or maximum over the successful repetitions of a
+// case, or a ratio of two such medians).
 //
 // Unlike Google Benchmark's aggregates in the file (mean, median, stddev, cv), the model keeps min and max of
-// each metric as well: the decision rule asks whether a difference is beyond the run's spread, which a mean and a
-// stddev over three repetitions cannot say honestly.
+// each metric as well: the decision rule asks whether a difference is beyond the run's spread, which a mean
+// and a stddev over three repetitions cannot say honestly.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +27,8 @@ inline constexpr const char* lower_bound_strategy = "inline";
 inline constexpr const char* thread_per_task_strategy = "raw_threads";
 
 struct ReportOptions {
-  double adopt_threshold = 2.0;  // a pool must be at least this many times faster than the baseline to be adopted
+  double adopt_threshold =
+      2.0;  // a pool must be at least this many times faster than the baseline to be adopted
 };
 
 // A metric over the successful repetitions of one case.
@@ -38,16 +39,17 @@ struct Spread {
   std::size_t samples = 0;
 };
 
-// Builds a Spread (median as Google Benchmark computes it: the mean of the two middle values for an even count).
-// Returns nullopt for no values.
+// Builds a Spread (median as Google Benchmark computes it: the mean of the two middle values for an even
+// count). Returns nullopt for no values.
 std::optional<Spread> spread_of(std::vector<double> values);
 
-// Metric keys of a row, in table order, with the unit the value is in. Keys missing from a row were not measured.
+// Metric keys of a row, in table order, with the unit the value is in. Keys missing from a row were not
+// measured.
 namespace metric {
-inline constexpr const char* total_time_ns = "total_time_ns";                  // real_time of the repetition
-inline constexpr const char* time_per_task_ns = "time_per_task_ns";            // total_time_ns / tasks
-inline constexpr const char* tasks_per_second = "tasks_per_second";            // items_per_second
-inline constexpr const char* cpu_cores = "cpu_cores";                          // CPU time / wall time
+inline constexpr const char* total_time_ns = "total_time_ns";        // real_time of the repetition
+inline constexpr const char* time_per_task_ns = "time_per_task_ns";  // total_time_ns / tasks
+inline constexpr const char* tasks_per_second = "tasks_per_second";  // items_per_second
+inline constexpr const char* cpu_cores = "cpu_cores";                // CPU time / wall time
 inline constexpr const char* allocs_per_million_tasks = "allocs_per_million_tasks";  // allocs_per_task * 1e6
 inline constexpr const char* bytes_per_task = "bytes_per_task";
 inline constexpr const char* peak_rss_above_empty_bytes = "peak_rss_above_empty_bytes";  // peak - empty case
@@ -88,13 +90,14 @@ const char* to_string(Decision decision);
 
 struct Recommendation {
   Decision decision = Decision::cannot_decide;
-  std::string choice;                  // what to use: the winner, or the baseline
-  std::string fastest_pool;            // the pool with the lowest median total time, if any
-  std::optional<double> speedup;       // baseline median time / fastest pool's median time
-  std::optional<bool> beyond_spread;   // fastest pool's slowest repetition faster than the baseline's fastest
+  std::string choice;                 // what to use: the winner, or the baseline
+  std::string fastest_pool;           // the pool with the lowest median total time, if any
+  std::optional<double> speedup;      // baseline median time / fastest pool's median time
+  std::optional<bool> beyond_spread;  // fastest pool's slowest repetition faster than the baseline's fastest
   std::optional<double> fastest_pool_max_ns, baseline_min_ns;  // the two ends the spread test compares
-  std::optional<double> lower_bound_speedup;  // fastest pool's median time / inline's (above 1: inline is faster)
-  std::string reason;                  // one sentence, with the numbers
+  std::optional<double>
+      lower_bound_speedup;  // fastest pool's median time / inline's (above 1: inline is faster)
+  std::string reason;       // one sentence, with the numbers
 };
 
 // One table: every strategy at one point of the matrix (workload, its parameters, tasks, workers, producers).
@@ -181,10 +184,10 @@ struct Crossover {
   std::map<std::string, std::string> other_params;
   std::string title;
   std::vector<CrossoverSeries> series;
-  std::vector<CrossoverGap> gaps;        // where both the baseline and a pool were measured
-  std::string adopt_crossover;           // where the gap falls to the adopt threshold (text, with how estimated)
+  std::vector<CrossoverGap> gaps;  // where both the baseline and a pool were measured
+  std::string adopt_crossover;     // where the gap falls to the adopt threshold (text, with how estimated)
   std::optional<double> adopt_crossover_us;
-  std::string parity_crossover;          // where the gap falls within 10%
+  std::string parity_crossover;  // where the gap falls within 10%
   std::optional<double> parity_crossover_us;
 };
 
@@ -208,8 +211,8 @@ struct Report {
   std::vector<std::string> notes;  // anything the reader should know that fits nowhere else
 };
 
-// Builds the report. Throws ResultFileError when the file holds nothing a report can be made of (no entries, or
-// no entry with poolbench's case information).
+// Builds the report. Throws ResultFileError when the file holds nothing a report can be made of (no entries,
+// or no entry with poolbench's case information).
 Report build_report(const ResultFile& file, const ReportOptions& options = {});
 
 // The name of cpu_burst's task-duration parameter and its unit in microseconds per unit of the parameter.

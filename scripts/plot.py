@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+"""Plots of a poolbench report: throughput, end-to-end latency and the task-duration crossover.
+
+Input: the JSON form of a report, as `poolbench report RESULT.json --format json` writes it (schema
+"poolbench-report/1"); `poolbench report RESULT.json --plots DIR` runs this script for you. It reads the report rather
+than the result file so that every plotted number is one the report itself prints (medians and min-max spreads over
+a case's successful repetitions); nothing is recomputed here.
+
+Output, in --out DIR, each as SVG and PNG:
+  throughput   tasks/s per strategy, one panel per workload configuration (bars at the median, whiskers min-max,
+               log scale)
+  latency      end-to-end latency p50 / p99 / p99.9 per strategy, one panel per workload configuration (log scale)
+  crossover    wall time per task against the task's own duration (cpu_burst), one line per strategy, with the
+               ideal "duration / workers" for reference; only when the report has cpu_burst data
+
+Dependencies: matplotlib (Debian's python3-matplotlib, installed by scripts/setup), nothing else. Debian's package
+is visible only to Debian's interpreter, so when this runs under another python3 (pyenv, a virtualenv) without
+matplotlib it re-runs itself with /usr/bin/python3.
+
+Exit status: 0 plots written; 2 unusable input (one line on stderr); 3 matplotlib missing.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import textwrap
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def import_matplotlib():
+    try:
+        import matplotlib
+    except ImportError:
+        if (os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON) and os.access(DEBIAN_PYTHON, os.X_OK)
+                and not os.environ.get("POOLBENCH_PLOT_REEXEC")):
+            os.environ["POOLBENCH_PLOT_REEXEC"] = "1"
+            os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, os.path.abspath(__file__)] + sys.argv[1:])
+        print("plot.py: matplotlib is not installed: install python3-matplotlib (./scripts/setup does)",
+              file=sys.stderr)
+        sys.exit(3)
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as pyplot
+    from matplotlib import ticker
+    return matplotlib, pyplot, ticker
+
+
+def fail(message):
+    print(f"plot.py: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def load_report(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            report = json.load(handle)
+    except OSError as error:
+        fail(f"{path}: cannot read: {error.strerror}")
+    except ValueError as error:
+        fail(f"{path}: invalid JSON: {error}")
+    if not isinstance(report, dict) or report.get("schema") != "poolbench-report/1":
+        hint = " (a result file? pass `poolbench report RESULT.json --format json` output)" \
+            if isinstance(report, dict) and "benchmarks" in report else ""
+        fail(f"{path}: not a poolbench report (no \"schema\": \"poolbench-report/1\"){hint}")
+    if not isinstance(report.get("tables"), list):
+        fail(f"{path}: report has no \"tables\" list")
+    return report
+
+
+# ---- units -------------------------------------------------------------------------------------------------------
+
+def format_ns(value, _position=None):
+    for limit, divisor, unit in ((1e3, 1, "ns"), (1e6, 1e3, "µs"), (1e9, 1e6, "ms")):
+        if abs(value) < limit:
+            return f"{value / divisor:g} {unit}"
+    return f"{value / 1e9:g} s"
+
+
+def format_rate(value, _position=None):
+    for limit, divisor, unit in ((1e3, 1, ""), (1e6, 1e3, "k"), (1e9, 1e6, "M")):
+        if abs(value) < limit:
+            return f"{value / divisor:g}{unit}"
+    return f"{value / 1e9:g}G"
+
+
+def format_us(value, _position=None):
+    return format_ns(value * 1e3)
+
+
+# ---- layout helpers ----------------------------------------------------------------------------------------------
+
+def strategy_colors(report, pyplot):
+    labels = []
+    for table in report["tables"]:
+        for row in table.get("rows", []):
+            if row["label"] not in labels:
+                labels.append(row["label"])
+    for crossover in report.get("crossovers", []):
+        for series in crossover.get("series", []):
+            if series["label"] not in labels:
+                labels.append(series["label"])
+    palette = pyplot.get_cmap("tab10").colors + pyplot.get_cmap("Dark2").colors
+    return {label: palette[i % len(palette)] for i, label in enumerate(labels)}
+
+
+def grid(pyplot, panels, width=5.6, height=4.4, max_columns=3):
+    columns = max(1, min(max_columns, panels))
+    rows = max(1, math.ceil(panels / columns))
+    figure, axes = pyplot.subplots(rows, columns, figsize=(width * columns, height * rows + 0.9),
+                                   squeeze=False, layout="constrained")
+    flat = [axis for row in axes for axis in row]
+    for axis in flat[panels:]:
+        axis.set_visible(False)
+    return figure, flat[:panels]
+
+
+def panel_title(text):
+    return "\n".join(textwrap.wrap(text, 52))
+
+
+def metric(row, key):
+    value = row.get("metrics", {}).get(key)
+    return value if isinstance(value, dict) and value.get("samples", 0) > 0 else None
+
+
+def nice_log_ticks(low, high):
+    """Tick values for a log axis from low to high: decades, or 1-2-5 steps (then every digit) on narrow ranges,
+    so that every tick carries a plain label and none are mathtext minor labels."""
+    if not (low > 0 and high > low):
+        return []
+    ticks = []
+    for mantissas in ((1,), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [m * 10 ** k for k in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
+                 for m in mantissas if low <= m * 10 ** k <= high]
+        if len(ticks) >= 2:
+            break
+    if len(ticks) > 8:  # thin out long runs of decades
+        step = math.ceil(len(ticks) / 8)
+        ticks = ticks[::step]
+    return ticks
+
+
+def set_log_axis(axis, which, low, high, formatter, ticker):
+    """Log scale on one axis with plain-unit labels at nice_log_ticks (and no labels on the minor ticks)."""
+    getattr(axis, f"set_{which}scale")("log")
+    getattr(axis, f"set_{which}lim")(low, high)
+    target = axis.yaxis if which == "y" else axis.xaxis
+    ticks = nice_log_ticks(low, high)
+    if ticks:
+        target.set_major_locator(ticker.FixedLocator(ticks))
+    target.set_major_formatter(ticker.FuncFormatter(formatter))
+    target.set_minor_formatter(ticker.NullFormatter())
+
+
+def log_floor(values):
+    positive = [v for v in values if v and v > 0]
+    return min(positive) / 3 if positive else 1
+
+
+def save(figure, out_dir, name, written):
+    for extension in ("svg", "png"):
+        path = os.path.join(out_dir, f"{name}.{extension}")
+        figure.savefig(path, dpi=110 if extension == "png" else None)
+        written.append(path)
+
+
+# ---- plots -------------------------------------------------------------------------------------------------------
+
+def plot_throughput(report, pyplot, ticker, colors, out_dir, written):
+    tables = report["tables"]
+    figure, axes = grid(pyplot, len(tables))
+    figure.suptitle("Throughput: tasks per second by strategy (median, whiskers min–max; log scale)",
+                    fontsize=13, fontweight="bold")
+    for axis, table in zip(axes, tables):
+        rows = table.get("rows", [])
+        labels = [row["label"] for row in rows]
+        spreads = [metric(row, "tasks_per_second") for row in rows]
+        floor = log_floor([s["min"] for s in spreads if s])
+        for x, (label, spread) in enumerate(zip(labels, spreads)):
+            if spread is None:
+                axis.text(x, floor * 1.5, "no data\n(failed)", ha="center", va="bottom", fontsize=8, color="#a00")
+                continue
+            axis.bar(x, spread["median"], color=colors[label], width=0.7,
+                     yerr=[[spread["median"] - spread["min"]], [spread["max"] - spread["median"]]],
+                     capsize=3, ecolor="#333")
+        top = max([s["max"] for s in spreads if s] or [floor * 10]) * 1.6
+        set_log_axis(axis, "y", floor, top, format_rate, ticker)
+        axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+        axis.set_ylabel("tasks/s")
+        axis.set_title(panel_title(table["title"]), fontsize=9)
+        axis.grid(axis="y", which="major", alpha=0.3)
+        choice = table.get("recommendation", {}).get("choice")
+        if choice in labels:
+            tick = axis.get_xticklabels()[labels.index(choice)]
+            tick.set_fontweight("bold")
+    figure.text(0.5, 0.0, "Bold strategy name: the report's recommendation for that configuration.",
+                ha="center", va="bottom", fontsize=8, style="italic")
+    save(figure, out_dir, "throughput", written)
+    pyplot.close(figure)
+
+
+def plot_latency(report, pyplot, ticker, out_dir, written):
+    tables = report["tables"]
+    figure, axes = grid(pyplot, len(tables))
+    figure.suptitle("End-to-end latency (submit to task end) by strategy: p50, p99, p99.9 (median over "
+                    "repetitions; log scale)", fontsize=13, fontweight="bold")
+    percentiles = (("e2e_p50_ns", "p50", "#4c72b0"), ("e2e_p99_ns", "p99", "#dd8452"),
+                   ("e2e_p999_ns", "p99.9", "#c44e52"))
+    width = 0.26
+    handles = {}
+    for axis, table in zip(axes, tables):
+        rows = table.get("rows", [])
+        labels = [row["label"] for row in rows]
+        values = []
+        for i, (key, name, color) in enumerate(percentiles):
+            for x, row in enumerate(rows):
+                spread = metric(row, key)
+                if spread is None:
+                    continue
+                values.append(spread["median"])
+                bar = axis.bar(x + (i - 1) * width, spread["median"], width=width, color=color, label=name)
+                handles[name] = bar
+        if values:
+            # Headroom above the tallest bar keeps the legend of the first panel off the bars.
+            set_log_axis(axis, "y", log_floor(values), max(values) * 12, format_ns, ticker)
+        else:
+            axis.text(0.5, 0.5, "latency not measured", transform=axis.transAxes, ha="center")
+            axis.set_yscale("log")
+        axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+        axis.set_ylabel("latency")
+        axis.set_title(panel_title(table["title"]), fontsize=9)
+        axis.grid(axis="y", which="major", alpha=0.3)
+    if handles and axes:
+        # On the first panel: matplotlib 3.6 (Debian 12) cannot place a figure legend outside constrained panels.
+        names = [name for _, name, _ in percentiles if name in handles]
+        axes[0].legend([handles[name] for name in names], names, loc="upper left", ncol=3, fontsize=8,
+                       title="percentile", title_fontsize=8)
+    save(figure, out_dir, "latency", written)
+    pyplot.close(figure)
+
+
+def plot_crossover(report, pyplot, ticker, colors, out_dir, written):
+    crossovers = [c for c in report.get("crossovers", []) if c.get("series")]
+    if not crossovers:
+        print("plot.py: crossover not drawn: no cpu_burst data in this report", file=sys.stderr)
+        return
+    figure, axes = grid(pyplot, len(crossovers), width=6.4, height=4.8, max_columns=2)
+    title = "Time per task against the task's own duration (cpu_burst): where pooling stops paying"
+    figure.suptitle("\n".join(textwrap.wrap(title, 48 if len(crossovers) == 1 else 100)), fontsize=13,
+                    fontweight="bold")
+    for axis, crossover in zip(axes, crossovers):
+        durations = sorted({p["task_duration_us"] for s in crossover["series"] for p in s["points"]})
+        for series in crossover["series"]:
+            points = series["points"]
+            xs = [p["task_duration_us"] for p in points]
+            ys = [p["time_per_task_ns"]["median"] for p in points]
+            low = [p["time_per_task_ns"]["median"] - p["time_per_task_ns"]["min"] for p in points]
+            high = [p["time_per_task_ns"]["max"] - p["time_per_task_ns"]["median"] for p in points]
+            axis.errorbar(xs, ys, yerr=[low, high], marker="o", capsize=3, color=colors.get(series["label"]),
+                          label=series["label"])
+        workers = crossover.get("workers") or 1
+        if durations:
+            axis.plot(durations, [d * 1e3 / workers for d in durations], linestyle="--", color="#888",
+                      label=f"ideal: duration ÷ {workers} workers")
+        crossing_us = crossover.get("adopt_crossover_us")
+        if crossing_us:
+            rounded = float(f"{crossing_us:.3g}")
+            axis.axvline(crossing_us, color="#555", linestyle=":",
+                         label=f"pool's gap falls to {report.get('adopt_threshold', 2):g}x (≈ {format_us(rounded)})")
+        y_values = [p["time_per_task_ns"][k] for s in crossover["series"] for p in s["points"] for k in ("min", "max")]
+        y_values += [d * 1e3 / workers for d in durations]
+        if durations:
+            set_log_axis(axis, "x", min(durations) / 1.5, max(durations) * 1.5, format_us, ticker)
+        if y_values:
+            set_log_axis(axis, "y", log_floor(y_values), max(y_values) * 2, format_ns, ticker)
+        axis.set_xlabel(f"task duration ({crossover.get('duration_param', 'duration')})")
+        axis.set_ylabel("wall time per task")
+        axis.set_title(panel_title(crossover["title"]), fontsize=9)
+        axis.grid(which="major", alpha=0.3)
+        axis.legend(fontsize=8, loc="best")
+    save(figure, out_dir, "crossover", written)
+    pyplot.close(figure)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("report", help="JSON report (poolbench report RESULT.json --format json)")
+    parser.add_argument("--out", required=True, help="directory for the SVG and PNG files")
+    arguments = parser.parse_args()
+
+    report = load_report(arguments.report)
+    if not os.path.isdir(arguments.out):
+        try:
+            os.makedirs(arguments.out, exist_ok=True)
+        except OSError as error:
+            fail(f"--out {arguments.out}: {error.strerror}")
+    _, pyplot, ticker = import_matplotlib()
+    pyplot.rcParams.update({"svg.fonttype": "none", "font.size": 9})
+    colors = strategy_colors(report, pyplot)
+    written = []
+    if report["tables"]:
+        plot_throughput(report, pyplot, ticker, colors, arguments.out, written)
+        plot_latency(report, pyplot, ticker, arguments.out, written)
+    plot_crossover(report, pyplot, ticker, colors, arguments.out, written)
+    for path in written:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+// `poolbench report RESULT.json [--format md|json] [--out FILE] [--plots DIR] [--adopt-threshold X]`: the
+// decision document of a result file. Everything that can be wrong with the input is found before anything is
+// written, so unusable input gets one line and exit status 2 with no partial output. Plots are drawn by
+// scripts/plot.py from the JSON form of the report.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+#include "errors.hpp"
+#include "report/report_model.hpp"
+#include "report/report_render.hpp"
+#include "result/result_file.hpp"
+
+extern char** environ;
+
+namespace poolbench::report {
+namespace {
+
+struct ReportRequest {
+  std::string input;
+  std::string format = "md";
+  std::string out;
+  std::string plots_dir;
+  double adopt_threshold = 2.0;
+};
+
+// The plot script: POOLBENCH_PLOT_SCRIPT, or scripts/plot.py of the source tree this binary was built from.
+std::string plot_script() {
+  if (const char* path = std::getenv("POOLBENCH_PLOT_SCRIPT"); path && *path) return path;
+  return std::string(POOLBENCH_SOURCE_DIR) + "/scripts/plot.py";
+}
+
+// matplotlib comes from Debian's python3-matplotlib, which only Debian's own interpreter sees; a python3
+// earlier on PATH (pyenv, a virtualenv) usually lacks it. POOLBENCH_PYTHON overrides.
+std::string python_interpreter() {
+  if (const char* path = std::getenv("POOLBENCH_PYTHON"); path && *path) return path;
+  if (::access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
+  return "python3";
+}
+
+// A private temporary file that is removed when this goes out of scope.
+class TemporaryFile {
+ public:
+  TemporaryFile() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "poolbench-report-XXXXXX.json").string();
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    const int fd = ::mkstemps(buffer.data(), 5);
+    if (fd < 0)
+      throw std::runtime_error(fmt::format("cannot create a temporary file: {}", std::strerror(errno)));
+    ::close(fd);
+    path_ = buffer.data();
+  }
+  ~TemporaryFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs plot.py on the JSON report; its chatter goes to stderr so that a report on stdout stays clean.
+// Returns an empty string on success, otherwise why it failed.
+std::string run_plot_script(const nlohmann::ordered_json& report_json, const std::string& plots_dir) {
+  TemporaryFile input;
+  write_json_atomically(input.path(), report_json);
+  std::vector<std::string> args = {python_interpreter(), plot_script(), input.path(), "--out", plots_dir};
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+  std::fflush(stdout);
+  std::cout.flush();
+  pid_t pid = 0;
+  const int spawned = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return fmt::format("cannot start {}: {}", args[0], std::strerror(spawned));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return fmt::format("waiting for {} failed: {}", args[1], std::strerror(errno));
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  if (WIFEXITED(status))
+    return fmt::format("{} {} exited with status {}", args[0], args[1], WEXITSTATUS(status));
+  return fmt::format("{} {} was killed by signal {}", args[0], args[1], WTERMSIG(status));
+}
+
+int run_report(const ReportRequest& request) {
+  if (!std::isfinite(request.adopt_threshold) || request.adopt_threshold < 1.0)
+    throw UsageError(
+        fmt::format("--adopt-threshold must be a number of at least 1 (a speedup such as 2), got {}",
+                    request.adopt_threshold));
+
+  Report report;
+  try {
+    report = build_report(read_result_file(request.input),
+                          ReportOptions{.adopt_threshold = request.adopt_threshold});
+  } catch (const ResultFileError& error) {
+    throw UsageError(error.what());
+  }
+
+  const nlohmann::ordered_json as_json = report_to_json(report);
+  const std::string text = request.format == "json" ? as_json.dump(2) + "\n" : render_markdown(report) + "\n";
+
+  if (!request.plots_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(request.plots_dir, error);
+    if (error || !std::filesystem::is_directory(request.plots_dir) ||
+        ::access(request.plots_dir.c_str(), W_OK) != 0)
+      throw UsageError(fmt::format("--plots: cannot write to directory '{}'{}", request.plots_dir,
+                                   error ? ": " + error.message() : ""));
+  }
+
+  if (request.out.empty()) {
+    std::cout << text << std::flush;
+  } else {
+    try {
+      write_text_atomically(request.out, text);
+    } catch (const std::exception& error) {
+      throw UsageError(fmt::format("--out: {}", error.what()));
+    }
+  }
+
+  if (!request.plots_dir.empty()) {
+    const std::string failure = run_plot_script(as_json, request.plots_dir);
+    if (!failure.empty()) {
+      std::fprintf(stderr, "poolbench report: plots not written: %s\n", failure.c_str());
+      return exit_failures;
+    }
+  }
+  return exit_ok;
+}
+
+const SubcommandRegistrar registrar{SubcommandInfo{
+    .name = "report",
+    .description =
+        "turn a result file into the decision document: tables per workload, recommendations per the "
+        "guide's rule, rules of thumb checked, plots",
+    .order = 50,
+    .setup =
+        [](CLI::App& command) {
+          auto request = std::make_shared<ReportRequest>();
+          command.add_option("result", request->input, "result file written by `poolbench run`")
+              ->required()
+              ->type_name("RESULT.json");
+          command
+              .add_option("--format", request->format,
+                          "md (Markdown, default) or json (the same tables as data)")
+              ->check(CLI::IsMember({"md", "json"}));
+          command
+              .add_option("--out", request->out, "write the report to FILE (atomically) instead of stdout")
+              ->type_name("FILE");
+          command
+              .add_option("--plots", request->plots_dir,
+                          "also draw the plots (SVG and PNG) into DIR with scripts/plot.py")
+              ->type_name("DIR");
+          command
+              .add_option(
+                  "--adopt-threshold", request->adopt_threshold,
+                  "speedup over semaphore_group a pool must show, beyond the run's spread, to be adopted")
+              ->default_val(2.0)
+              ->type_name("X");
+          return std::function<int()>([request] { return run_report(*request); });
+        },
+}};
+
+}  // namespace
+}  // namespace poolbench::report

@@ -1,0 +1,79 @@
+// Number formatting for the report: three significant digits with a readable unit.
+#include "report/report_format.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace poolbench::report {
+
+std::string format_significant(double value) {
+  if (!std::isfinite(value)) return "n/a";
+  const double magnitude = std::fabs(value);
+  if (magnitude == 0) return "0";
+  if (magnitude >= 100) return fmt::format("{:.0f}", value);
+  const int decimals = 2 - static_cast<int>(std::floor(std::log10(magnitude)));
+  return fmt::format("{:.{}f}", value, decimals);
+}
+
+std::string format_duration_ns(double nanoseconds) {
+  const double magnitude = std::fabs(nanoseconds);
+  if (magnitude < 1e3) return format_significant(nanoseconds) + " ns";
+  if (magnitude < 1e6) return format_significant(nanoseconds / 1e3) + " µs";
+  if (magnitude < 1e9) return format_significant(nanoseconds / 1e6) + " ms";
+  return format_significant(nanoseconds / 1e9) + " s";
+}
+
+std::string format_rate(double per_second) {
+  const double magnitude = std::fabs(per_second);
+  if (magnitude < 1e3) return format_significant(per_second) + "/s";
+  if (magnitude < 1e6) return format_significant(per_second / 1e3) + " k/s";
+  if (magnitude < 1e9) return format_significant(per_second / 1e6) + " M/s";
+  return format_significant(per_second / 1e9) + " G/s";
+}
+
+std::string format_bytes(double bytes) {
+  const double magnitude = std::fabs(bytes);
+  if (magnitude < 1024) return format_significant(bytes) + " B";
+  if (magnitude < 1024.0 * 1024) return format_significant(bytes / 1024) + " KiB";
+  if (magnitude < 1024.0 * 1024 * 1024) return format_significant(bytes / (1024.0 * 1024)) + " MiB";
+  return format_significant(bytes / (1024.0 * 1024 * 1024)) + " GiB";
+}
+
+std::string format_count(double value) {
+  if (!std::isfinite(value)) return "n/a";
+  const double rounded = std::round(value);
+  if (std::fabs(value) < 100 && std::fabs(value - rounded) > 1e-9) return format_significant(value);
+  std::string digits = fmt::format("{:.0f}", std::fabs(rounded));
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return rounded < 0 ? "-" + out : out;
+}
+
+std::string format_ratio(double ratio) {
+  return format_significant(ratio) + "x";
+}
+
+std::string format_cores(double cores) {
+  return format_significant(cores);
+}
+
+std::string format_range(double median, double min, double max, std::size_t samples,
+                         std::string (*format)(double)) {
+  if (samples < 2 || min == max) return format(median);
+  std::string low = format(min);
+  const std::string high = format(max);
+  // The unit is what follows the number; drop it from the low end when the high end repeats it.
+  const auto unit_of = [](const std::string& text) {
+    const auto space = text.rfind(' ');
+    return space == std::string::npos ? std::string() : text.substr(space);
+  };
+  if (const std::string unit = unit_of(low); !unit.empty() && unit == unit_of(high))
+    low.resize(low.size() - unit.size());
+  return fmt::format("{} ({}–{})", format(median), low, high);
+}
+
+}  // namespace poolbench::report

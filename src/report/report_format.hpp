@@ -1,0 +1,24 @@
+// Number formatting shared by the report's renderers and the model's sentences: three significant digits and
+// a unit a person reads at a glance (ns, µs, ms, s; B, KiB, MiB; k/s, M/s), so every table cell is short.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace poolbench::report {
+
+std::string format_significant(
+    double value);  // three significant digits, no exponent: 0.0123, 1.23, 123, 12300
+std::string format_duration_ns(double nanoseconds);
+std::string format_rate(double per_second);  // "1.23 M/s"
+std::string format_bytes(double bytes);      // binary units; negative values keep their sign
+std::string format_count(double value);      // grouped integer ("2,000,000"); small fractions keep decimals
+std::string format_ratio(double ratio);      // "3.10x"
+std::string format_cores(double cores);      // "1.95"
+
+// "median (min–max)" over `samples` repetitions; just the median when there is one sample or all are equal.
+// The unit is written once when both ends share it: "45.0 ms (44.0–46.0 ms)".
+std::string format_range(double median, double min, double max, std::size_t samples,
+                         std::string (*format)(double));
+
+}  // namespace poolbench::report

@@ -1,0 +1,352 @@
+// Markdown rendering of the report: the guide's tables (Microbenchmarks, Deep Comparison, Appendix S22)
+// filled with this run's medians and spreads, for pasting into a design review.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "report/report_format.hpp"
+#include "report/report_render.hpp"
+
+namespace poolbench::report {
+namespace {
+
+constexpr const char* not_measured = "—";
+
+// Table cells may hold error messages and command lines: keep them on one line and away from the pipes.
+std::string cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
+// Built by appending: GCC 12 warns falsely (-Wrestrict) on `"`" + std::string + "`"`.
+std::string code(const std::string& text) {
+  std::string out(1, '`');
+  out.append(cell(text));
+  out.push_back('`');
+  return out;
+}
+
+using Formatter = std::string (*)(double);
+
+std::string spread_cell(const Spread* spread, Formatter format) {
+  if (spread == nullptr) return not_measured;
+  return format_range(spread->median, spread->min, spread->max, spread->samples, format);
+}
+
+std::string spread_cell(const std::optional<Spread>& spread, Formatter format) {
+  return spread_cell(spread ? &*spread : nullptr, format);
+}
+
+std::string optional_cell(const std::optional<double>& value, Formatter format) {
+  return value ? format(*value) : not_measured;
+}
+
+enum class Align { numbers, text };
+
+// Number tables align right after the first column; text tables stay left-aligned.
+void table_header(std::string& out, const std::vector<std::string>& columns, Align align = Align::numbers) {
+  out += "|";
+  for (const auto& column : columns) out += " " + column + " |";
+  out += "\n|";
+  for (std::size_t i = 0; i < columns.size(); ++i) out += i == 0 || align == Align::text ? "---|" : "---:|";
+  out += "\n";
+}
+
+void table_row(std::string& out, const std::vector<std::string>& cells) {
+  out += "|";
+  for (const auto& value : cells) out += " " + value + " |";
+  out += "\n";
+}
+
+std::string decision_text(const Recommendation& recommendation) {
+  switch (recommendation.decision) {
+    case Decision::adopt_pool:
+      return fmt::format("adopt **{}**", recommendation.choice);
+    case Decision::keep_default:
+      return fmt::format("keep **{}**", recommendation.choice);
+    case Decision::cannot_decide:
+      return "cannot decide";
+  }
+  return "";
+}
+
+std::string beyond_text(const Recommendation& recommendation) {
+  if (!recommendation.beyond_spread)
+    return recommendation.speedup ? "unknown (one repetition)" : not_measured;
+  return *recommendation.beyond_spread ? "yes" : "no";
+}
+
+std::string outcome_text(RuleOutcome outcome) {
+  switch (outcome) {
+    case RuleOutcome::held:
+      return "held";
+    case RuleOutcome::did_not_hold:
+      return "did not hold";
+    case RuleOutcome::not_measured:
+      return "not measured in this run";
+  }
+  return "";
+}
+
+std::string repetitions_cell(const StrategyRow& row) {
+  if (row.failed_repetitions == 0) return std::to_string(row.successful_repetitions);
+  return fmt::format("{} of {} ({} failed)", row.successful_repetitions,
+                     row.successful_repetitions + row.failed_repetitions, row.failed_repetitions);
+}
+
+std::string strategy_cell(const StrategyRow& row) {
+  std::string out = code(row.label);
+  if (!row.case_label.empty()) out += " <sub>" + cell(row.case_label) + "</sub>";
+  return out;
+}
+
+std::string plain_ratio(double value) {
+  return format_significant(value);
+}
+
+void render_header(const Report& report, std::string& out) {
+  out += "# poolbench report\n\n";
+  out += fmt::format(
+      "Made by `poolbench report` from `{}`. Every figure is the median over a case's successful "
+      "repetitions, "
+      "with the minimum–maximum in parentheses where the repetitions differ; ratios divide two such medians. "
+      "{} marks what this run did not measure.\n\n",
+      cell(report.source), not_measured);
+  out += "## Machine and run\n\n";
+  table_header(out, {"", "Value"}, Align::text);
+  for (const auto& [label, value] : report.header)
+    table_row(out, {label, label == "Command line" && value != "not recorded" ? code(value) : cell(value)});
+  if (!report.run_details.empty()) {
+    out += "\nAlso recorded in the result's context: ";
+    std::vector<std::string> parts;
+    for (const auto& [key, value] : report.run_details)
+      parts.push_back(fmt::format("{} = {}", code(key), cell(value)));
+    out += fmt::format("{}.\n", fmt::join(parts, "; "));
+  }
+  out += "\n";
+}
+
+void render_recommendations(const Report& report, std::string& out) {
+  out += "## Recommendations\n\n";
+  out += fmt::format(
+      "The guide's rule (\"Senior Decision Process\"): default to `{0}` (errgroup with SetLimit); adopt a "
+      "pool only "
+      "when the benchmark shows a measurable benefit — here, the fastest pool's median total time is at "
+      "least {1} "
+      "lower than `{0}`'s (`--adopt-threshold`) **and** the difference is beyond the run's spread (the "
+      "pool's "
+      "slowest repetition beats `{0}`'s fastest). Pools are the strategies with persistent workers; `{2}` "
+      "and `{3}` "
+      "are shown for reference, not as candidates.\n\n",
+      baseline_strategy, format_ratio(report.adopt_threshold), lower_bound_strategy,
+      thread_per_task_strategy);
+  table_header(out,
+               {"Configuration", "Decision", "Fastest pool",
+                fmt::format("Speedup over {}", baseline_strategy), "Beyond the spread"},
+               Align::text);
+  for (const auto& table : report.tables) {
+    const auto& r = table.recommendation;
+    table_row(out, {cell(table.title), decision_text(r),
+                    r.fastest_pool.empty() ? not_measured : code(r.fastest_pool),
+                    optional_cell(r.speedup, format_ratio), beyond_text(r)});
+  }
+  out += "\n";
+}
+
+void render_tables(const Report& report, std::string& out) {
+  out += "## Results per workload\n\n";
+  out += fmt::format(
+      "Total time: the measured window of one repetition (all tasks submitted and finished). CPU cores: CPU "
+      "time / wall time. Peak RSS − empty: the case's peak resident set less an empty case's (the harness's "
+      "own "
+      "baseline). e2e: from submit to the end of the task. ÷ columns: median total time over that strategy's "
+      "(below 1: faster).\n\n");
+  for (const auto& table : report.tables) {
+    out += "### " + cell(table.title) + "\n\n";
+    table_header(out, {"Strategy", "Reps", "Total time", "Tasks/s", "CPU cores", "Allocs / 1M tasks",
+                       "Bytes / task", "Peak RSS − empty", "e2e p50", "e2e p99",
+                       fmt::format("÷ {}", baseline_strategy), fmt::format("÷ {}", lower_bound_strategy)});
+    for (const auto& row : table.rows) {
+      table_row(out, {strategy_cell(row), repetitions_cell(row),
+                      spread_cell(row.find(metric::total_time_ns), format_duration_ns),
+                      spread_cell(row.find(metric::tasks_per_second), format_rate),
+                      spread_cell(row.find(metric::cpu_cores), format_cores),
+                      spread_cell(row.find(metric::allocs_per_million_tasks), format_count),
+                      spread_cell(row.find(metric::bytes_per_task), format_significant),
+                      spread_cell(row.find(metric::peak_rss_above_empty_bytes), format_bytes),
+                      spread_cell(row.find(metric::e2e_p50_ns), format_duration_ns),
+                      spread_cell(row.find(metric::e2e_p99_ns), format_duration_ns),
+                      optional_cell(row.time_ratio_to_baseline, plain_ratio),
+                      optional_cell(row.time_ratio_to_lower_bound, plain_ratio)});
+    }
+    const auto& r = table.recommendation;
+    out += fmt::format("\n**Recommendation:** {}. {}.", decision_text(r), r.reason);
+    if (r.lower_bound_speedup && *r.lower_bound_speedup > 1)
+      out += fmt::format(" For scale: `{}` (no concurrency at all) is {} faster than `{}` here.",
+                         lower_bound_strategy, format_ratio(*r.lower_bound_speedup), r.fastest_pool);
+    out += "\n\n";
+  }
+}
+
+void render_submit_costs(const Report& report, std::string& out) {
+  out += "## Submit cost: one producer against several\n\n";
+  if (report.submit_costs.empty()) {
+    out += "Not measured in this run: no configuration ran with more than one producer count.\n\n";
+    return;
+  }
+  out +=
+      "How long a producer's submit call took (the guide's \"Submit ns (low)\" and \"Submit ns (high)\" "
+      "contention columns). Growth: p50 at the high producer count over p50 at the low one.\n\n";
+  for (const auto& cost : report.submit_costs) {
+    out += "### " + cell(cost.title) + "\n\n";
+    const auto low = cost.low_producers;
+    const auto high = cost.high_producers;
+    table_header(
+        out, {"Strategy", fmt::format("submit p50, P={}", low), fmt::format("submit p99, P={}", low),
+              fmt::format("submit p50, P={}", high), fmt::format("submit p99, P={}", high), "p50 growth"});
+    for (const auto& row : cost.rows)
+      table_row(
+          out,
+          {code(row.label), spread_cell(row.low_p50_ns, format_duration_ns),
+           spread_cell(row.low_p99_ns, format_duration_ns), spread_cell(row.high_p50_ns, format_duration_ns),
+           spread_cell(row.high_p99_ns, format_duration_ns), optional_cell(row.p50_growth, format_ratio)});
+    out += "\n";
+  }
+}
+
+void render_capabilities(const Report& report, std::string& out) {
+  out += "## Capabilities (declared traits)\n\n";
+  const auto& verified = conformance_verified_traits();
+  if (verified.empty()) {
+    out +=
+        "No trait is marked verified: this build's table of traits checked by the conformance suite "
+        "(tests/conformance_test.cpp) is empty.\n\n";
+  } else {
+    out +=
+        "✓ marks a trait the conformance suite (tests/conformance_test.cpp) checks against the strategy's "
+        "real "
+        "behaviour, for every strategy:\n\n";
+    for (const auto& trait : verified) out += fmt::format("- `{}`: {}\n", trait.trait, trait.how);
+    out += "\nUnmarked cells are declarations only.\n\n";
+  }
+  table_header(out,
+               {"Strategy", "Queue order", "Worker lifecycle", "When full", "On exception", "Returns results",
+                "Cancellation", "Synchronous submit", "Worker state"},
+               Align::text);
+  for (const auto& row : report.capabilities) {
+    std::vector<std::string> cells = {code(row.strategy)};
+    if (!row.known) {
+      cells.push_back("not registered in this build");
+      for (int i = 0; i < 7; ++i) cells.push_back(not_measured);
+    } else {
+      for (const auto& c : row.cells) cells.push_back(cell(c.value) + (c.verified ? " ✓" : ""));
+    }
+    table_row(out, cells);
+  }
+  out += "\n";
+}
+
+void render_rules(const Report& report, std::string& out) {
+  out += "## Rules of thumb, tested\n\n";
+  for (std::size_t i = 0; i < report.rules.size(); ++i) {
+    const auto& rule = report.rules[i];
+    out += fmt::format("{}. **{}** — {}\n", i + 1, outcome_text(rule.outcome), rule.claim);
+    out += fmt::format("   Checked: {}.\n", rule.criterion);
+    for (const auto& line : rule.evidence) out += "   - " + line + "\n";
+    out += "\n";
+  }
+}
+
+void render_crossovers(const Report& report, std::string& out) {
+  out += "## Crossover: time per task against task duration\n\n";
+  if (report.crossovers.empty()) {
+    out += fmt::format("Not measured in this run: no `{}` cases with a task duration parameter.\n\n",
+                       cpu_burst_workload);
+    return;
+  }
+  out += fmt::format(
+      "Wall time per task (total time / tasks) of each strategy at each `{}` task duration. The gap "
+      "row is the fastest pool's speedup over `{}`.\n\n",
+      cpu_burst_workload, baseline_strategy);
+  for (const auto& crossover : report.crossovers) {
+    out += "### " + cell(crossover.title) + "\n\n";
+    std::vector<double> durations;
+    for (const auto& series : crossover.series)
+      for (const auto& point : series.points)
+        if (std::find(durations.begin(), durations.end(), point.task_duration_us) == durations.end())
+          durations.push_back(point.task_duration_us);
+    std::sort(durations.begin(), durations.end());
+    std::vector<std::string> columns = {fmt::format("Strategy \\ {}", crossover.duration_param)};
+    for (double d : durations) columns.push_back(format_duration_ns(d * 1e3) + " task");
+    table_header(out, columns);
+    for (const auto& series : crossover.series) {
+      std::vector<std::string> cells = {code(series.label)};
+      for (double d : durations) {
+        const CrossoverPoint* found = nullptr;
+        for (const auto& point : series.points)
+          if (point.task_duration_us == d) found = &point;
+        cells.push_back(found ? spread_cell(&found->time_per_task_ns, format_duration_ns) : not_measured);
+      }
+      table_row(out, cells);
+    }
+    std::vector<std::string> gap_cells = {fmt::format("*fastest pool over {}*", baseline_strategy)};
+    for (double d : durations) {
+      const CrossoverGap* found = nullptr;
+      for (const auto& gap : crossover.gaps)
+        if (gap.task_duration_us == d) found = &gap;
+      gap_cells.push_back(
+          found ? fmt::format("{} ({})", format_ratio(found->speedup), code(found->fastest_pool))
+                : not_measured);
+    }
+    table_row(out, gap_cells);
+    out += fmt::format("\nThe gap falls to the {} adopt threshold: {}.  \nThe gap falls within 10%: {}.\n\n",
+                       format_ratio(report.adopt_threshold), crossover.adopt_crossover,
+                       crossover.parity_crossover);
+  }
+}
+
+void render_failures(const Report& report, std::string& out) {
+  out += "## Failed cases\n\n";
+  if (report.failures.empty()) {
+    out += "None: every repetition of every case succeeded.\n\n";
+    return;
+  }
+  out += "These repetitions are left out of every median above.\n\n";
+  table_header(out, {"Case", "Repetition", "Reason"}, Align::text);
+  for (const auto& failure : report.failures)
+    table_row(out, {code(failure.name), std::to_string(failure.repetition_index), cell(failure.message)});
+  out += "\n";
+}
+
+}  // namespace
+
+std::string render_markdown(const Report& report) {
+  std::string out;
+  render_header(report, out);
+  render_recommendations(report, out);
+  render_tables(report, out);
+  render_submit_costs(report, out);
+  render_capabilities(report, out);
+  render_rules(report, out);
+  render_crossovers(report, out);
+  render_failures(report, out);
+  if (!report.notes.empty()) {
+    out += "## Notes\n\n";
+    for (const auto& note : report.notes) out += "- " + note + "\n";
+    out += "\n";
+  }
+  while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n') out.pop_back();
+  return out;
+}
+
+}  // namespace poolbench::report

@@ -1,0 +1,20 @@
+// Renderers of the report model: Markdown for a design review, JSON (the same tables as data) for tools and
+// for scripts/plot.py. Both only format what report_model built; neither computes a number of its own.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "report/report_model.hpp"
+
+namespace poolbench::report {
+
+std::string render_markdown(const Report& report);
+
+// Layout ("schema": "poolbench-report/1"): header, run_details, tables[].rows[].metrics{key: {median, min,
+// max, samples}}, recommendations, submit_costs, capabilities, rules_of_thumb, crossovers, failed_cases,
+// notes. Units are in the key names (_ns, _bytes, per_second); metrics a case did not record are absent.
+nlohmann::ordered_json report_to_json(const Report& report);
+
+}  // namespace poolbench::report
