@@ -1,0 +1,213 @@
+#include "fifo_ring.hpp"
+
+#include <fmt/format.h>
+
+#include "registry.hpp"
+
+namespace poolbench {
+namespace {
+
+// After the pause rounds, a few yields: on a machine with fewer cores than runnable threads (2 cores, 1
+// producer, 2 workers) the thread we wait for may need our core, and a yield hands it over without a futex
+// round trip.
+constexpr int yield_rounds = 4;
+
+}  // namespace
+
+FifoRingStrategy::Options FifoRingStrategy::normalized(Options options) {
+  if (options.workers == 0) options.workers = 1;
+  return options;
+}
+
+FifoRingStrategy::FifoRingStrategy(const Options& options)
+    : options_(normalized(options)),
+      ring_(options_.capacity),
+      slots_(std::make_unique<WorkerSlot[]>(options_.workers)) {
+  for (std::size_t i = 0; i < options_.workers; ++i) {
+    slots_[i].thread = std::jthread([this, &slot = slots_[i]] { work(slot); });
+    ++threads_created_;
+  }
+}
+
+FifoRingStrategy::~FifoRingStrategy() {
+  shutdown();
+}
+
+SubmitResult FifoRingStrategy::submit(Task task) {
+  for (;;) {
+    switch (ring_.try_push(task)) {
+      case BoundedTaskRing::Push::pushed:
+        not_empty_.wake_one();
+        return SubmitResult::accepted();
+      case BoundedTaskRing::Push::closed:
+        return SubmitResult::closed();
+      case BoundedTaskRing::Push::full:
+        break;
+    }
+    if (options_.nonblocking) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      return SubmitResult::overloaded(fmt::format("ring of {} tasks is full", ring_.capacity()));
+    }
+    // Full: a worker usually frees a slot within a task's time, so retry for a while before parking.
+    bool room = false;
+    for (std::uint32_t i = 0; i < options_.spin && !room; ++i) {
+      cpu_relax();
+      room = !ring_.looks_full() || ring_.closed();
+    }
+    for (int i = 0; i < yield_rounds && !room; ++i) {
+      std::this_thread::yield();
+      room = !ring_.looks_full() || ring_.closed();
+    }
+    if (!room) not_full_.park_unless([this] { return !ring_.looks_full() || ring_.closed(); });
+  }
+}
+
+void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
+  Task task;
+  std::uint64_t finished = 0;
+  auto pop = [&] {
+    if (ring_.try_pop(task)) return true;
+    for (std::uint32_t i = 0; i < options_.spin; ++i) {
+      cpu_relax();
+      if (ring_.try_pop(task)) return true;
+    }
+    for (int i = 0; i < yield_rounds; ++i) {
+      std::this_thread::yield();
+      if (ring_.try_pop(task)) return true;
+    }
+    return false;
+  };
+  for (;;) {
+    if (pop()) {
+      not_full_.wake_one();  // the pop's seq_cst CAS made room; a plain load when no submitter is blocked
+      try {
+        task();
+      } catch (...) {
+        handle_exception(slot, std::current_exception());
+      }
+      task.reset();
+      slot.finished.store(++finished, std::memory_order_release);
+      // A liveness hint only (wait() during a stream that never lets the ring run empty); the fenced check
+      // below is what guarantees wait() is never left asleep.
+      if (quiescent_.maybe_sleepers()) {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        quiescent_.wake_all();
+      }
+      continue;
+    }
+    // The ring looks empty: everything this worker finished is published; let wait() callers re-check.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    quiescent_.wake_all();
+    if (ring_.closed() && ring_.looks_empty())
+      return;  // closed: no push can succeed any more, and all are taken
+    not_empty_.park_unless([this] { return !ring_.looks_empty() || ring_.closed(); });
+  }
+}
+
+void FifoRingStrategy::handle_exception(WorkerSlot& slot, std::exception_ptr error) noexcept {
+  slot.exceptions.fetch_add(1, std::memory_order_relaxed);
+  std::function<void(std::exception_ptr)> handler;
+  {
+    std::scoped_lock lock(handler_mutex_);
+    if (!handler_) {
+      if (!first_exception_) first_exception_ = error;
+      return;
+    }
+    handler = handler_;
+  }
+  try {
+    handler(error);
+  } catch (...) {
+    // A handler that throws would kill the worker thread (std::terminate); ants' handler runs inside the
+    // worker's deferred recover, where a second panic would crash too. Keep the pool alive instead.
+  }
+}
+
+std::uint64_t FifoRingStrategy::finished_total() const noexcept {
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < options_.workers; ++i)
+    total += slots_[i].finished.load(std::memory_order_acquire);
+  return total;
+}
+
+std::exception_ptr FifoRingStrategy::wait() {
+  const std::uint64_t target = ring_.pushed_count();
+  for (std::uint32_t i = 0; i < options_.spin && finished_total() < target; ++i) cpu_relax();
+  while (finished_total() < target) quiescent_.park_unless([&] { return finished_total() >= target; });
+  return nullptr;
+}
+
+void FifoRingStrategy::shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    ring_.close();  // seq_cst: parked workers and submitters re-check closed() after the wake below
+    not_empty_.wake_all();
+    not_full_.wake_all();
+    for (std::size_t i = 0; i < options_.workers; ++i)
+      if (slots_[i].thread.joinable()) slots_[i].thread.join();
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    quiescent_.wake_all();
+  });
+}
+
+StrategyCounters FifoRingStrategy::counters() const {
+  StrategyCounters counters;
+  counters.threads_created = threads_created_;
+  std::uint64_t exceptions = 0;
+  for (std::size_t i = 0; i < options_.workers; ++i)
+    exceptions += slots_[i].exceptions.load(std::memory_order_relaxed);
+  counters.extra["exceptions_handled"] = static_cast<double>(exceptions);
+  counters.extra["rejected"] = static_cast<double>(rejected_.load(std::memory_order_relaxed));
+  counters.extra["ring_capacity"] = static_cast<double>(ring_.capacity());
+  return counters;
+}
+
+void FifoRingStrategy::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
+  std::scoped_lock lock(handler_mutex_);
+  handler_ = std::move(handler);
+}
+
+std::exception_ptr FifoRingStrategy::first_exception() const {
+  std::scoped_lock lock(handler_mutex_);
+  return first_exception_;
+}
+
+namespace {
+const StrategyRegistrar registrar{StrategyInfo{
+    .name = "fifo_ring",
+    .description =
+        "guide's ants loop-queue row: lock-free bounded FIFO task ring (Vyukov MPMC) feeding K fixed "
+        "workers; blocks or rejects when full",
+    .traits = {.queue_order = QueueOrder::fifo,
+               .worker_lifecycle = WorkerLifecycle::fixed_workers,
+               .when_full = WhenFull::blocks_or_rejects,
+               .on_exception = OnException::handler_called_continues,
+               .returns_results = false,
+               .cancellation = false,
+               .synchronous_submit = false,
+               .worker_state = false},
+    .params = {{.name = "capacity",
+                .default_value = "1024",
+                .description = "ring slots (rounded up to a power of two)",
+                .kind = ParamKind::positive_integer},
+               {.name = "nonblocking",
+                .default_value = "false",
+                .description = "when the ring is full, fail with overloaded instead of blocking",
+                .kind = ParamKind::boolean},
+               {.name = "spin",
+                .default_value = "256",
+                .description = "pause-and-retry rounds before an idle worker or blocked submitter parks",
+                .kind = ParamKind::non_negative_integer}},
+    .make =
+        [](const StrategyConfig& config) {
+          FifoRingStrategy::Options options;
+          options.workers = config.workers;
+          options.capacity = static_cast<std::size_t>(config.params.integer("capacity"));
+          options.nonblocking = config.params.boolean("nonblocking");
+          options.spin = static_cast<std::uint32_t>(config.params.integer("spin"));
+          return std::make_unique<FifoRingStrategy>(options);
+        },
+    .nominal_overhead_ns = 100,
+}};
+}  // namespace
+
+}  // namespace poolbench

@@ -1,0 +1,81 @@
+#include "ref_asio_thread_pool.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+
+#include "registry.hpp"
+
+namespace poolbench {
+
+RefAsioThreadPoolStrategy::RefAsioThreadPoolStrategy(std::size_t workers)
+    : worker_count_(std::max<std::size_t>(workers, 1)), pool_(worker_count_) {}
+
+RefAsioThreadPoolStrategy::~RefAsioThreadPoolStrategy() {
+  shutdown();
+}
+
+SubmitResult RefAsioThreadPoolStrategy::submit(Task task) {
+  if ((submitted_.fetch_add(1, std::memory_order_acq_rel) & closed_bit) != 0) {
+    submitted_.fetch_sub(1, std::memory_order_acq_rel);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    quiescent_.wake_all();  // a wait() may have counted our increment
+    return SubmitResult::closed();
+  }
+  boost::asio::post(pool_, [this, task = std::move(task)]() mutable {
+    task();
+    task.reset();
+    finished_.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: ordered before the waiter check below
+    quiescent_.wake_all();
+  });
+  return SubmitResult::accepted();
+}
+
+void RefAsioThreadPoolStrategy::wait_until_finished(std::uint64_t target) {
+  while (finished_.load(std::memory_order_acquire) < target)
+    quiescent_.park_unless([&] { return finished_.load(std::memory_order_seq_cst) >= target; });
+}
+
+std::exception_ptr RefAsioThreadPoolStrategy::wait() {
+  wait_until_finished(submitted_.load(std::memory_order_acquire) & ~closed_bit);
+  return nullptr;
+}
+
+void RefAsioThreadPoolStrategy::shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    const std::uint64_t accepted = submitted_.fetch_or(closed_bit, std::memory_order_acq_rel) & ~closed_bit;
+    wait_until_finished(accepted);
+    pool_.join();  // no outstanding work: the threads return from run() and are joined
+  });
+}
+
+StrategyCounters RefAsioThreadPoolStrategy::counters() const {
+  StrategyCounters counters;
+  counters.threads_created = worker_count_;
+  return counters;
+}
+
+namespace {
+const StrategyRegistrar registrar{StrategyInfo{
+    .name = "ref_asio_thread_pool",
+    .description =
+        "baseline: boost::asio::thread_pool with K threads (mutex-guarded FIFO of posted handlers)",
+    .traits = {.queue_order = QueueOrder::fifo,
+               .worker_lifecycle = WorkerLifecycle::fixed_workers,
+               .when_full = WhenFull::never_full,
+               .on_exception = OnException::terminates_process,
+               .returns_results = false,
+               .cancellation = false,
+               .synchronous_submit = false,
+               .worker_state = false},
+    .params = {},
+    .make =
+        [](const StrategyConfig& config) {
+          return std::make_unique<RefAsioThreadPoolStrategy>(config.workers);
+        },
+    .nominal_overhead_ns = 300,
+    .in_default_matrix = false,
+}};
+}  // namespace
+
+}  // namespace poolbench

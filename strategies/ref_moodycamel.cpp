@@ -1,0 +1,104 @@
+#include "ref_moodycamel.hpp"
+
+#include <algorithm>
+
+#include "registry.hpp"
+
+namespace poolbench {
+
+RefMoodycamelStrategy::RefMoodycamelStrategy(std::size_t workers)
+    : worker_count_(std::max<std::size_t>(workers, 1)),
+      slots_(std::make_unique<WorkerSlot[]>(worker_count_)) {
+  for (std::size_t i = 0; i < worker_count_; ++i)
+    slots_[i].thread = std::jthread([this, &slot = slots_[i]] { work(slot); });
+}
+
+RefMoodycamelStrategy::~RefMoodycamelStrategy() {
+  shutdown();
+}
+
+SubmitResult RefMoodycamelStrategy::submit(Task task) {
+  if (!task) return SubmitResult::failed("empty task");  // an empty Task is the workers' stop signal
+  if ((submitted_.fetch_add(1, std::memory_order_acq_rel) & closed_bit) != 0) {
+    submitted_.fetch_sub(1, std::memory_order_acq_rel);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    quiescent_.wake_all();  // a wait() may have counted our increment
+    return SubmitResult::closed();
+  }
+  queue_.enqueue(std::move(task));
+  return SubmitResult::accepted();
+}
+
+void RefMoodycamelStrategy::work(WorkerSlot& slot) noexcept {
+  Task task;
+  std::uint64_t finished = 0;
+  for (;;) {
+    if (!queue_.try_dequeue(task)) {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      quiescent_.wake_all();
+      queue_.wait_dequeue(task);
+    }
+    if (!task) return;  // stop signal
+    task();             // noexcept function: a throwing task terminates the process
+    task.reset();
+    slot.finished.store(++finished, std::memory_order_release);
+    if (quiescent_.maybe_sleepers()) {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      quiescent_.wake_all();
+    }
+  }
+}
+
+std::uint64_t RefMoodycamelStrategy::finished_total() const noexcept {
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < worker_count_; ++i) total += slots_[i].finished.load(std::memory_order_acquire);
+  return total;
+}
+
+void RefMoodycamelStrategy::wait_until_finished(std::uint64_t target) {
+  while (finished_total() < target) quiescent_.park_unless([&] { return finished_total() >= target; });
+}
+
+std::exception_ptr RefMoodycamelStrategy::wait() {
+  wait_until_finished(submitted_.load(std::memory_order_acquire) & ~closed_bit);
+  return nullptr;
+}
+
+void RefMoodycamelStrategy::shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    const std::uint64_t accepted = submitted_.fetch_or(closed_bit, std::memory_order_acq_rel) & ~closed_bit;
+    wait_until_finished(accepted);
+    for (std::size_t i = 0; i < worker_count_; ++i) queue_.enqueue(Task{});
+    for (std::size_t i = 0; i < worker_count_; ++i) slots_[i].thread.join();
+  });
+}
+
+StrategyCounters RefMoodycamelStrategy::counters() const {
+  StrategyCounters counters;
+  counters.threads_created = worker_count_;
+  return counters;
+}
+
+namespace {
+const StrategyRegistrar registrar{StrategyInfo{
+    .name = "ref_moodycamel",
+    .description =
+        "baseline: K fixed threads over moodycamel::BlockingConcurrentQueue (per-producer lock-free "
+        "sub-queues)",
+    .traits = {.queue_order = QueueOrder::fifo_per_shard,
+               .worker_lifecycle = WorkerLifecycle::fixed_workers,
+               .when_full = WhenFull::never_full,
+               .on_exception = OnException::terminates_process,
+               .returns_results = false,
+               .cancellation = false,
+               .synchronous_submit = false,
+               .worker_state = false},
+    .params = {},
+    .make =
+        [](const StrategyConfig& config) { return std::make_unique<RefMoodycamelStrategy>(config.workers); },
+    .nominal_overhead_ns = 100,
+    .in_default_matrix = false,
+}};
+}  // namespace
+
+}  // namespace poolbench

@@ -1,0 +1,271 @@
+#include "sharded.hpp"
+
+#include <algorithm>
+#include <functional>
+
+#include <fmt/format.h>
+
+#include "fifo_ring.hpp"  // cpu_relax
+#include "registry.hpp"
+
+namespace poolbench {
+namespace {
+
+constexpr int yield_rounds = 4;
+
+// Spreads std::hash<thread::id> (often the pthread_t address, with zero low bits) over the shards.
+std::size_t mix(std::size_t value) noexcept {
+  std::uint64_t x = value;
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return static_cast<std::size_t>(x);
+}
+
+}  // namespace
+
+std::exception_ptr ShardedStrategy::Group::wait() {
+  for (std::uint64_t pending = state_->pending.load(std::memory_order_acquire); pending != 0;
+       pending = state_->pending.load(std::memory_order_acquire))
+    state_->pending.wait(pending, std::memory_order_acquire);
+  std::scoped_lock lock(state_->mutex);
+  return state_->first_error;
+}
+
+ShardedStrategy::Options ShardedStrategy::normalized(Options options) {
+  options.workers = std::max<std::size_t>(options.workers, 1);
+  options.shards = std::clamp<std::size_t>(options.shards, 1, options.workers);
+  options.queue_size = std::max<std::size_t>(options.queue_size, 1);
+  return options;
+}
+
+ShardedStrategy::ShardedStrategy(const Options& options)
+    : options_(normalized(options)),
+      shard_count_(options_.shards),
+      shards_(std::make_unique<Shard[]>(shard_count_)) {
+  for (std::size_t s = 0; s < shard_count_; ++s) shards_[s].ring.resize(options_.queue_size);
+  workers_.reserve(options_.workers);
+  for (std::size_t w = 0; w < options_.workers; ++w) {
+    Shard& shard = shards_[w % shard_count_];  // K/S workers per shard, the first K mod S shards one more
+    workers_.emplace_back([this, &shard] { work(shard); });
+    ++threads_created_;
+  }
+}
+
+ShardedStrategy::~ShardedStrategy() {
+  shutdown();
+}
+
+ShardedStrategy::Shard& ShardedStrategy::pick_shard() noexcept {
+  if (shard_count_ == 1) return shards_[0];
+  if (options_.pick == Pick::round_robin)
+    return shards_[next_shard_.fetch_add(1, std::memory_order_relaxed) % shard_count_];
+  thread_local const std::size_t thread_hash = mix(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  return shards_[thread_hash % shard_count_];
+}
+
+SubmitResult ShardedStrategy::submit(Task task) {
+  Shard& shard = pick_shard();
+  bool wake_worker = false;
+  {
+    std::unique_lock lock(shard.mutex);
+    for (;;) {
+      if (shard.closed) return SubmitResult::closed();
+      if (shard.size < shard.ring.size()) break;
+      if (options_.nonblocking) {
+        ++shard.dropped;
+        lock.unlock();
+        return SubmitResult::overloaded(fmt::format("shard queue of {} tasks is full", shard.ring.size()));
+      }
+      ++shard.submitters_waiting;
+      shard.has_room.wait(lock);
+      --shard.submitters_waiting;
+    }
+    shard.ring[(shard.head + shard.size) % shard.ring.size()] = std::move(task);
+    ++shard.size;
+    ++shard.submitted;
+    shard.size_hint.store(shard.size, std::memory_order_relaxed);
+    wake_worker = shard.idle_waiting > 0;
+  }
+  if (wake_worker) shard.has_work.notify_one();
+  return SubmitResult::accepted();
+}
+
+void ShardedStrategy::work(Shard& shard) noexcept {
+  Task task;
+  bool finished_one = false;  // a task ran since the last critical section and is not yet accounted
+  bool last_failed = false;
+  for (;;) {
+    bool wake_submitters = false;
+    bool became_quiescent = false;
+    {
+      std::unique_lock lock(shard.mutex);
+      if (finished_one) {
+        --shard.busy;
+        ++shard.completed;
+        if (last_failed) ++shard.failed;
+        finished_one = false;
+      }
+      if (shard.size == 0) {
+        if (shard.busy == 0 && waiters_.load(std::memory_order_acquire) != 0) {
+          lock.unlock();
+          notify_quiescent();
+          lock.lock();
+        }
+        if (!shard.closed) {
+          // Poll without the lock for a while: in a stream the next task is nanoseconds away, and a sleep on
+          // the condition variable would make its submitter pay for a futex wake.
+          lock.unlock();
+          bool seen = false;
+          for (std::uint32_t i = 0; i < options_.spin && !seen; ++i) {
+            cpu_relax();
+            seen = shard.size_hint.load(std::memory_order_relaxed) != 0;
+          }
+          for (int i = 0; i < yield_rounds && !seen; ++i) {
+            std::this_thread::yield();
+            seen = shard.size_hint.load(std::memory_order_relaxed) != 0;
+          }
+          lock.lock();
+          while (shard.size == 0 && !shard.closed) {
+            ++shard.idle_waiting;
+            shard.has_work.wait(lock);
+            --shard.idle_waiting;
+          }
+        }
+        if (shard.size == 0) {  // closed and drained
+          became_quiescent = shard.busy == 0;
+          lock.unlock();
+          if (became_quiescent) notify_quiescent();
+          return;
+        }
+      }
+      task = std::move(shard.ring[shard.head]);
+      shard.head = (shard.head + 1) % shard.ring.size();
+      --shard.size;
+      ++shard.busy;
+      shard.size_hint.store(shard.size, std::memory_order_relaxed);
+      wake_submitters = shard.submitters_waiting > 0 && (shard.size <= shard.ring.size() / 2 || shard.closed);
+    }
+    if (wake_submitters) shard.has_room.notify_all();
+    last_failed = false;
+    try {
+      task();
+    } catch (...) {
+      last_failed = true;  // a handle or group already holds the exception; a fire-and-forget one is dropped
+    }
+    task.reset();
+    finished_one = true;
+  }
+}
+
+bool ShardedStrategy::quiescent() const {
+  for (std::size_t s = 0; s < shard_count_; ++s) {
+    std::scoped_lock lock(shards_[s].mutex);
+    if (shards_[s].size != 0 || shards_[s].busy != 0) return false;
+  }
+  return true;
+}
+
+void ShardedStrategy::notify_quiescent() {
+  std::scoped_lock lock(quiescent_mutex_);
+  quiescent_cv_.notify_all();
+}
+
+std::exception_ptr ShardedStrategy::wait() {
+  std::unique_lock lock(quiescent_mutex_);
+  waiters_.fetch_add(1, std::memory_order_acq_rel);  // before reading any shard, so a worker that finishes
+                                                     // after our read sees it (both under that shard's lock)
+  quiescent_cv_.wait(lock, [this] { return quiescent(); });
+  waiters_.fetch_sub(1, std::memory_order_acq_rel);
+  return nullptr;
+}
+
+void ShardedStrategy::shutdown() {
+  std::call_once(shutdown_once_, [this] {
+    for (std::size_t s = 0; s < shard_count_; ++s) {
+      {
+        std::scoped_lock lock(shards_[s].mutex);
+        shards_[s].closed = true;
+      }
+      shards_[s].has_work.notify_all();
+      shards_[s].has_room.notify_all();
+    }
+    for (auto& worker : workers_)
+      if (worker.joinable()) worker.join();
+  });
+}
+
+StrategyCounters ShardedStrategy::counters() const {
+  std::uint64_t running = 0, waiting = 0, submitted = 0, completed = 0, failed = 0, dropped = 0;
+  for (std::size_t s = 0; s < shard_count_; ++s) {
+    std::scoped_lock lock(shards_[s].mutex);
+    running += shards_[s].busy;
+    waiting += shards_[s].size;
+    submitted += shards_[s].submitted;
+    completed += shards_[s].completed;
+    failed += shards_[s].failed;
+    dropped += shards_[s].dropped;
+  }
+  StrategyCounters counters;
+  counters.threads_created = threads_created_;
+  counters.extra = {
+      {"running", static_cast<double>(running)},     {"waiting", static_cast<double>(waiting)},
+      {"submitted", static_cast<double>(submitted)}, {"completed", static_cast<double>(completed)},
+      {"failed", static_cast<double>(failed)},       {"dropped", static_cast<double>(dropped)},
+      {"shards", static_cast<double>(shard_count_)}};
+  return counters;
+}
+
+namespace {
+const StrategyRegistrar registrar{StrategyInfo{
+    .name = "sharded",
+    .description =
+        "pond with sharded queues: S mutex-guarded queues, each with its own workers; handles, groups, "
+        "drop-and-count non-blocking mode",
+    .traits = {.queue_order = QueueOrder::fifo_per_shard,
+               .worker_lifecycle = WorkerLifecycle::fixed_workers,
+               .when_full = WhenFull::blocks_or_rejects,
+               .on_exception = OnException::stored_in_task_handle,
+               .returns_results = true,
+               .cancellation = true,
+               .synchronous_submit = false,
+               .worker_state = false},
+    .params = {{.name = "shards",
+                .default_value = "4",
+                .description = "number of shard queues (at most one per worker)",
+                .kind = ParamKind::positive_integer},
+               {.name = "queue_size",
+                .default_value = "1024",
+                .description = "tasks each shard's queue holds",
+                .kind = ParamKind::positive_integer},
+               {.name = "pick",
+                .default_value = "round_robin",
+                .description = "how submit picks a shard",
+                .kind = ParamKind::choice,
+                .choices = {"round_robin", "thread_hash"}},
+               {.name = "nonblocking",
+                .default_value = "false",
+                .description =
+                    "when the shard's queue is full, drop the task (overloaded, counted) instead of blocking",
+                .kind = ParamKind::boolean},
+               {.name = "spin",
+                .default_value = "256",
+                .description = "rounds an idle worker polls its shard before sleeping",
+                .kind = ParamKind::non_negative_integer}},
+    .make =
+        [](const StrategyConfig& config) {
+          ShardedStrategy::Options options;
+          options.workers = config.workers;
+          options.shards = static_cast<std::size_t>(config.params.integer("shards"));
+          options.queue_size = static_cast<std::size_t>(config.params.integer("queue_size"));
+          options.pick = config.params.text("pick") == "thread_hash" ? ShardedStrategy::Pick::thread_hash
+                                                                     : ShardedStrategy::Pick::round_robin;
+          options.nonblocking = config.params.boolean("nonblocking");
+          options.spin = static_cast<std::uint32_t>(config.params.integer("spin"));
+          return std::make_unique<ShardedStrategy>(options);
+        },
+    .nominal_overhead_ns = 150,
+}};
+}  // namespace
+
+}  // namespace poolbench

@@ -1,0 +1,704 @@
+// Conformance: one value-parameterised suite over every registered strategy (test-only ones excepted,
+// third-party baselines included), checking each declared trait against behaviour. A new strategy gets the
+// whole suite by registering itself.
+//
+// Conventions the suite relies on (beyond the Strategy contract):
+//  * a strategy declaring WhenFull::blocks_or_rejects has a boolean parameter named `nonblocking` that
+//  switches
+//    submit from blocking to failing with `overloaded`;
+//  * a counter published in StrategyCounters::extra under one of these names is checked when present:
+//    `exceptions_handled` (tasks whose exception a handler received), `failed` (tasks that threw), `dropped`
+//    or `rejected` (tasks refused with overloaded).
+//
+// Every test body runs under a time limit that fails the test (and ends the process) instead of hanging CI.
+// Timings are never asserted; the idle-CPU test bounds spinning, not speed. Task counts shrink under
+// sanitizers.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <future>
+#include <latch>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "registry.hpp"
+
+#if defined(__SANITIZE_THREAD__)
+#define CONFORMANCE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CONFORMANCE_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CONFORMANCE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CONFORMANCE_ASAN 1
+#endif
+#endif
+
+namespace poolbench {
+namespace {
+
+using namespace std::chrono_literals;
+
+#ifdef CONFORMANCE_TSAN
+constexpr bool under_tsan = true;
+#else
+constexpr bool under_tsan = false;
+#endif
+#ifdef CONFORMANCE_ASAN
+constexpr bool under_asan = true;
+#else
+constexpr bool under_asan = false;
+#endif
+constexpr bool under_sanitizer = under_tsan || under_asan;
+
+constexpr auto time_limit = under_sanitizer ? 240s : 90s;
+constexpr const char* boom = "conformance-boom";
+
+// Runs `body` on its own thread; if it does not finish within `time_limit`, reports which test hung and ends
+// the process with a failure status (a hung strategy cannot be cancelled, and CI must not hang on it).
+template <class Body>
+void with_time_limit(Body&& body) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string name = std::string(info->test_suite_name()) + "." + info->name();
+  std::packaged_task<void()> task(std::forward<Body>(body));
+  std::future<void> done = task.get_future();
+  std::thread runner(std::move(task));
+  if (done.wait_for(time_limit) == std::future_status::timeout) {
+    std::fprintf(
+        stderr, "\n[  FAILED  ] %s did not finish within %lld s (deadlock or lost task?)\n", name.c_str(),
+        static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(time_limit).count()));
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  runner.join();
+  done.get();
+}
+
+std::size_t live_threads() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
+  return count;
+}
+
+// Waits (bounded) for the thread count to come back to `expected`: a joined thread can stay listed for a
+// moment after pthread_join returns, while the kernel finishes releasing it.
+std::size_t live_threads_settled(std::size_t expected) {
+  std::size_t now = live_threads();
+  for (int i = 0; i < 200 && now != expected; ++i) {
+    std::this_thread::sleep_for(5ms);
+    now = live_threads();
+  }
+  return now;
+}
+
+double process_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+// Blocks tasks until opened.
+class Gate {
+ public:
+  void open() {
+    open_.store(true, std::memory_order_release);
+    open_.notify_all();
+  }
+  void pass() const {
+    while (!open_.load(std::memory_order_acquire)) open_.wait(false, std::memory_order_acquire);
+  }
+
+ private:
+  std::atomic<bool> open_{false};
+};
+
+// One flag per task: how many times it ran.
+class RunCounts {
+ public:
+  explicit RunCounts(std::size_t tasks)
+      : tasks_(tasks), runs_(std::make_unique<std::atomic<std::uint32_t>[]>(tasks)) {}
+  void ran(std::size_t index) { runs_[index].fetch_add(1, std::memory_order_relaxed); }
+  std::uint32_t runs(std::size_t index) const { return runs_[index].load(std::memory_order_acquire); }
+  // "" when every task in [0, tasks) with `expected(i)` runs ran exactly that often, else a description.
+  template <class Expected>
+  std::string check(Expected expected) const {
+    std::size_t wrong = 0;
+    std::string first;
+    for (std::size_t i = 0; i < tasks_; ++i) {
+      const std::uint32_t want = expected(i);
+      const std::uint32_t got = runs(i);
+      if (got == want) continue;
+      if (wrong++ == 0)
+        first = "task " + std::to_string(i) + " ran " + std::to_string(got) + " times, expected " +
+                std::to_string(want);
+    }
+    return wrong == 0 ? std::string()
+                      : std::to_string(wrong) + " of " + std::to_string(tasks_) + " wrong; first: " + first;
+  }
+  std::string check_all_once() const {
+    return check([](std::size_t) { return 1u; });
+  }
+
+ private:
+  std::size_t tasks_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> runs_;
+};
+
+const StrategyInfo& info_of(const std::string& name) {
+  const StrategyInfo* info = strategy_registry().find(name);
+  if (info == nullptr) throw std::logic_error("strategy " + name + " is not registered");
+  return *info;
+}
+
+bool has_param(const StrategyInfo& info, const std::string& name) {
+  return std::any_of(info.params.begin(), info.params.end(),
+                     [&](const ParamSpec& spec) { return spec.name == name; });
+}
+
+std::unique_ptr<Strategy> make_strategy(const StrategyInfo& info, std::size_t workers,
+                                        std::map<std::string, std::string> overrides = {}) {
+  Params params(std::move(overrides));
+  params.apply_defaults(info.params);
+  StrategyConfig config{workers, params, {}};
+  if (info.traits.worker_state) config.worker_state_factory = [] { return std::make_unique<WorkerState>(); };
+  return info.make(config);
+}
+
+bool thread_per_task(const StrategyInfo& info) {
+  return info.traits.worker_lifecycle == WorkerLifecycle::thread_per_task;
+}
+
+std::size_t exactly_once_tasks(const StrategyInfo& info) {
+  if (thread_per_task(info)) return under_sanitizer ? 300 : 2000;
+  if (under_tsan) return 20000;
+  if (under_asan) return 100000;
+  return 1000000;
+}
+
+std::string describe(const std::exception_ptr& error) {
+  if (!error) return "no error";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "a non-std exception";
+  }
+}
+
+// Checks the counter if the strategy publishes it.
+void expect_counter_if_published(const StrategyCounters& counters, const std::string& name, double expected) {
+  auto found = counters.extra.find(name);
+  if (found == counters.extra.end()) return;
+  EXPECT_EQ(found->second, expected) << "counter `" << name << "`";
+}
+
+std::vector<std::string> strategies_under_test() {
+  return strategy_registry().names(/*include_test_only=*/false);
+}
+
+std::string test_name(const ::testing::TestParamInfo<std::string>& param) {
+  return param.param;
+}
+
+class Conformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (under_tsan && GetParam() == "ref_tbb_task_group")
+      GTEST_SKIP()
+          << "oneTBB's library is not built with ThreadSanitizer: the ordering its own atomics give is "
+             "invisible to TSan, which then reports races in the tasks (covered by the other builds)";
+  }
+  const StrategyInfo& info() const { return info_of(GetParam()); }
+  const StrategyTraits& traits() const { return info().traits; }
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exactly once, from 1, 2 and 8 producers.
+
+class ExactlyOnce : public ::testing::TestWithParam<std::tuple<std::string, std::size_t>> {
+ protected:
+  void SetUp() override {
+    if (under_tsan && std::get<0>(GetParam()) == "ref_tbb_task_group")
+      GTEST_SKIP() << "oneTBB is not built with ThreadSanitizer (see Conformance)";
+  }
+};
+
+TEST_P(ExactlyOnce, EveryTaskRunsOnce) {
+  const auto& [name, producers] = GetParam();
+  const StrategyInfo& info = info_of(name);
+  with_time_limit([&] {
+    const std::size_t tasks = exactly_once_tasks(info);
+    RunCounts counts(tasks);
+    auto strategy = make_strategy(info, 2);
+    std::atomic<std::size_t> not_ok{0};
+    std::string first_problem;
+    std::mutex problem_mutex;
+    {
+      std::latch start(1);
+      std::vector<std::jthread> threads;
+      for (std::size_t p = 0; p < producers; ++p) {
+        threads.emplace_back([&, p] {
+          start.wait();
+          for (std::size_t i = tasks * p / producers; i < tasks * (p + 1) / producers; ++i) {
+            const SubmitResult result = strategy->submit(Task{[&counts, i] { counts.ran(i); }});
+            if (!result.ok()) {
+              if (not_ok.fetch_add(1) == 0) {
+                std::scoped_lock lock(problem_mutex);
+                first_problem = "submit of task " + std::to_string(i) + " failed: " + result.message;
+              }
+              return;
+            }
+          }
+        });
+      }
+      start.count_down();
+    }
+    const std::exception_ptr error = strategy->wait();
+    EXPECT_EQ(not_ok.load(), 0u) << first_problem;
+    EXPECT_FALSE(error) << "wait() reported " << describe(error);
+    EXPECT_EQ(counts.check_all_once(), "") << "after wait(), with " << producers << " producers";
+    strategy->shutdown();
+    EXPECT_EQ(counts.check_all_once(), "") << "after shutdown()";
+  });
+}
+
+std::vector<std::tuple<std::string, std::size_t>> exactly_once_cases() {
+  std::vector<std::tuple<std::string, std::size_t>> cases;
+  for (const auto& name : strategies_under_test())
+    for (std::size_t producers : {1, 2, 8}) cases.emplace_back(name, producers);
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, ExactlyOnce, ::testing::ValuesIn(exactly_once_cases()),
+                         [](const auto& param) {
+                           return std::get<0>(param.param) + "_producers_" +
+                                  std::to_string(std::get<1>(param.param));
+                         });
+
+// ---------------------------------------------------------------------------------------------------------------
+// wait() and shutdown().
+
+TEST_P(Conformance, WaitReturnsOnlyAfterEverySubmittedTaskFinished) {
+  with_time_limit([&] {
+    auto strategy = make_strategy(info(), 2);
+    EXPECT_FALSE(strategy->wait()) << "wait() with nothing submitted";
+    constexpr std::size_t tasks = 24;
+    std::vector<std::atomic<bool>> finished(tasks);
+    for (std::size_t i = 0; i < tasks; ++i) {
+      ASSERT_TRUE(strategy
+                      ->submit(Task{[&finished, i] {
+                        std::this_thread::sleep_for(2ms);
+                        finished[i].store(true, std::memory_order_release);
+                      }})
+                      .ok());
+    }
+    EXPECT_FALSE(strategy->wait());
+    std::size_t unfinished = 0;
+    for (auto& flag : finished) unfinished += flag.load(std::memory_order_acquire) ? 0 : 1;
+    EXPECT_EQ(unfinished, 0u) << "wait() returned before every task finished";
+
+    // Usable again after wait().
+    std::atomic<bool> again{false};
+    ASSERT_TRUE(strategy->submit(Task{[&again] { again.store(true); }}).ok());
+    EXPECT_FALSE(strategy->wait());
+    EXPECT_TRUE(again.load()) << "a task submitted after wait() did not run by the next wait()";
+    strategy->shutdown();
+  });
+}
+
+TEST_P(Conformance, ShutdownDrainsAcceptedTasksAndJoinsEveryThread) {
+  with_time_limit([&] {
+    const std::size_t threads_before = live_threads();
+    constexpr std::size_t workers = 3;
+    const std::size_t tasks = thread_per_task(info()) ? 60 : 300;
+    RunCounts counts(tasks);
+    std::mutex ids_mutex;
+    std::set<std::thread::id> ran_on;
+    auto strategy = make_strategy(info(), workers);
+    for (std::size_t i = 0; i < tasks; ++i) {
+      const SubmitResult result = strategy->submit(Task{[&, i] {
+        std::this_thread::sleep_for(50us);  // so that work is still queued when shutdown() starts
+        {
+          std::scoped_lock lock(ids_mutex);
+          ran_on.insert(std::this_thread::get_id());
+        }
+        counts.ran(i);
+      }});
+      ASSERT_TRUE(result.ok()) << "submit " << i << ": " << result.message;
+    }
+    strategy->shutdown();  // no wait(): shutdown itself must drain what it accepted
+    EXPECT_EQ(counts.check_all_once(), "")
+        << "after shutdown(), every accepted task must have run exactly once";
+    EXPECT_EQ(live_threads_settled(threads_before), threads_before)
+        << "shutdown() left threads running (before construction: " << threads_before << ")";
+
+    const SubmitResult late = strategy->submit(Task{[] {}});
+    EXPECT_EQ(late.status, SubmitStatus::closed) << "submit after shutdown(): " << late.message;
+    strategy->shutdown();  // idempotent
+
+    const StrategyCounters counters = strategy->counters();
+    std::set<std::thread::id> workers_seen = ran_on;
+    if (traits().worker_lifecycle == WorkerLifecycle::caller_thread) {
+      EXPECT_EQ(counters.threads_created, 0u);
+      EXPECT_EQ(workers_seen, std::set<std::thread::id>{std::this_thread::get_id()});
+    } else {
+      workers_seen.erase(
+          std::this_thread::get_id());  // a synchronous strategy may run some work on the caller
+      EXPECT_GE(counters.threads_created, workers_seen.size())
+          << "threads_created is less than the number of distinct threads that ran tasks";
+      EXPECT_GE(counters.threads_created, 1u);
+      if (thread_per_task(info())) {
+        EXPECT_GE(counters.threads_created, tasks);
+      }
+    }
+    strategy.reset();
+    EXPECT_EQ(live_threads_settled(threads_before), threads_before) << "after destruction";
+  });
+}
+
+TEST_P(Conformance, DestructorShutsDownAndJoins) {
+  with_time_limit([&] {
+    const std::size_t threads_before = live_threads();
+    constexpr std::size_t tasks = 100;
+    RunCounts counts(tasks);
+    {
+      auto strategy = make_strategy(info(), 2);
+      for (std::size_t i = 0; i < tasks; ++i)
+        ASSERT_TRUE(strategy->submit(Task{[&counts, i] { counts.ran(i); }}).ok());
+    }
+    EXPECT_EQ(counts.check_all_once(), "") << "destroyed without wait(): accepted tasks must still run once";
+    EXPECT_EQ(live_threads_settled(threads_before), threads_before);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Order.
+
+TEST_P(Conformance, FifoStrategiesStartTasksInSubmissionOrder) {
+  const QueueOrder order = traits().queue_order;
+  if (order != QueueOrder::fifo && order != QueueOrder::fifo_per_shard && order != QueueOrder::caller)
+    GTEST_SKIP() << "declares " << to_string(order);
+  with_time_limit([&] {
+    // One producer, one worker; the first task holds the worker so that the rest really queue up behind it.
+    auto strategy = make_strategy(info(), 1);
+    Gate gate;
+    std::mutex order_mutex;
+    std::vector<std::size_t> started;
+    constexpr std::size_t tasks = 500;
+    started.reserve(tasks);
+    std::jthread opener;
+    if (order != QueueOrder::caller) {
+      ASSERT_TRUE(strategy->submit(Task{[&gate] { gate.pass(); }}).ok());
+      opener = std::jthread([&gate] {
+        std::this_thread::sleep_for(50ms);
+        gate.open();
+      });
+    }
+    for (std::size_t i = 0; i < tasks; ++i) {
+      ASSERT_TRUE(strategy
+                      ->submit(Task{[&, i] {
+                        std::scoped_lock lock(order_mutex);
+                        started.push_back(i);
+                      }})
+                      .ok());
+    }
+    EXPECT_FALSE(strategy->wait());
+    ASSERT_EQ(started.size(), tasks);
+    for (std::size_t i = 0; i < tasks; ++i) {
+      ASSERT_EQ(started[i], i) << "task " << started[i] << " started in position " << i << " (declares "
+                               << to_string(order) << ")";
+    }
+    strategy->shutdown();
+  });
+}
+
+TEST_P(Conformance, LifoStrategiesHandTheNextTaskToTheMostRecentlyIdleWorker) {
+  if (traits().queue_order != QueueOrder::lifo_idle_worker)
+    GTEST_SKIP() << "declares " << to_string(traits().queue_order);
+  with_time_limit([&] {
+    constexpr std::size_t workers = 3;
+    auto strategy = make_strategy(info(), workers);
+    // Three blocked tasks make three workers; they are released in the order 0, 1, 2, so the idle stack holds
+    // (top first) the workers of tasks 2, 1, 0.
+    std::vector<std::thread::id> warm(workers);
+    std::vector<Gate> release(workers);
+    std::vector<std::atomic<bool>> done(workers);
+    std::latch all_running(workers);
+    for (std::size_t i = 0; i < workers; ++i) {
+      ASSERT_TRUE(strategy
+                      ->submit(Task{[&, i] {
+                        warm[i] = std::this_thread::get_id();
+                        all_running.count_down();
+                        release[i].pass();
+                        done[i].store(true, std::memory_order_release);
+                      }})
+                      .ok());
+    }
+    all_running.wait();
+    ASSERT_EQ(std::set<std::thread::id>(warm.begin(), warm.end()).size(), workers)
+        << "needs three distinct workers";
+    for (std::size_t i = 0; i < workers; ++i) {
+      release[i].open();
+      while (!done[i].load(std::memory_order_acquire)) std::this_thread::sleep_for(1ms);
+      // Sequencing, not a timing assertion: let the worker return itself to the idle stack before the next
+      // one.
+      std::this_thread::sleep_for(100ms);
+    }
+    // Each next task, submitted while the previous ones still hold their workers, must go to the most
+    // recently idle worker that is still idle: the workers of tasks 2, then 1, then 0.
+    std::vector<std::thread::id> took(workers);
+    std::vector<Gate> hold(workers);
+    for (std::size_t k = 0; k < workers; ++k) {
+      std::latch running(1);
+      ASSERT_TRUE(strategy
+                      ->submit(Task{[&, k] {
+                        took[k] = std::this_thread::get_id();
+                        running.count_down();
+                        hold[k].pass();
+                      }})
+                      .ok());
+      running.wait();
+      EXPECT_EQ(took[k], warm[workers - 1 - k])
+          << "task " << k << " after the idle-order setup did not run on the most recently idle worker";
+    }
+    for (auto& gate : hold) gate.open();
+    EXPECT_FALSE(strategy->wait());
+    strategy->shutdown();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// When full.
+
+TEST_P(Conformance, NonBlockingSubmitOnASaturatedStrategyReportsOverloadAndLosesNothing) {
+  if (traits().when_full != WhenFull::blocks_or_rejects)
+    GTEST_SKIP() << "declares " << to_string(traits().when_full);
+  if (traits().synchronous_submit)
+    GTEST_SKIP() << "synchronous submit: saturating it needs a thread per worker";
+  ASSERT_TRUE(has_param(info(), "nonblocking"))
+      << "declares blocks_or_rejects but has no boolean `nonblocking` parameter (the suite's convention)";
+  with_time_limit([&] {
+    constexpr std::size_t max_attempts = 1'000'000;
+    constexpr std::size_t extra_rejections = 5;
+    auto strategy = make_strategy(info(), 2, {{"nonblocking", "true"}});
+    Gate gate;
+    std::vector<SubmitStatus> status;
+    std::size_t rejected = 0;
+    RunCounts counts(max_attempts);
+    for (std::size_t i = 0; i < max_attempts && rejected <= extra_rejections; ++i) {
+      const SubmitResult result = strategy->submit(Task{[&gate, &counts, i] {
+        gate.pass();
+        counts.ran(i);
+      }});
+      status.push_back(result.status);
+      if (result.status == SubmitStatus::overloaded) {
+        ++rejected;
+      } else {
+        // (An accept after an overload is possible: a worker may take its first task from the queue late.)
+        ASSERT_TRUE(result.ok()) << "attempt " << i << ": " << result.message;
+      }
+    }
+    ASSERT_GT(rejected, 0u) << "never reported overloaded in " << max_attempts << " non-blocking submits";
+    const std::size_t attempts = status.size();
+    const StrategyCounters while_full = strategy->counters();
+    gate.open();
+    EXPECT_FALSE(strategy->wait());
+    EXPECT_EQ(
+        counts.check([&](std::size_t i) { return i < attempts && status[i] == SubmitStatus::ok ? 1u : 0u; }),
+        "")
+        << "accepted tasks must run once, rejected ones never";
+    expect_counter_if_published(while_full, "dropped", static_cast<double>(rejected));
+    expect_counter_if_published(while_full, "rejected", static_cast<double>(rejected));
+    strategy->shutdown();
+  });
+}
+
+TEST_P(Conformance, BlockedSubmitResumesWhenRoomFrees) {
+  const WhenFull when_full = traits().when_full;
+  if (when_full != WhenFull::blocks && when_full != WhenFull::blocks_or_rejects)
+    GTEST_SKIP() << "declares " << to_string(when_full);
+  if (traits().synchronous_submit) GTEST_SKIP() << "synchronous submit: blocks on every task by design";
+  with_time_limit([&] {
+    constexpr std::size_t max_tasks = 200'000;
+    auto strategy = make_strategy(info(), 2);
+    Gate gate;
+    RunCounts counts(max_tasks);
+    std::atomic<std::size_t> submitted{0};
+    std::atomic<bool> producer_done{false};
+    std::string problem;
+    std::jthread producer([&] {
+      for (std::size_t i = 0; i < max_tasks; ++i) {
+        const SubmitResult result = strategy->submit(Task{[&gate, &counts, i] {
+          gate.pass();
+          counts.ran(i);
+        }});
+        if (!result.ok()) {
+          problem = "submit " + std::to_string(i) + ": " + result.message;
+          break;
+        }
+        submitted.store(i + 1, std::memory_order_release);
+      }
+      producer_done.store(true, std::memory_order_release);
+    });
+    // The producer is blocked once its count stops moving for a while with every worker held by the gate.
+    std::size_t last = submitted.load();
+    int still = 0;
+    while (!producer_done.load(std::memory_order_acquire) && still < 20) {
+      std::this_thread::sleep_for(10ms);
+      const std::size_t now = submitted.load();
+      still = now == last ? still + 1 : 0;
+      last = now;
+    }
+    const bool blocked = !producer_done.load(std::memory_order_acquire);
+    gate.open();
+    producer.join();
+    EXPECT_TRUE(blocked) << "declares " << to_string(when_full) << " but " << max_tasks
+                         << " submits never blocked with every worker busy";
+    EXPECT_EQ(problem, "");
+    EXPECT_EQ(submitted.load(), max_tasks) << "the blocked submit did not resume after room freed";
+    EXPECT_FALSE(strategy->wait());
+    EXPECT_EQ(counts.check([&](std::size_t i) { return i < submitted.load() ? 1u : 0u; }), "");
+    strategy->shutdown();
+  });
+}
+
+TEST_P(Conformance, NeverFullStrategiesAcceptWithoutBlocking) {
+  if (traits().when_full != WhenFull::never_full)
+    GTEST_SKIP() << "declares " << to_string(traits().when_full);
+  if (traits().synchronous_submit) GTEST_SKIP() << "synchronous submit runs the task before returning";
+  with_time_limit([&] {
+    const std::size_t tasks = thread_per_task(info()) ? 100 : 20'000;
+    auto strategy = make_strategy(info(), 2);
+    Gate gate;
+    RunCounts counts(tasks);
+    for (std::size_t i = 0; i < tasks; ++i) {
+      const SubmitResult result = strategy->submit(Task{[&gate, &counts, i] {
+        gate.pass();
+        counts.ran(i);
+      }});
+      ASSERT_TRUE(result.ok()) << "submit " << i << " with every worker busy: " << result.message;
+    }
+    gate.open();
+    EXPECT_FALSE(strategy->wait());
+    EXPECT_EQ(counts.check_all_once(), "");
+    strategy->shutdown();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Exceptions.
+
+TEST_P(Conformance, AThrowingTaskGetsTheDeclaredBehaviour) {
+  const OnException declared = traits().on_exception;
+  if (declared == OnException::terminates_process) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    const StrategyInfo& strategy_info = info();
+    // The statement must die: if it returns (after a bounded wait) the death test fails.
+    EXPECT_EXIT(
+        {
+          auto strategy = make_strategy(strategy_info, 2);
+          (void)strategy->submit(Task{[] { throw std::runtime_error(boom); }});
+          (void)strategy->wait();
+          std::this_thread::sleep_for(10s);
+          std::_Exit(0);
+        },
+        ::testing::KilledBySignal(SIGABRT), "");
+    return;
+  }
+  with_time_limit([&] {
+    auto strategy = make_strategy(info(), 2);
+    constexpr std::size_t normal_tasks = 100;
+    constexpr std::size_t throwing_tasks = 3;
+    RunCounts counts(normal_tasks);
+    switch (declared) {
+      case OnException::propagates_to_submitter: {
+        try {
+          (void)strategy->submit(Task{[] { throw std::runtime_error(boom); }});
+          ADD_FAILURE() << "declares propagates_to_submitter but submit() returned";
+        } catch (const std::runtime_error& e) {
+          EXPECT_STREQ(e.what(), boom);
+        }
+        for (std::size_t i = 0; i < normal_tasks; ++i)
+          ASSERT_TRUE(strategy->submit(Task{[&counts, i] { counts.ran(i); }}).ok());
+        EXPECT_FALSE(strategy->wait());
+        EXPECT_EQ(counts.check_all_once(), "") << "the strategy must keep working after the exception";
+        break;
+      }
+      case OnException::first_error_from_wait: {
+        ASSERT_TRUE(strategy->submit(Task{[] { throw std::runtime_error(boom); }}).ok());
+        const std::exception_ptr error = strategy->wait();
+        ASSERT_TRUE(error) << "declares first_error_from_wait but wait() returned no error";
+        EXPECT_EQ(describe(error), boom);
+        break;
+      }
+      case OnException::handler_called_continues:
+      case OnException::stored_in_task_handle: {
+        for (std::size_t k = 0; k < throwing_tasks; ++k)
+          ASSERT_TRUE(strategy->submit(Task{[] { throw std::runtime_error(boom); }}).ok());
+        for (std::size_t i = 0; i < normal_tasks; ++i)
+          ASSERT_TRUE(strategy->submit(Task{[&counts, i] { counts.ran(i); }}).ok());
+        const std::exception_ptr error = strategy->wait();
+        EXPECT_FALSE(error) << "declares " << to_string(declared)
+                            << ": the error goes to the handler or handle, not wait(); got "
+                            << describe(error);
+        EXPECT_EQ(counts.check_all_once(), "") << "the pool must keep working after a task threw";
+        const StrategyCounters counters = strategy->counters();
+        expect_counter_if_published(counters, "exceptions_handled", throwing_tasks);
+        expect_counter_if_published(counters, "failed", throwing_tasks);
+        break;
+      }
+      case OnException::terminates_process:
+        break;  // handled above
+    }
+    strategy->shutdown();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Idle.
+
+TEST_P(Conformance, AnIdleStrategyUsesNoCpu) {
+  with_time_limit([&] {
+    auto strategy = make_strategy(info(), 2);
+    constexpr std::size_t tasks = 1000;
+    std::atomic<std::size_t> ran{0};
+    for (std::size_t i = 0; i < tasks; ++i)
+      ASSERT_TRUE(strategy->submit(Task{[&ran] { ran.fetch_add(1); }}).ok());
+    EXPECT_FALSE(strategy->wait());
+    ASSERT_EQ(ran.load(), tasks);
+    std::this_thread::sleep_for(100ms);  // let any spin-before-park phase end
+    const double cpu_before = process_cpu_seconds();
+    const auto wall_before = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(500ms);
+    const double cpu_used = process_cpu_seconds() - cpu_before;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_before).count();
+    // A bound on spinning, not a timing: one spinning thread alone would use about `wall` seconds.
+    EXPECT_LT(cpu_used, 0.1 * wall) << "the idle strategy used " << cpu_used << " s of CPU in " << wall
+                                    << " s: its threads spin instead of parking";
+    strategy->shutdown();
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, Conformance, ::testing::ValuesIn(strategies_under_test()), test_name);
+
+}  // namespace
+}  // namespace poolbench
