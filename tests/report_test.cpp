@@ -1,0 +1,494 @@
+// poolbench report against a small fixed result file (tests/data/report_fixture.json): every table cell,
+// ratio, recommendation and rule-of-thumb verdict is checked against numbers worked out by hand from that
+// file; bad input exits 2 with one line and no output; plot.py draws its files from the fixture.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_support.hpp"
+#include "report/report_model.hpp"
+#include "report/report_render.hpp"
+#include "result/result_file.hpp"
+
+namespace poolbench::report {
+namespace {
+
+using poolbench::testing::count_lines;
+using poolbench::testing::run_poolbench;
+using poolbench::testing::slurp;
+using poolbench::testing::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string fixture_path = std::string(POOLBENCH_SOURCE_DIR) + "/tests/data/report_fixture.json";
+constexpr double MiB = 1024.0 * 1024.0;
+
+const Report& fixture_report() {
+  static const Report report = build_report(read_result_file(fixture_path));
+  return report;
+}
+
+nlohmann::json fixture_json() {
+  return nlohmann::json::parse(slurp(fixture_path));
+}
+
+Report report_of(const nlohmann::json& document, ReportOptions options = {}) {
+  return build_report(parse_result_document(document.dump(), "modified fixture"), options);
+}
+
+const WorkloadTable& table_titled(const Report& report, const std::string& title) {
+  for (const auto& table : report.tables)
+    if (table.title == title) return table;
+  throw std::runtime_error("no table titled " + title);
+}
+
+const StrategyRow& row_of(const WorkloadTable& table, const std::string& label) {
+  const StrategyRow* row = table.find(label);
+  if (row == nullptr) throw std::runtime_error("no row " + label + " in " + table.title);
+  return *row;
+}
+
+const RuleCheck& rule_of(const Report& report, const std::string& id) {
+  for (const auto& rule : report.rules)
+    if (rule.id == id) return rule;
+  throw std::runtime_error("no rule " + id);
+}
+
+void expect_spread(const StrategyRow& row, const char* key, double median, double min, double max,
+                   std::size_t samples) {
+  const Spread* spread = row.find(key);
+  ASSERT_NE(spread, nullptr) << row.label << " " << key;
+  EXPECT_DOUBLE_EQ(spread->median, median) << row.label << " " << key;
+  EXPECT_DOUBLE_EQ(spread->min, min) << row.label << " " << key;
+  EXPECT_DOUBLE_EQ(spread->max, max) << row.label << " " << key;
+  EXPECT_EQ(spread->samples, samples) << row.label << " " << key;
+}
+
+const char* const atomic_p1 = "atomic_increment — 1000 tasks, 2 workers, 1 producer";
+const char* const atomic_p4 = "atomic_increment — 1000 tasks, 2 workers, 4 producers";
+const char* const io = "simulated_io (median_ms=5, p99_ms=20) — 100 tasks, 4 workers, 1 producer";
+const char* const warm = "warm_state (state=auto) — 40 tasks, 4 workers, 1 producer";
+
+TEST(ReportModel, HeaderComesFromTheContext) {
+  const Report& report = fixture_report();
+  const auto header = [&](const std::string& label) {
+    for (const auto& [key, value] : report.header)
+      if (key == label) return value;
+    return std::string("missing");
+  };
+  EXPECT_EQ(header("Machine"), "fixture-host, 2 CPUs at 2400 MHz");
+  EXPECT_EQ(header("Caches"), "L1 Data 32.0 KiB (shared by 1), L2 Unified 1.00 MiB (shared by 1)");
+  EXPECT_EQ(header("Kernel"), "Linux 6.1.0-fixture");
+  EXPECT_EQ(header("Compiler"), "GCC 12.2.0");
+  EXPECT_EQ(header("Build"), "Release (Google Benchmark library: release)");
+  EXPECT_EQ(header("Allocator"), "jemalloc");
+  EXPECT_EQ(header("Date"), "2026-11-26T15:00:00Z");
+  EXPECT_EQ(header("Commit"), "abc123def456");
+  EXPECT_EQ(header("Command line"), "poolbench run --repetitions 3 --out fixture.json");
+  ASSERT_EQ(report.run_details.size(), 1u);
+  EXPECT_EQ(report.run_details[0].first, "instrumentation_ns_per_task");
+  EXPECT_EQ(report.run_details[0].second, "12.5");
+}
+
+TEST(ReportModel, OneTablePerMatrixPointInReadingOrder) {
+  const Report& report = fixture_report();
+  std::vector<std::string> titles;
+  for (const auto& table : report.tables) titles.push_back(table.title);
+  EXPECT_THAT(titles,
+              ::testing::ElementsAre(atomic_p1, atomic_p4, io, warm,
+                                     "cpu_burst (duration_us=1) — 1000 tasks, 2 workers, 1 producer",
+                                     "cpu_burst (duration_us=10) — 1000 tasks, 2 workers, 1 producer",
+                                     "cpu_burst (duration_us=100) — 1000 tasks, 2 workers, 1 producer"));
+  std::vector<std::string> labels;
+  for (const auto& row : table_titled(report, atomic_p1).rows) labels.push_back(row.label);
+  // Lower bound, thread per task, the default, then the rest by name.
+  EXPECT_THAT(labels, ::testing::ElementsAre("inline", "raw_threads", "semaphore_group", "fifo_ring",
+                                             "lifo_stack", "sharded"));
+}
+
+TEST(ReportModel, MediansAndSpreadsComeFromTheRepetitionsNotTheAggregates) {
+  const auto& table = table_titled(fixture_report(), atomic_p1);
+  const auto& group = row_of(table, "semaphore_group");
+  // The file also holds a median aggregate for this case; with it counted there would be 4 samples.
+  EXPECT_EQ(group.successful_repetitions, 3u);
+  expect_spread(group, metric::total_time_ns, 45e6, 44e6, 46e6, 3);
+  expect_spread(group, metric::time_per_task_ns, 45e3, 44e3, 46e3, 3);
+  expect_spread(group, metric::tasks_per_second, 1000 / 0.045, 1000 / 0.046, 1000 / 0.044, 3);
+  expect_spread(group, metric::cpu_cores, 1.25, 1.2, 1.3, 3);
+  expect_spread(group, metric::allocs_per_million_tasks, 2e6, 2e6, 2e6, 3);
+  expect_spread(group, metric::bytes_per_task, 96, 96, 96, 3);
+  // peak_rss_bytes 20/21/22 MiB less empty_case_peak_rss_bytes 10 MiB.
+  expect_spread(group, metric::peak_rss_above_empty_bytes, 11 * MiB, 10 * MiB, 12 * MiB, 3);
+  expect_spread(group, metric::e2e_p50_ns, 5100, 5000, 5200, 3);
+  expect_spread(group, metric::e2e_p99_ns, 9500, 9000, 9900, 3);
+  expect_spread(group, metric::submit_p50_ns, 110, 100, 120, 3);
+
+  ASSERT_TRUE(group.time_ratio_to_baseline && group.time_ratio_to_lower_bound);
+  EXPECT_DOUBLE_EQ(*group.time_ratio_to_baseline, 1.0);
+  EXPECT_DOUBLE_EQ(*group.time_ratio_to_lower_bound, 45e6 / 11000);
+  const auto& ring = row_of(table, "fifo_ring");
+  EXPECT_DOUBLE_EQ(*ring.time_ratio_to_baseline, 160000 / 45e6);
+  EXPECT_DOUBLE_EQ(*ring.time_ratio_to_lower_bound, 160000.0 / 11000);
+  EXPECT_TRUE(ring.is_pool);
+  EXPECT_FALSE(row_of(table, "raw_threads").is_pool);
+  EXPECT_FALSE(row_of(table, "semaphore_group").is_pool);
+  EXPECT_FALSE(row_of(table, "raw_threads").bounded);
+  EXPECT_TRUE(row_of(table, "semaphore_group").bounded);
+}
+
+TEST(ReportModel, EvenRepetitionCountTakesTheMeanOfTheMiddleTwo) {
+  const auto& table =
+      table_titled(fixture_report(), "cpu_burst (duration_us=1) — 1000 tasks, 2 workers, 1 producer");
+  expect_spread(row_of(table, "fifo_ring"), metric::total_time_ns, 1e6, 0.9e6, 1.1e6, 2);
+}
+
+TEST(ReportModel, FailedRepetitionsAreListedAndLeftOutOfTheMedians) {
+  const Report& report = fixture_report();
+  const auto& raw = row_of(table_titled(report, io), "raw_threads");
+  EXPECT_EQ(raw.successful_repetitions, 2u);
+  EXPECT_EQ(raw.failed_repetitions, 1u);
+  expect_spread(raw, metric::total_time_ns, 0.51e9, 0.5e9, 0.52e9, 2);
+  const auto& sharded = row_of(table_titled(report, atomic_p1), "sharded");
+  EXPECT_EQ(sharded.successful_repetitions, 0u);
+  EXPECT_EQ(sharded.failed_repetitions, 1u);
+  EXPECT_TRUE(sharded.metrics.empty());
+
+  ASSERT_EQ(report.failures.size(), 2u);
+  EXPECT_EQ(report.failures[0].name, "sharded/atomic_increment/tasks:1000/workers:2/producers:1");
+  EXPECT_EQ(report.failures[0].repetition_index, 0);
+  EXPECT_EQ(report.failures[0].message, "timed out after 30 s");
+  EXPECT_EQ(report.failures[1].name,
+            "raw_threads/simulated_io/tasks:100/workers:4/producers:1/median_ms:5/p99_ms:20");
+  EXPECT_EQ(report.failures[1].repetition_index, 1);
+  EXPECT_THAT(report.failures[1].message, HasSubstr("EAGAIN"));
+}
+
+TEST(ReportModel, RecommendationFollowsTheGuidesRule) {
+  const Report& report = fixture_report();
+  {
+    const auto& r = table_titled(report, atomic_p1).recommendation;
+    EXPECT_EQ(r.decision, Decision::adopt_pool);
+    EXPECT_EQ(r.choice, "fifo_ring");
+    EXPECT_DOUBLE_EQ(*r.speedup, 45e6 / 160000);
+    EXPECT_EQ(r.beyond_spread, true);
+    EXPECT_DOUBLE_EQ(*r.fastest_pool_max_ns, 170000);
+    EXPECT_DOUBLE_EQ(*r.baseline_min_ns, 44e6);
+    EXPECT_DOUBLE_EQ(*r.lower_bound_speedup, 160000.0 / 11000);
+  }
+  {  // 1.01x and overlapping ranges: stay with the default.
+    const auto& r = table_titled(report, io).recommendation;
+    EXPECT_EQ(r.decision, Decision::keep_default);
+    EXPECT_EQ(r.choice, "semaphore_group");
+    EXPECT_EQ(r.fastest_pool, "lifo_stack");
+    EXPECT_DOUBLE_EQ(*r.speedup, 1.01e9 / 1.0e9);
+    EXPECT_EQ(r.beyond_spread, false);
+    EXPECT_THAT(r.reason, HasSubstr("within the spread"));
+  }
+  {
+    const auto& r = table_titled(report, warm).recommendation;
+    EXPECT_EQ(r.decision, Decision::adopt_pool);
+    EXPECT_EQ(r.choice, "stateful");
+    EXPECT_DOUBLE_EQ(*r.speedup, 810e6 / 200e6);
+  }
+  {  // Beyond the spread but below the threshold: stay with the default.
+    const auto& r = table_titled(report, "cpu_burst (duration_us=100) — 1000 tasks, 2 workers, 1 producer")
+                        .recommendation;
+    EXPECT_EQ(r.decision, Decision::keep_default);
+    EXPECT_DOUBLE_EQ(*r.speedup, 60e6 / 50e6);
+    EXPECT_EQ(r.beyond_spread, true);
+    EXPECT_THAT(r.reason, HasSubstr("below the 2.00x threshold"));
+  }
+}
+
+TEST(ReportModel, AdoptThresholdMovesTheDecision) {
+  const Report strict = build_report(read_result_file(fixture_path), ReportOptions{.adopt_threshold = 300});
+  EXPECT_EQ(table_titled(strict, atomic_p1).recommendation.decision, Decision::keep_default);  // 281x < 300x
+  const Report lenient = build_report(read_result_file(fixture_path), ReportOptions{.adopt_threshold = 1.1});
+  const auto& burst =
+      table_titled(lenient, "cpu_burst (duration_us=100) — 1000 tasks, 2 workers, 1 producer").recommendation;
+  EXPECT_EQ(burst.decision, Decision::adopt_pool);  // 1.2x >= 1.1x, beyond the spread
+  EXPECT_EQ(table_titled(lenient, io).recommendation.decision,
+            Decision::keep_default);  // still within the spread
+}
+
+TEST(ReportModel, CannotDecideWithoutTheBaseline) {
+  auto document = fixture_json();
+  auto& entries = document["benchmarks"];
+  for (auto it = entries.begin(); it != entries.end();)
+    it = it->contains("case") && (*it)["case"]["strategy"] == "semaphore_group" ? entries.erase(it) : it + 1;
+  const Report report = report_of(document);
+  const auto& r = table_titled(report, atomic_p1).recommendation;
+  EXPECT_EQ(r.decision, Decision::cannot_decide);
+  EXPECT_FALSE(r.speedup.has_value());
+  EXPECT_FALSE(row_of(table_titled(report, atomic_p1), "fifo_ring").time_ratio_to_baseline.has_value());
+}
+
+TEST(ReportModel, SubmitCostContrastsOneProducerWithSeveral) {
+  const Report& report = fixture_report();
+  ASSERT_EQ(report.submit_costs.size(), 1u);
+  const auto& cost = report.submit_costs[0];
+  EXPECT_EQ(cost.title, "atomic_increment — 1000 tasks, 2 workers");
+  EXPECT_EQ(cost.low_producers, 1u);
+  EXPECT_EQ(cost.high_producers, 4u);
+  const SubmitCostRow* group = nullptr;
+  const SubmitCostRow* ring = nullptr;
+  for (const auto& row : cost.rows) {
+    if (row.label == "semaphore_group") group = &row;
+    if (row.label == "fifo_ring") ring = &row;
+    EXPECT_NE(row.label, "sharded");  // failed at both producer counts: nothing to show
+  }
+  ASSERT_TRUE(group && ring);
+  EXPECT_DOUBLE_EQ(group->low_p50_ns->median, 110);
+  EXPECT_DOUBLE_EQ(group->high_p50_ns->median, 420);
+  EXPECT_DOUBLE_EQ(group->high_p99_ns->median, 4100);
+  EXPECT_DOUBLE_EQ(*group->p50_growth, 420.0 / 110);
+  EXPECT_DOUBLE_EQ(*ring->p50_growth, 93.0 / 31);
+}
+
+TEST(ReportModel, CapabilitiesComeFromTheRegistryWithVerifiedMarks) {
+  const Report& report = fixture_report();
+  std::vector<std::string> strategies;
+  for (const auto& row : report.capabilities) strategies.push_back(row.strategy);
+  EXPECT_THAT(strategies, ::testing::ElementsAre("inline", "raw_threads", "semaphore_group", "fifo_ring",
+                                                 "lifo_stack", "sharded", "stateful"));
+  for (const auto& row : report.capabilities) {
+    ASSERT_TRUE(row.known) << row.strategy;
+    ASSERT_EQ(row.cells.size(), 8u);
+    for (const auto& cell : row.cells) {
+      bool listed = false;
+      for (const auto& verified : conformance_verified_traits())
+        listed = listed || verified.trait == cell.trait;
+      EXPECT_EQ(cell.verified, listed) << row.strategy << " " << cell.trait;
+    }
+  }
+  EXPECT_EQ(report.capabilities[0].cells[0].value, "caller");  // inline's queue order
+}
+
+TEST(ReportModel, RulesOfThumbCheckedWithTheirNumbers) {
+  const Report& report = fixture_report();
+  const auto& tiny = rule_of(report, "pooling_beats_thread_per_task");
+  EXPECT_EQ(tiny.outcome, RuleOutcome::held);
+  ASSERT_EQ(tiny.evidence.size(), 1u);  // the 4-producer configuration has no raw_threads case
+  EXPECT_THAT(tiny.evidence[0], HasSubstr("fifo_ring 256x"));   // 41 ms / 160 us
+  EXPECT_THAT(tiny.evidence[0], HasSubstr("lifo_stack 205x"));  // 41 ms / 200 us
+
+  const auto& io_rule = rule_of(report, "bounded_equivalent_on_io");
+  EXPECT_EQ(io_rule.outcome, RuleOutcome::held);
+  ASSERT_EQ(io_rule.evidence.size(), 1u);
+  EXPECT_THAT(io_rule.evidence[0], HasSubstr("= 1.010"));  // 1.01 s / 1.00 s; raw_threads and inline left out
+  EXPECT_THAT(io_rule.evidence[0], Not(HasSubstr("raw_threads")));
+
+  const auto& warm_rule = rule_of(report, "worker_state_wins_on_warm_state");
+  EXPECT_EQ(warm_rule.outcome, RuleOutcome::held);
+  EXPECT_THAT(warm_rule.evidence.at(0), HasSubstr("4.05x"));
+
+  const auto& gap = rule_of(report, "gap_closes_with_task_duration");
+  EXPECT_EQ(gap.outcome, RuleOutcome::held);
+  EXPECT_THAT(gap.evidence.at(0), HasSubstr("45.0x at 1.00 µs, 9.09x at 10.0 µs, 1.20x at 100 µs"));
+}
+
+TEST(ReportModel, CrossoverInterpolatedBetweenTheBracketingDurations) {
+  const Report& report = fixture_report();
+  ASSERT_EQ(report.crossovers.size(), 1u);
+  const auto& crossover = report.crossovers[0];
+  EXPECT_EQ(crossover.duration_param, "duration_us");
+  ASSERT_EQ(crossover.gaps.size(), 3u);
+  EXPECT_DOUBLE_EQ(crossover.gaps[0].speedup, 45.0);
+  EXPECT_DOUBLE_EQ(crossover.gaps[1].speedup, 50e6 / 5.5e6);
+  EXPECT_DOUBLE_EQ(crossover.gaps[2].speedup, 1.2);
+  // The gap falls through 2x between 10 us (9.09x) and 100 us (1.2x); on a log-log line:
+  const double fraction = (std::log(50 / 5.5) - std::log(2.0)) / (std::log(50 / 5.5) - std::log(1.2));
+  ASSERT_TRUE(crossover.adopt_crossover_us.has_value());
+  EXPECT_NEAR(*crossover.adopt_crossover_us, std::pow(10.0, 1 + fraction), 1e-9);
+  EXPECT_NEAR(*crossover.adopt_crossover_us, 55.94, 0.01);
+  // Never within 10% in the measured range: said, not extrapolated.
+  EXPECT_FALSE(crossover.parity_crossover_us.has_value());
+  EXPECT_THAT(crossover.parity_crossover, HasSubstr("above the longest measured task duration"));
+  ASSERT_EQ(crossover.series.size(), 2u);
+  EXPECT_EQ(crossover.series[0].label, "semaphore_group");
+  EXPECT_DOUBLE_EQ(crossover.series[1].points[1].time_per_task_ns.median, 5500);
+}
+
+TEST(ReportModel, MissingDataIsNotMeasuredNeverInvented) {
+  auto document = fixture_json();
+  auto& entries = document["benchmarks"];
+  for (auto it = entries.begin(); it != entries.end();)
+    it = it->contains("case") && (*it)["case"]["workload"] != "atomic_increment" ? entries.erase(it) : it + 1;
+  const Report report = report_of(document);
+  EXPECT_EQ(rule_of(report, "pooling_beats_thread_per_task").outcome, RuleOutcome::held);
+  for (const char* id :
+       {"bounded_equivalent_on_io", "worker_state_wins_on_warm_state", "gap_closes_with_task_duration"}) {
+    EXPECT_EQ(rule_of(report, id).outcome, RuleOutcome::not_measured) << id;
+    EXPECT_TRUE(rule_of(report, id).evidence.empty()) << id;
+  }
+  EXPECT_TRUE(report.crossovers.empty());
+  const std::string markdown = render_markdown(report);
+  EXPECT_THAT(markdown, HasSubstr("**not measured in this run**"));
+  EXPECT_THAT(markdown, HasSubstr("Not measured in this run: no `cpu_burst` cases"));
+}
+
+TEST(ReportModel, RuleThatFailsSaysSo) {
+  auto document = fixture_json();
+  for (auto& entry : document["benchmarks"])
+    if (entry.contains("case") && entry["case"]["workload"] == "simulated_io" &&
+        entry["case"]["strategy"] == "lifo_stack")
+      entry["real_time"] = 1.2e9;
+  const Report report = report_of(document);
+  const auto& rule = rule_of(report, "bounded_equivalent_on_io");
+  EXPECT_EQ(rule.outcome, RuleOutcome::did_not_hold);
+  EXPECT_THAT(rule.evidence.at(0), HasSubstr("= 1.188"));  // 1.2 s / 1.01 s
+}
+
+TEST(ReportMarkdown, CellsAreTheModelsNumbers) {
+  const std::string markdown = render_markdown(fixture_report());
+  EXPECT_THAT(markdown,
+              HasSubstr("| `semaphore_group` | 3 | 45.0 ms (44.0–46.0 ms) | 22.2 k/s (21.7–22.7 k/s) | "
+                        "1.25 (1.20–1.30) | 2,000,000 | 96.0 | 11.0 MiB (10.0–12.0 MiB) | "
+                        "5.10 µs (5.00–5.20 µs) | 9.50 µs (9.00–9.90 µs) | 1.00 | 4091 |"));
+  EXPECT_THAT(markdown, HasSubstr("| `raw_threads` | 2 of 3 (1 failed) | 510 ms (500–520 ms) |"));
+  EXPECT_THAT(markdown, HasSubstr("| `sharded` | 0 of 1 (1 failed) | — |"));
+  EXPECT_THAT(markdown, HasSubstr("| " + std::string(atomic_p1) +
+                                  " | adopt **fifo_ring** | `fifo_ring` | 281x | yes |"));
+  EXPECT_THAT(markdown, HasSubstr("| " + std::string(io) +
+                                  " | keep **semaphore_group** | `lifo_stack` | 1.01x | no |"));
+  EXPECT_THAT(markdown, HasSubstr("| `semaphore_group` | 110 ns (100–120 ns) | 1.10 µs (1.00–1.20 µs) | "
+                                  "420 ns (400–440 ns) | 4.10 µs (4.00–4.20 µs) | 3.82x |"));
+  EXPECT_THAT(markdown, HasSubstr("| `semaphore_group` | 45.0 µs (44.0–46.0 µs) | 50.0 µs (49.0–51.0 µs) | "
+                                  "60.0 µs (59.0–61.0 µs) |"));
+  EXPECT_THAT(markdown,
+              HasSubstr("| *fastest pool over semaphore_group* | 45.0x (`fifo_ring`) | 9.09x (`fifo_ring`) | "
+                        "1.20x (`fifo_ring`) |"));
+  EXPECT_THAT(markdown, HasSubstr("about 55.9 µs"));
+  // A '|' inside an error message must not break the table.
+  EXPECT_THAT(markdown, HasSubstr("512 threads live \\| pid limit"));
+  EXPECT_THAT(markdown, HasSubstr("| Commit | abc123def456 |"));
+  EXPECT_THAT(markdown, HasSubstr("| Command line | `poolbench run --repetitions 3 --out fixture.json` |"));
+}
+
+// ---- the command line
+// ------------------------------------------------------------------------------------------
+
+TEST(ReportCli, JsonHoldsTheSameTablesAsData) {
+  const auto result = run_poolbench("report " + fixture_path + " --format json");
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_TRUE(result.err.empty()) << result.err;
+  const auto document = nlohmann::json::parse(result.out);
+  EXPECT_EQ(document.at("schema"), "poolbench-report/1");
+  EXPECT_EQ(document.at("adopt_threshold"), 2.0);
+  const auto& table = document.at("tables").at(0);
+  EXPECT_EQ(table.at("title"), atomic_p1);
+  const auto& group = table.at("rows").at(2);
+  EXPECT_EQ(group.at("strategy"), "semaphore_group");
+  EXPECT_EQ(group.at("metrics").at("total_time_ns").at("median"), 45e6);
+  EXPECT_EQ(group.at("metrics").at("total_time_ns").at("min"), 44e6);
+  EXPECT_EQ(group.at("metrics").at("peak_rss_above_empty_bytes").at("median"), 11 * MiB);
+  EXPECT_EQ(table.at("recommendation").at("decision"), "adopt_pool");
+  EXPECT_EQ(table.at("recommendation").at("choice"), "fifo_ring");
+  EXPECT_DOUBLE_EQ(table.at("recommendation").at("speedup_over_baseline").get<double>(), 45e6 / 160000);
+  EXPECT_EQ(document.at("failed_cases").size(), 2u);
+  EXPECT_EQ(document.at("rules_of_thumb").size(), 4u);
+  EXPECT_EQ(document.at("crossovers").at(0).at("series").size(), 2u);
+}
+
+TEST(ReportCli, OutWritesTheSameDocumentAndNothingToStdout) {
+  TempDir dir;
+  const auto to_stdout = run_poolbench("report " + fixture_path + " --adopt-threshold 3");
+  ASSERT_EQ(to_stdout.exit_status, 0) << to_stdout.err;
+  const auto to_file =
+      run_poolbench("report " + fixture_path + " --adopt-threshold 3 --out " + (dir / "report.md").string());
+  ASSERT_EQ(to_file.exit_status, 0) << to_file.err;
+  EXPECT_TRUE(to_file.out.empty());
+  EXPECT_EQ(slurp(dir / "report.md"), to_stdout.out);
+  EXPECT_THAT(to_stdout.out, HasSubstr("at least 3.00x lower"));
+}
+
+TEST(ReportCli, UnusableInputIsOneLineExitTwoAndNoOutput) {
+  TempDir dir;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  };
+  auto without_case = fixture_json();
+  for (auto& entry : without_case["benchmarks"]) entry.erase("case");
+  const std::string fixture_text = slurp(fixture_path);
+  const std::string out = (dir / "out.md").string();
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {(dir / "missing.json").string(), "missing.json"},
+      {write("invalid.json", "{not json"), "invalid.json"},
+      {write("truncated.json", fixture_text.substr(0, fixture_text.size() / 2)), "truncated.json"},
+      {write("other.json", R"({"hello": "world"})"), "other.json"},
+      {write("empty.json", R"({"context": {}, "benchmarks": []})"), "empty.json"},
+      {write("no_case.json", without_case.dump()), "case information"},
+      {fixture_path + " --format xml", "--format"},
+      {fixture_path + " --adopt-threshold 0.5", "--adopt-threshold"},
+      {fixture_path + " --adopt-threshold many", "--adopt-threshold"},
+      {fixture_path + " --out " + (dir / "no/such/dir/report.md").string(), "--out"},
+      {fixture_path + " --plots " + write("a_file", "x") + "/plots", "--plots"},
+  };
+  for (const auto& [arguments, mentions] : cases) {
+    // Where the arguments do not choose --out themselves, ask for one, to see that it is not written.
+    const bool own_out = arguments.find("--out") != std::string::npos;
+    const auto result = run_poolbench("report " + arguments + (own_out ? "" : " --out " + out));
+    EXPECT_EQ(result.exit_status, 2) << arguments << "\n" << result.err;
+    EXPECT_EQ(count_lines(result.err), 1u) << arguments << "\n" << result.err;
+    EXPECT_THAT(result.err, HasSubstr(mentions)) << arguments;
+    EXPECT_TRUE(result.out.empty()) << arguments;
+    EXPECT_FALSE(std::filesystem::exists(out)) << arguments;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "no"));
+}
+
+// ---- plots
+// -----------------------------------------------------------------------------------------------------
+
+bool matplotlib_available() {
+  const char* python = std::getenv("POOLBENCH_PYTHON");
+  const std::string interpreter = python && *python ? python : "/usr/bin/python3";
+  return std::system(("timeout 60 " + interpreter + " -c 'import matplotlib' >/dev/null 2>&1").c_str()) == 0;
+}
+
+TEST(ReportPlots, PlotScriptDrawsEveryPlotFromTheFixture) {
+  if (!matplotlib_available()) GTEST_SKIP() << "matplotlib is not installed (./scripts/setup installs it)";
+  TempDir dir;
+  const auto result = run_poolbench("report " + fixture_path + " --out " + (dir / "report.md").string() +
+                                        " --plots " + (dir / "plots").string(),
+                                    180);
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_TRUE(result.out.empty()) << "plot.py's output must not mix with the report: " << result.out;
+  for (const char* name : {"throughput", "latency", "crossover"}) {
+    for (const char* extension : {".png", ".svg"}) {
+      const auto path = dir / "plots" / (std::string(name) + extension);
+      ASSERT_TRUE(std::filesystem::exists(path)) << path;
+      EXPECT_GT(std::filesystem::file_size(path), 5000u) << path;
+    }
+    const std::string png = slurp(dir / "plots" / (std::string(name) + ".png"));
+    EXPECT_EQ(png.substr(1, 3), "PNG") << name;
+    EXPECT_THAT(slurp(dir / "plots" / (std::string(name) + ".svg")), HasSubstr("<svg")) << name;
+  }
+  EXPECT_THAT(slurp(dir / "plots" / "throughput.svg"), HasSubstr("fifo_ring"));
+}
+
+TEST(ReportPlots, PlotScriptRejectsAResultFileWithOneLine) {
+  if (!matplotlib_available()) GTEST_SKIP() << "matplotlib is not installed (./scripts/setup installs it)";
+  TempDir dir;
+  const std::string command = "timeout 60 /usr/bin/python3 " + std::string(POOLBENCH_SOURCE_DIR) +
+                              "/scripts/plot.py " + fixture_path + " --out " + dir.path().string() + " 2>" +
+                              (dir / "err").string();
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  const std::string err = slurp(dir / "err");
+  EXPECT_EQ(count_lines(err), 1u) << err;
+  EXPECT_THAT(err, HasSubstr("not a poolbench report"));
+}
+
+}  // namespace
+}  // namespace poolbench::report
