@@ -233,9 +233,9 @@ void render_capabilities(const Report& report, std::string& out) {
         "(tests/conformance_test.cpp) is empty.\n\n";
   } else {
     out +=
-        "✓ marks a trait the conformance suite (tests/conformance_test.cpp) checks against the strategy's "
-        "real "
-        "behaviour, for every strategy:\n\n";
+        "✓ marks a declared trait that the conformance suite (tests/conformance_test.cpp) checks against "
+        "that "
+        "strategy's real behaviour:\n\n";
     for (const auto& trait : verified) out += fmt::format("- `{}`: {}\n", trait.trait, trait.how);
     out += "\nUnmarked cells are declarations only.\n\n";
   }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "result/result_file.hpp"
+#include "strategy.hpp"
 
 namespace poolbench::report {
 
@@ -144,10 +146,13 @@ struct CapabilityRow {
   std::vector<CapabilityCell> cells;
 };
 
-// Which declared traits tests/conformance_test.cpp checks against behaviour, and with which test.
+// Which declared traits tests/conformance_test.cpp checks against behaviour, with which tests, and for which
+// declared values (the suite skips a check where the declaration leaves nothing to check, e.g. `unordered`).
 struct VerifiedTrait {
   std::string trait;
-  std::string how;  // the test (or tests) that check it
+  std::string how;  // the tests, and what they drive
+  std::function<bool(const StrategyTraits&)>
+      applies;  // whether the suite checks this strategy's declared value
 };
 const std::vector<VerifiedTrait>& conformance_verified_traits();
 
