@@ -65,6 +65,9 @@ WorkloadInfo misbehaving(const char* name, const char* description, MisbehavingW
       .default_tasks = {100},
       .quick_tasks = 100,
       .default_workers = {2},
+      .default_sweep = {},
+      .nominal_task_ns = [](const Params&) { return 10.0; },
+      .uses_cpu = true,
       .test_only = true,
   };
 }
