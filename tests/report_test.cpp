@@ -219,6 +219,33 @@ TEST(ReportModel, AdoptThresholdMovesTheDecision) {
             Decision::keep_default);  // still within the spread
 }
 
+TEST(ReportModel, StrategyParametersOffTheirDefaultsMakeTheirOwnRow) {
+  auto document = fixture_json();
+  nlohmann::json extra;
+  for (const auto& entry : document["benchmarks"])
+    if (entry.contains("case") && entry["case"]["strategy"] == "lifo_stack" &&
+        entry["case"]["workload"] == "atomic_increment")
+      extra = entry;
+  ASSERT_FALSE(extra.is_null());
+  extra["case"]["params"]["nonblocking"] = "true";
+  extra["name"] = extra["run_name"] =
+      "lifo_stack/atomic_increment/tasks:1000/workers:2/producers:1/nonblocking:true";
+  extra["real_time"] = 123456.0;
+  document["benchmarks"].push_back(extra);
+  const Report report = report_of(document);
+  const auto& table =
+      table_titled(report, atomic_p1);  // the same table: a strategy parameter, not a workload one
+  const auto& row = row_of(table, "lifo_stack (nonblocking=true)");
+  EXPECT_EQ(row.strategy, "lifo_stack");
+  expect_spread(row, metric::total_time_ns, 123456, 123456, 123456, 1);
+  EXPECT_EQ(row_of(table, "lifo_stack").successful_repetitions, 3u);
+  // The default's spread test cannot be done with one repetition of the pool.
+  EXPECT_EQ(table.recommendation.fastest_pool, "lifo_stack (nonblocking=true)");
+  EXPECT_FALSE(table.recommendation.beyond_spread.has_value());
+  EXPECT_EQ(table.recommendation.decision, Decision::keep_default);
+  EXPECT_THAT(table.recommendation.reason, HasSubstr("the spread is unknown with a single repetition"));
+}
+
 TEST(ReportModel, CannotDecideWithoutTheBaseline) {
   auto document = fixture_json();
   auto& entries = document["benchmarks"];

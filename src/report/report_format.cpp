@@ -66,6 +66,7 @@ std::string format_range(double median, double min, double max, std::size_t samp
   if (samples < 2 || min == max) return format(median);
   std::string low = format(min);
   const std::string high = format(max);
+  if (low == high) return format(median);  // differ only below the digits shown
   // The unit is what follows the number; drop it from the low end when the high end repeats it.
   const auto unit_of = [](const std::string& text) {
     const auto space = text.rfind(' ');

@@ -620,6 +620,7 @@ void fill_header(const ResultFile& file, Report& report) {
 
   std::string machine = get(context, "host_name").value_or("host not recorded");
   if (auto cpu = from_pool("cpu_model")) machine += ", " + *cpu;
+  if (auto cores = from_pool("cores")) machine += ", " + *cores + " cores";
   if (auto cpus = get(context, "num_cpus")) machine += ", " + *cpus + " CPUs";
   if (auto mhz = get(context, "mhz_per_cpu")) machine += " at " + *mhz + " MHz";
   add("Machine", machine);
