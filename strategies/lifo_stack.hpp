@@ -1,0 +1,478 @@
+// lifo_stack — ants' default pool (panjf2000/ants: pool.go, worker.go, worker_stack.go; PoolWithFunc in
+// pool_func.go): no task queue, a stack of idle workers, each with its own one-task hand-off slot.
+//
+// What it models. Submit locks the pool, pops the most recently idle worker off the stack and hands it the
+// task (retrieveWorker + inputFunc). With no idle worker and fewer than K running, it starts a new worker; at
+// K it waits on a condition until a worker comes back (revertWorker signals it) — or, with
+// `nonblocking=true`, fails at once with `overloaded` (ErrPoolOverload), and with `max_blocking_tasks=M`
+// fails once M submitters already wait. A worker that finished its task pushes itself back on top of the
+// stack with its last-used time, so the stack is ordered oldest-idle at the bottom; a purge thread wakes
+// every `expiry_ms`, binary-searches the stack for the workers idle longer than that and stops them
+// (purgeStaleWorkers / workerStack.refresh). tune(K) changes the capacity; a worker that finishes while more
+// than K run exits instead of going back on the stack. The payload form LifoStackFuncPool<P> is PoolWithFunc:
+// one function fixed at construction, invoke(payload) moves the payload into the worker's slot, so nothing is
+// allocated per call.
+//
+// Goroutines and channels onto threads. A goWorker is a thread plus a slot (its `task` channel of capacity 1)
+// and a ParkingFlag: the submitter moves the task into the slot and sets the flag; the worker spins briefly,
+// then parks on a futex (std::atomic::wait), so a busy pool hands off without system calls and an idle one
+// uses no CPU. ants' spin lock becomes parking::SpinLock, sync.Cond a std::condition_variable_any on it, the
+// workerCache (sync.Pool of goWorker structs) a list of spare Worker objects whose threads have been joined.
+//
+// Exceptions. As ants recovers a panic in its worker (worker.go's deferred recover): the exception handler
+// set with set_exception_handler() is called with the exception (PanicHandler); without one, one line goes to
+// stderr (ants logs "worker exits from panic"). Either way that worker exits, as in ants, and the pool goes
+// on — the next submit starts a replacement (OnException::handler_called_continues).
+//
+// Where it deliberately differs. (1) K is exact: ants increments `running` outside its lock, so two
+// submitters can both start a worker at K-1; here the count moves under the lock. (2) A submitter that finds
+// the pool full spins briefly for a worker to come back before it waits on the condition: a goroutine parks
+// in ~100 ns, a thread takes microseconds to wake, and at K on a busy pool a worker is usually back within
+// that time. (3) Workers read the clock themselves when they go idle (ants reads a time cached by its
+// ticktock goroutine every 500 ms). (4) wait() (for the harness) returns when every worker is idle on the
+// stack — ants users put a WaitGroup in their tasks. shutdown() is Release plus a join: it stops the idle
+// workers, lets busy ones finish their task (there is no queue, so nothing accepted is dropped), wakes
+// blocked submitters with `closed`, and joins every thread.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "parking.hpp"
+#include "strategy.hpp"
+
+namespace poolbench {
+
+struct LifoStackOptions {
+  std::size_t capacity = 1;                                   // K (ants' size)
+  bool nonblocking = false;                                   // WithNonblocking
+  std::size_t max_blocking_tasks = 0;                         // WithMaxBlockingTasks; 0: no limit
+  std::chrono::nanoseconds expiry = std::chrono::seconds(1);  // WithExpiryDuration
+};
+
+// Called on the worker thread with the exception a task threw (ants' PanicHandler).
+using ExceptionHandler = std::function<void(std::exception_ptr)>;
+
+struct LifoStackCounters {
+  std::uint64_t threads_created = 0;
+  std::uint64_t workers_expired = 0;
+  std::uint64_t submit_blocked = 0;  // submits that waited on the condition for a worker
+  std::uint64_t rejected = 0;        // overloaded: non-blocking, or max_blocking_tasks reached
+  std::uint64_t exceptions_handled = 0;
+  std::size_t running = 0;
+  std::size_t idle = 0;
+};
+
+namespace lifo_stack_detail {
+
+// The pool itself, shared by the Task form and the payload form: `Job` is what a worker's slot holds, `Run`
+// is what a worker does with it.
+template <class Job, class Run>
+class Pool {
+ public:
+  Pool(LifoStackOptions options, Run run)
+      : options_(options), run_(std::move(run)), capacity_(options.capacity) {
+    if (options_.capacity == 0) throw std::invalid_argument("lifo_stack: the capacity must be at least 1");
+    if (options_.expiry <= std::chrono::nanoseconds::zero())
+      throw std::invalid_argument("lifo_stack: the expiry must be positive");
+    idle_.reserve(options_.capacity);
+    purge_thread_ = std::jthread([this](std::stop_token stop) { purge_stale_workers(stop); });
+  }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  ~Pool() { release(); }
+
+  SubmitResult submit(Job&& job) {
+    if (closed_.load(std::memory_order_acquire)) return SubmitResult::closed();
+    Worker* worker = nullptr;
+    bool start_new = false;
+    {
+      std::unique_lock lock(lock_);
+      bool spun = false;
+      for (;;) {
+        if (closed_.load(std::memory_order_relaxed)) return SubmitResult::closed();
+        if (!idle_.empty()) {
+          worker = idle_.back();
+          idle_.pop_back();
+          idle_count_.store(idle_.size(), std::memory_order_relaxed);
+          break;
+        }
+        if (running_ < capacity_) {
+          ++running_;
+          ++starting_;
+          worker = take_spare();
+          start_new = true;
+          break;
+        }
+        if (options_.nonblocking) {
+          ++rejected_;
+          return SubmitResult::overloaded("lifo_stack: all workers are busy (nonblocking)");
+        }
+        if (options_.max_blocking_tasks != 0 && waiting_ >= options_.max_blocking_tasks) {
+          ++rejected_;
+          return SubmitResult::overloaded(
+              "lifo_stack: too many submitters already blocked (max_blocking_tasks)");
+        }
+        if (!spun) {  // a worker is usually back within a microsecond: look before sleeping
+          spun = true;
+          lock.unlock();
+          parking::spin_until([this] {
+            return idle_count_.load(std::memory_order_relaxed) != 0 ||
+                   closed_.load(std::memory_order_relaxed);
+          });
+          lock.lock();
+          continue;
+        }
+        ++waiting_;
+        ++submit_blocked_;
+        worker_available_.wait(lock);
+        --waiting_;
+      }
+    }
+    worker->job.emplace(std::move(job));
+    worker->signal.set();
+    if (start_new) return start_thread(*worker);
+    return SubmitResult::accepted();
+  }
+
+  // Blocks until every worker is idle: all accepted jobs have finished.
+  void wait_idle() {
+    std::unique_lock lock(lock_);
+    ++idle_waiters_;
+    all_idle_.wait(lock, [this] { return idle_.size() == running_; });
+    --idle_waiters_;
+  }
+
+  // ants' Tune: a new capacity; ignored when 0.
+  void tune(std::size_t capacity) {
+    if (capacity == 0) return;
+    std::lock_guard lock(lock_);
+    const std::size_t previous = capacity_;
+    capacity_ = capacity;
+    if (capacity > previous && waiting_ > 0) worker_available_.notify_all();
+  }
+
+  void set_exception_handler(ExceptionHandler handler) {
+    std::lock_guard lock(handler_mutex_);
+    handler_ = std::move(handler);
+  }
+
+  // ants' Release, then a join of every thread the pool started. Idempotent.
+  void release() {
+    std::call_once(released_, [this] {
+      purge_thread_.request_stop();
+      if (purge_thread_.joinable()) purge_thread_.join();
+      std::vector<Worker*> idle;
+      {
+        std::lock_guard lock(lock_);
+        closed_.store(true, std::memory_order_release);
+        idle.swap(idle_);
+        idle_count_.store(0, std::memory_order_relaxed);
+        worker_available_.notify_all();
+      }
+      for (Worker* worker : idle) stop(*worker);
+      {
+        std::unique_lock lock(lock_);
+        ++idle_waiters_;
+        all_idle_.wait(lock, [this] { return running_ == 0 && starting_ == 0; });
+        --idle_waiters_;
+      }
+      for (auto& worker : workers_)
+        if (worker->thread.joinable()) worker->thread.join();
+    });
+  }
+
+  std::size_t capacity() const {
+    std::lock_guard lock(lock_);
+    return capacity_;
+  }
+  std::size_t running() const {
+    std::lock_guard lock(lock_);
+    return running_;
+  }
+  std::size_t idle_workers() const {
+    std::lock_guard lock(lock_);
+    return idle_.size();
+  }
+  std::size_t waiting() const {
+    std::lock_guard lock(lock_);
+    return waiting_;
+  }
+  LifoStackCounters counters() const {
+    std::lock_guard lock(lock_);
+    return {threads_created_,
+            workers_expired_,
+            submit_blocked_,
+            rejected_,
+            exceptions_handled_.load(std::memory_order_relaxed),
+            running_,
+            idle_.size()};
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  struct Worker {
+    parking::ParkingFlag signal;  // set when `job` holds a job or `stop_requested` is true
+    std::optional<Job> job;
+    bool stop_requested = false;
+    Clock::time_point last_used;
+    // Guarded by lock_:
+    std::thread thread;
+    bool thread_stored = false;  // the starter has stored `thread` (the worker may exit before that)
+    bool exited = false;
+  };
+
+  // A Worker object for a new thread: a spare one, a finished one (joined by start_thread), or a new one.
+  Worker* take_spare() {
+    if (!spare_.empty()) {
+      Worker* worker = spare_.back();
+      spare_.pop_back();
+      return worker;
+    }
+    if (!finished_.empty()) {
+      Worker* worker = finished_.back();
+      finished_.pop_back();
+      return worker;
+    }
+    workers_.push_back(std::make_unique<Worker>());
+    return workers_.back().get();
+  }
+
+  SubmitResult start_thread(Worker& worker) {
+    if (worker.thread.joinable()) worker.thread.join();  // a finished worker's old thread: already returned
+    worker.stop_requested = false;
+    worker.exited = false;
+    worker.thread_stored = false;
+    std::thread thread;
+    std::string failure;
+    try {
+      thread = std::thread([this, &worker] { work(worker); });
+    } catch (const std::system_error& e) {
+      failure = e.code().message();
+    } catch (const std::bad_alloc&) {
+      failure = "out of memory";
+    }
+    std::lock_guard lock(lock_);
+    --starting_;
+    if (!failure.empty()) {
+      worker.job.reset();
+      worker.signal.clear();
+      --running_;
+      spare_.push_back(&worker);
+      if (waiting_ > 0) worker_available_.notify_one();
+      notify_if_all_idle();
+      return SubmitResult::failed("lifo_stack: the OS refused a new worker thread (" + failure + ")");
+    }
+    ++threads_created_;
+    worker.thread = std::move(thread);
+    worker.thread_stored = true;
+    if (worker.exited) finished_.push_back(&worker);
+    notify_if_all_idle();
+    return SubmitResult::accepted();
+  }
+
+  // The worker thread (goWorker.run): wait for a job, run it, go back on the stack; exit when stopped, when
+  // the pool is closed or over capacity, or after a task threw.
+  void work(Worker& worker) {
+    for (;;) {
+      worker.signal.wait();
+      worker.signal.clear();
+      if (worker.stop_requested) break;
+      bool threw = false;
+      try {
+        run_(*worker.job);
+      } catch (...) {
+        threw = true;
+        handle_exception(std::current_exception());
+      }
+      worker.job.reset();
+      if (threw || !revert(worker)) break;
+    }
+    std::lock_guard lock(lock_);
+    --running_;
+    worker.exited = true;
+    if (worker.thread_stored) finished_.push_back(&worker);
+    if (waiting_ > 0) worker_available_.notify_one();
+    notify_if_all_idle();
+  }
+
+  // revertWorker: back on top of the stack, unless the pool is closed or over capacity.
+  bool revert(Worker& worker) {
+    const auto now = Clock::now();
+    std::lock_guard lock(lock_);
+    if (closed_.load(std::memory_order_relaxed) || running_ > capacity_) return false;
+    worker.last_used = now;
+    idle_.push_back(&worker);
+    idle_count_.store(idle_.size(), std::memory_order_relaxed);
+    if (waiting_ > 0) worker_available_.notify_one();
+    notify_if_all_idle();
+    return true;
+  }
+
+  void notify_if_all_idle() {
+    if (idle_waiters_ > 0 && idle_.size() == running_) all_idle_.notify_all();
+  }
+
+  void stop(Worker& worker) {
+    worker.stop_requested = true;
+    worker.signal.set();
+  }
+
+  void handle_exception(std::exception_ptr error) noexcept {
+    exceptions_handled_.fetch_add(1, std::memory_order_relaxed);
+    ExceptionHandler handler;
+    {
+      std::lock_guard lock(handler_mutex_);
+      handler = handler_;
+    }
+    if (handler) {
+      handler(error);
+      return;
+    }
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "lifo_stack: worker exits after a task threw: %s\n", e.what());
+    } catch (...) {
+      std::fprintf(stderr, "lifo_stack: worker exits after a task threw a non-std::exception\n");
+    }
+  }
+
+  // purgeStaleWorkers: every `expiry`, stop the workers idle for longer than `expiry`, and join the threads
+  // of workers that have exited since the last round.
+  void purge_stale_workers(std::stop_token stop_token) {
+    std::vector<Worker*> stale;
+    std::vector<Worker*> exited;
+    for (;;) {
+      {
+        std::unique_lock lock(purge_mutex_);
+        purge_tick_.wait_for(lock, stop_token, options_.expiry, [] { return false; });
+      }
+      if (stop_token.stop_requested()) return;
+      const auto cutoff = Clock::now() - options_.expiry;
+      {
+        std::lock_guard lock(lock_);
+        // idle_ is ordered by last-used time, oldest at the bottom: the stale ones are a prefix.
+        const auto end =
+            std::upper_bound(idle_.begin(), idle_.end(), cutoff,
+                             [](Clock::time_point time, const Worker* w) { return time < w->last_used; });
+        stale.assign(idle_.begin(), end);
+        idle_.erase(idle_.begin(), end);
+        idle_count_.store(idle_.size(), std::memory_order_relaxed);
+        workers_expired_ += stale.size();
+        exited.swap(finished_);
+      }
+      for (Worker* worker : stale) stop(*worker);
+      for (Worker* worker : exited) worker->thread.join();
+      if (!exited.empty()) {
+        std::lock_guard lock(lock_);
+        spare_.insert(spare_.end(), exited.begin(), exited.end());
+      }
+      stale.clear();
+      exited.clear();
+    }
+  }
+
+  const LifoStackOptions options_;
+  Run run_;
+
+  mutable parking::SpinLock lock_;  // ants' spin lock: guards everything below up to the purge members
+  std::condition_variable_any worker_available_;  // ants' cond: blocked submitters
+  std::condition_variable_any all_idle_;          // wait_idle() and release()
+  std::vector<Worker*> idle_;                     // the worker stack; top = back = most recently idle
+  std::atomic<std::size_t> idle_count_{0};  // idle_.size(), read without the lock by spinning submitters
+  std::atomic<bool> closed_{false};         // written under lock_
+  std::size_t capacity_;
+  std::size_t running_ = 0;   // live workers (busy, idle or starting)
+  std::size_t starting_ = 0;  // workers whose thread is being started
+  std::size_t waiting_ = 0;   // submitters blocked on worker_available_
+  std::size_t idle_waiters_ = 0;
+  std::vector<std::unique_ptr<Worker>> workers_;  // every Worker object ever made (reused, never freed early)
+  std::vector<Worker*> spare_;                    // exited and joined: ready for a new thread
+  std::vector<Worker*> finished_;                 // exited, thread not yet joined
+  std::uint64_t threads_created_ = 0;
+  std::uint64_t workers_expired_ = 0;
+  std::uint64_t submit_blocked_ = 0;
+  std::uint64_t rejected_ = 0;
+  std::atomic<std::uint64_t> exceptions_handled_{0};
+
+  std::mutex handler_mutex_;
+  ExceptionHandler handler_;
+
+  std::mutex purge_mutex_;
+  std::condition_variable_any purge_tick_;
+  std::once_flag released_;
+  std::jthread purge_thread_;  // last: started after everything it uses exists
+};
+
+struct RunTask {
+  void operator()(Task& task) const { task(); }
+};
+
+}  // namespace lifo_stack_detail
+
+// The Task form (ants' Pool), and the strategy the harness drives.
+class LifoStackPool final : public Strategy {
+ public:
+  explicit LifoStackPool(LifoStackOptions options) : pool_(options, {}) {}
+
+  SubmitResult submit(Task task) override { return pool_.submit(std::move(task)); }
+  std::exception_ptr wait() override {
+    pool_.wait_idle();
+    return nullptr;
+  }
+  void shutdown() override { pool_.release(); }
+  StrategyCounters counters() const override;
+
+  void tune(std::size_t capacity) { pool_.tune(capacity); }
+  void set_exception_handler(ExceptionHandler handler) { pool_.set_exception_handler(std::move(handler)); }
+  std::size_t capacity() const { return pool_.capacity(); }
+  std::size_t running() const { return pool_.running(); }
+  std::size_t idle_workers() const { return pool_.idle_workers(); }
+  std::size_t waiting() const { return pool_.waiting(); }
+  LifoStackCounters pool_counters() const { return pool_.counters(); }
+
+ private:
+  lifo_stack_detail::Pool<Task, lifo_stack_detail::RunTask> pool_;
+};
+
+// The payload form (ants' PoolWithFunc / PoolWithFuncGeneric[T]): one function for every call, the payload
+// moved into the worker's slot. invoke() allocates nothing once the workers exist.
+template <class Payload>
+class LifoStackFuncPool {
+ public:
+  using Function = std::function<void(Payload&)>;
+
+  LifoStackFuncPool(LifoStackOptions options, Function function) : pool_(options, std::move(function)) {}
+
+  SubmitResult invoke(Payload payload) { return pool_.submit(std::move(payload)); }
+  void wait_idle() { pool_.wait_idle(); }
+  void release() { pool_.release(); }
+  void tune(std::size_t capacity) { pool_.tune(capacity); }
+  void set_exception_handler(ExceptionHandler handler) { pool_.set_exception_handler(std::move(handler)); }
+  std::size_t running() const { return pool_.running(); }
+  std::size_t idle_workers() const { return pool_.idle_workers(); }
+  LifoStackCounters counters() const { return pool_.counters(); }
+
+ private:
+  lifo_stack_detail::Pool<Payload, Function> pool_;
+};
+
+}  // namespace poolbench

@@ -1,0 +1,167 @@
+#include "semaphore_group.hpp"
+
+#include <new>
+#include <stdexcept>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "registry.hpp"
+
+namespace poolbench {
+
+SemaphoreGroup::SemaphoreGroup(Options options) : options_(options) {
+  if (options_.limit == 0) throw std::invalid_argument("semaphore_group: the limit must be at least 1");
+  if (options_.limiter == Limiter::counting) {
+    slots_ = std::make_unique<std::counting_semaphore<>>(static_cast<std::ptrdiff_t>(options_.limit));
+  } else {
+    if (options_.task_weight < 1 || options_.task_weight > static_cast<std::int64_t>(options_.limit))
+      throw std::invalid_argument(fmt::format(
+          "semaphore_group: task_weight={} must be between 1 and the limit {} (a larger request never fits)",
+          options_.task_weight, options_.limit));
+    units_ = std::make_unique<WeightedSemaphore>(static_cast<std::int64_t>(options_.limit));
+  }
+}
+
+bool SemaphoreGroup::acquire_slot(bool block) {
+  if (slots_) {
+    if (slots_->try_acquire()) return true;
+    if (!block) return false;
+    submit_blocked_.fetch_add(1, std::memory_order_relaxed);
+    slots_->acquire();  // like a send on a full channel: not cancellable; running tasks free a slot
+    return true;
+  }
+  if (units_->try_acquire(options_.task_weight)) return true;
+  if (!block) return false;
+  submit_blocked_.fetch_add(1, std::memory_order_relaxed);
+  return units_->acquire(options_.task_weight, shutdown_stop_.get_token());
+}
+
+void SemaphoreGroup::release_slot() {
+  if (slots_) {
+    slots_->release();
+  } else {
+    units_->release(options_.task_weight);
+  }
+}
+
+void SemaphoreGroup::record_error(std::exception_ptr error) {
+  {
+    std::lock_guard lock(error_mutex_);
+    ++task_errors_;
+    if (first_error_) return;
+    first_error_ = std::move(error);
+  }
+  group_stop_.request_stop();
+}
+
+SubmitResult SemaphoreGroup::start(Task task, bool block) {
+  if (closed_.load(std::memory_order_acquire)) return SubmitResult::closed();
+  if (!acquire_slot(block)) {
+    if (closed_.load(std::memory_order_acquire)) return SubmitResult::closed();
+    submit_rejected_.fetch_add(1, std::memory_order_relaxed);
+    return SubmitResult::overloaded(
+        fmt::format("semaphore_group: all {} slots are taken (TryGo)", options_.limit));
+  }
+  try {
+    const auto started = threads_.start([this, task = std::move(task)]() mutable noexcept {
+      try {
+        task();
+      } catch (...) {
+        record_error(std::current_exception());
+      }
+      task.reset();  // the closure's destructor is part of the task: before the slot is given back
+      release_slot();
+    });
+    if (started == thread_per_task::ThreadPerTask::Started::yes) return SubmitResult::accepted();
+    release_slot();
+    return SubmitResult::closed();
+  } catch (const std::system_error& e) {
+    release_slot();
+    start_failures_.fetch_add(1, std::memory_order_relaxed);
+    return SubmitResult::failed(
+        fmt::format("the OS refused a new thread ({}) while {} semaphore_group threads were live",
+                    e.code().message(), threads_.live()));
+  } catch (const std::bad_alloc&) {
+    release_slot();
+    start_failures_.fetch_add(1, std::memory_order_relaxed);
+    return SubmitResult::failed(fmt::format(
+        "out of memory starting a new thread while {} semaphore_group threads were live", threads_.live()));
+  }
+}
+
+std::exception_ptr SemaphoreGroup::wait() {
+  threads_.wait_all_exited();
+  group_stop_.request_stop();  // Go's Wait cancels the context when it returns
+  std::lock_guard lock(error_mutex_);
+  return first_error_;
+}
+
+void SemaphoreGroup::shutdown() {
+  closed_.store(true, std::memory_order_release);
+  shutdown_stop_.request_stop();
+  threads_.close();
+  threads_.join_all();
+}
+
+StrategyCounters SemaphoreGroup::counters() const {
+  StrategyCounters counters;
+  counters.threads_created = threads_.created();
+  counters.extra["peak_live_threads"] = static_cast<double>(threads_.peak_live());
+  counters.extra["submit_blocked"] = static_cast<double>(submit_blocked_.load(std::memory_order_relaxed));
+  counters.extra["rejected"] = static_cast<double>(submit_rejected_.load(std::memory_order_relaxed));
+  counters.extra["thread_start_failures"] =
+      static_cast<double>(start_failures_.load(std::memory_order_relaxed));
+  std::lock_guard lock(error_mutex_);
+  counters.extra["failed"] = static_cast<double>(task_errors_);
+  return counters;
+}
+
+namespace {
+std::vector<ParamSpec> semaphore_group_params() {
+  return {{.name = "semaphore",
+           .default_value = "counting",
+           .description = "the limiter: counting (errgroup's channel of K slots) or weighted "
+                          "(x/sync/semaphore.Weighted of K units, FIFO, no barging)",
+           .kind = ParamKind::choice,
+           .choices = {"counting", "weighted"}},
+          {.name = "task_weight",
+           .default_value = "1",
+           .description = "units of the weighted semaphore each task acquires (at most K)",
+           .kind = ParamKind::positive_integer},
+          {.name = "nonblocking",
+           .default_value = "false",
+           .description = "submit as TryGo: fail with overloaded instead of waiting for a slot",
+           .kind = ParamKind::boolean}};
+}
+
+const StrategyRegistrar registrar{StrategyInfo{
+    .name = "semaphore_group",
+    .description =
+        "errgroup with SetLimit(K): take a slot, start a new thread per task; first error cancels the group",
+    .traits = {.queue_order = QueueOrder::unordered,
+               .worker_lifecycle = WorkerLifecycle::thread_per_task,
+               .when_full = WhenFull::blocks_or_rejects,
+               .on_exception = OnException::first_error_from_wait,
+               .returns_results = false,
+               .cancellation = true,
+               .synchronous_submit = false,
+               .worker_state = false},
+    .params = semaphore_group_params(),
+    .make =
+        [](const StrategyConfig& config) {
+          Params params = config.params;
+          params.apply_defaults(semaphore_group_params());
+          SemaphoreGroup::Options options;
+          options.limit = config.workers;
+          options.limiter = params.text("semaphore") == "weighted" ? SemaphoreGroup::Limiter::weighted
+                                                                   : SemaphoreGroup::Limiter::counting;
+          options.task_weight = params.integer("task_weight");
+          options.nonblocking = params.boolean("nonblocking");
+          return std::make_unique<SemaphoreGroup>(options);
+        },
+    .nominal_overhead_ns = 50000,
+}};
+}  // namespace
+
+}  // namespace poolbench

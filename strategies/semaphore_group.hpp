@@ -1,0 +1,93 @@
+// semaphore_group — golang.org/x/sync/errgroup with SetLimit(K) and WithContext, plus its weighted form
+// (x/sync/semaphore.Weighted) chosen with the parameter `semaphore=counting|weighted`.
+//
+// What it models. errgroup bounds concurrency, not threads: Go(f) first takes one of K slots (a send on a
+// buffered channel of capacity K, blocking while K functions run), then starts a *new* goroutine for f, which
+// gives the slot back when f returns. Nothing is reused. The first error is kept (errOnce), cancels the
+// group's context, and is what Wait() returns; later functions still run (errgroup does not stop accepting)
+// but can see the cancellation. TryGo takes a slot only if one is free now. With `semaphore=weighted`, each
+// task acquires `task_weight` of K units from a WeightedSemaphore (FIFO waiters, no barging, cancellable
+// acquire) — the guide's "semaphore" row, used as errgroup's limiter.
+//
+// Goroutines and channels onto threads. The slot channel becomes std::counting_semaphore (like a Go channel
+// it lets a TryGo barge past blocked senders); each Go starts a std::thread (joined later, see
+// thread_per_task.hpp); the WaitGroup is the live-thread count; the context is a std::stop_source whose token
+// tasks get from stop_token(). A task's error is a thrown exception: the first one is kept as an
+// exception_ptr and returned by wait() (OnException::first_error_from_wait).
+//
+// Where it deliberately differs. As Go's Wait, wait() cancels the group's context when it returns, so the
+// group is single-use for cancellation (a later task sees a stopped token); the first error stays, as in Go.
+// Strategy::submit is Go (blocking) by default and TryGo with `nonblocking=true`. When the OS refuses a
+// thread, submit gives the slot back and returns SubmitStatus::error (Go never fails to start a goroutine).
+// shutdown() refuses new tasks, cancels a weighted acquire that is blocked, waits for the running tasks and
+// joins every thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <semaphore>
+#include <stop_token>
+
+#include "strategy.hpp"
+#include "thread_per_task.hpp"
+#include "weighted_semaphore.hpp"
+
+namespace poolbench {
+
+class SemaphoreGroup final : public Strategy {
+ public:
+  enum class Limiter { counting, weighted };
+
+  struct Options {
+    std::size_t limit = 1;  // K: SetLimit(K), or the weighted semaphore's size
+    Limiter limiter = Limiter::counting;
+    std::int64_t task_weight = 1;  // units each task acquires (weighted only); must be <= limit
+    bool nonblocking = false;      // Strategy::submit uses TryGo instead of Go
+  };
+
+  explicit SemaphoreGroup(Options options);
+  ~SemaphoreGroup() override { shutdown(); }
+
+  // errgroup's Go: waits for a slot, then runs `task` on a new thread.
+  SubmitResult go(Task task) { return start(std::move(task), /*block=*/true); }
+  // errgroup's TryGo: runs `task` only if a slot is free now; otherwise `overloaded` and the task does not
+  // run.
+  SubmitResult try_go(Task task) { return start(std::move(task), /*block=*/false); }
+
+  // The group's context: stopped by the first task that throws, and by wait() when it returns.
+  std::stop_token stop_token() const noexcept { return group_stop_.get_token(); }
+
+  SubmitResult submit(Task task) override { return start(std::move(task), !options_.nonblocking); }
+  // Waits for every started task, cancels the group's context and returns the first error (or nullptr).
+  std::exception_ptr wait() override;
+  void shutdown() override;
+  StrategyCounters counters() const override;
+
+ private:
+  SubmitResult start(Task task, bool block);
+  bool acquire_slot(bool block);  // false: could not (non-blocking) or shutdown cancelled the wait
+  void release_slot();
+  void record_error(std::exception_ptr error);
+
+  const Options options_;
+  std::unique_ptr<std::counting_semaphore<>> slots_;  // counting limiter
+  std::unique_ptr<WeightedSemaphore> units_;          // weighted limiter
+  std::stop_source group_stop_;                       // WithContext's cancel
+  std::stop_source shutdown_stop_;                    // cancels blocked weighted acquires at shutdown
+  std::atomic<bool> closed_{false};
+
+  mutable std::mutex error_mutex_;
+  std::exception_ptr first_error_;
+  std::uint64_t task_errors_ = 0;
+
+  std::atomic<std::uint64_t> submit_blocked_{0};
+  std::atomic<std::uint64_t> submit_rejected_{0};
+  std::atomic<std::uint64_t> start_failures_{0};
+
+  thread_per_task::ThreadPerTask threads_;  // last member: joined first on destruction
+};
+
+}  // namespace poolbench

@@ -1,0 +1,381 @@
+// lifo_stack's own API (ants' Pool and PoolWithFunc): LIFO hand-off to the most recently idle worker,
+// non-blocking overload, max_blocking_tasks, expiry of idle workers, the exception handler, tune(), shutdown
+// with blocked submitters, and a payload form that allocates nothing per call. Timings are never asserted;
+// every test runs under a time limit.
+#include "lifo_stack.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <latch>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "probe/alloc_counter.hpp"
+#include "registry.hpp"
+
+namespace poolbench {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs `body` on its own thread and ends the process with a failure if it does not finish in time.
+template <class Body>
+void with_time_limit(Body&& body, std::chrono::seconds limit = 60s) {
+  std::packaged_task<void()> task(std::forward<Body>(body));
+  auto done = task.get_future();
+  std::thread runner(std::move(task));
+  if (done.wait_for(limit) == std::future_status::timeout) {
+    std::fprintf(stderr, "\n[  FAILED  ] %s: did not finish within %lld s\n",
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                 static_cast<long long>(limit.count()));
+    std::_Exit(1);
+  }
+  runner.join();
+  done.get();
+}
+
+// Polls `condition` until it holds (true) or 20 s pass (false): sequencing, not timing.
+template <class Condition>
+bool eventually(Condition&& condition) {
+  for (auto give_up = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < give_up;) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return condition();
+}
+
+class Gate {
+ public:
+  void open() {
+    open_.store(true, std::memory_order_release);
+    open_.notify_all();
+  }
+  void pass() const {
+    while (!open_.load(std::memory_order_acquire)) open_.wait(false, std::memory_order_acquire);
+  }
+
+ private:
+  std::atomic<bool> open_{false};
+};
+
+std::size_t process_threads() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
+  return count;
+}
+
+LifoStackOptions options(std::size_t capacity) {
+  LifoStackOptions result;
+  result.capacity = capacity;
+  result.expiry = std::chrono::hours(1);  // no expiry unless a test wants it
+  return result;
+}
+
+TEST(LifoStack, HandsTheNextTaskToTheMostRecentlyIdleWorker) {
+  with_time_limit([] {
+    constexpr std::size_t workers = 3;
+    LifoStackPool pool(options(workers));
+    std::vector<std::thread::id> warm(workers);
+    std::vector<Gate> release(workers);
+    std::latch all_running(workers);
+    for (std::size_t i = 0; i < workers; ++i) {
+      ASSERT_TRUE(pool.submit([&, i] {
+                        warm[i] = std::this_thread::get_id();
+                        all_running.count_down();
+                        release[i].pass();
+                      })
+                      .ok());
+    }
+    all_running.wait();
+    ASSERT_EQ(std::set<std::thread::id>(warm.begin(), warm.end()).size(), workers);
+    // Release in the order 0, 1, 2, each back on the stack before the next: the stack is (top first) 2, 1, 0.
+    for (std::size_t i = 0; i < workers; ++i) {
+      release[i].open();
+      ASSERT_TRUE(eventually([&] { return pool.idle_workers() == i + 1; }));
+    }
+    // Tasks that hold their worker take the workers of tasks 2, 1, 0, in that order.
+    std::vector<Gate> hold(workers);
+    for (std::size_t k = 0; k < workers; ++k) {
+      std::thread::id took;
+      std::latch running(1);
+      ASSERT_TRUE(pool.submit([&, k] {
+                        took = std::this_thread::get_id();
+                        running.count_down();
+                        hold[k].pass();
+                      })
+                      .ok());
+      running.wait();
+      EXPECT_EQ(took, warm[workers - 1 - k]) << "task " << k;
+    }
+    for (auto& gate : hold) gate.open();
+    pool.wait();
+    // One task at a time, each after the previous one's worker is idle again: always the top of the stack.
+    std::set<std::thread::id> sequential;
+    for (int k = 0; k < 20; ++k) {
+      ASSERT_TRUE(pool.submit([&sequential] { sequential.insert(std::this_thread::get_id()); }).ok());
+      pool.wait();
+    }
+    EXPECT_EQ(sequential.size(), 1u) << "sequential tasks must all go to the top worker";
+    EXPECT_EQ(pool.pool_counters().threads_created, workers);
+  });
+}
+
+TEST(LifoStack, NonBlockingSubmitAtCapacityIsOverloadedAndTheTaskNeverRuns) {
+  with_time_limit([] {
+    auto opts = options(2);
+    opts.nonblocking = true;
+    LifoStackPool pool(opts);
+    Gate gate;
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 2; ++i)
+      ASSERT_TRUE(pool.submit([&] {
+                        gate.pass();
+                        ++ran;
+                      })
+                      .ok());
+    std::atomic<bool> rejected_ran{false};
+    const SubmitResult full = pool.submit([&] { rejected_ran = true; });
+    EXPECT_EQ(full.status, SubmitStatus::overloaded) << full.message;
+    gate.open();
+    pool.wait();
+    EXPECT_EQ(ran.load(), 2);
+    EXPECT_FALSE(rejected_ran.load());
+    EXPECT_EQ(pool.counters().extra.at("rejected"), 1.0);
+    EXPECT_TRUE(pool.submit([&] { ++ran; }).ok()) << "room again after the workers came back";
+    pool.wait();
+    EXPECT_EQ(ran.load(), 3);
+  });
+}
+
+TEST(LifoStack, MaxBlockingTasksRejectsOnceThatManySubmittersWait) {
+  with_time_limit([] {
+    auto opts = options(1);
+    opts.max_blocking_tasks = 1;
+    LifoStackPool pool(opts);
+    Gate gate;
+    std::atomic<int> ran{0};
+    ASSERT_TRUE(pool.submit([&] {
+                      gate.pass();
+                      ++ran;
+                    })
+                    .ok());
+    std::promise<SubmitResult> blocked_result;
+    std::thread blocked([&] { blocked_result.set_value(pool.submit([&] { ++ran; })); });
+    ASSERT_TRUE(eventually([&] { return pool.waiting() == 1; }));
+    const SubmitResult second = pool.submit([&] { ++ran; });
+    EXPECT_EQ(second.status, SubmitStatus::overloaded) << second.message;
+    gate.open();
+    blocked.join();
+    EXPECT_TRUE(blocked_result.get_future().get().ok())
+        << "the blocked submit resumes when the worker is back";
+    pool.wait();
+    EXPECT_EQ(ran.load(), 2);
+    EXPECT_GE(pool.counters().extra.at("submit_blocked"), 1.0);
+    EXPECT_EQ(pool.counters().extra.at("rejected"), 1.0);
+  });
+}
+
+TEST(LifoStack, IdleWorkersExpireAndTheirThreadsAreJoined) {
+  with_time_limit([] {
+    const std::size_t threads_before = process_threads();
+    auto opts = options(4);
+    opts.expiry = 50ms;
+    LifoStackPool pool(opts);
+    Gate gate;
+    std::latch all_running(4);
+    for (int i = 0; i < 4; ++i)
+      ASSERT_TRUE(pool.submit([&] {
+                        all_running.count_down();
+                        gate.pass();
+                      })
+                      .ok());
+    all_running.wait();
+    gate.open();
+    pool.wait();
+    ASSERT_TRUE(eventually([&] { return pool.running() == 0; })) << "idle workers never expired";
+    EXPECT_EQ(pool.counters().extra.at("workers_expired"), 4.0);
+    // The purge thread joins the exited workers on its next round: only the purge thread itself remains.
+    EXPECT_TRUE(eventually([&] { return process_threads() == threads_before + 1; }))
+        << process_threads() << " threads, expected " << threads_before + 1;
+    std::atomic<bool> ran{false};
+    ASSERT_TRUE(pool.submit([&] { ran = true; }).ok()) << "a pool whose workers expired starts new ones";
+    pool.wait();
+    EXPECT_TRUE(ran.load());
+    EXPECT_EQ(pool.counters().threads_created, 5u);
+  });
+}
+
+TEST(LifoStack, ExceptionHandlerIsCalledAndThePoolGoesOn) {
+  with_time_limit([] {
+    LifoStackPool pool(options(2));
+    std::atomic<int> handled{0};
+    std::string message;
+    pool.set_exception_handler([&](std::exception_ptr error) {
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::runtime_error& e) {
+        message = e.what();
+      }
+      ++handled;
+    });
+    ASSERT_TRUE(pool.submit([] { throw std::runtime_error("lifo boom"); }).ok());
+    pool.wait();
+    EXPECT_EQ(handled.load(), 1);
+    EXPECT_EQ(message, "lifo boom");
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(pool.submit([&] { ++ran; }).ok());
+    EXPECT_FALSE(pool.wait());
+    EXPECT_EQ(ran.load(), 100);
+    EXPECT_EQ(pool.counters().extra.at("exceptions_handled"), 1.0);
+  });
+}
+
+TEST(LifoStack, TuneGrowsWakingBlockedSubmittersAndShrinksAsWorkersFinish) {
+  with_time_limit([] {
+    LifoStackPool pool(options(1));
+    Gate gate;
+    std::latch three_running(3);
+    ASSERT_TRUE(pool.submit([&] {
+                      three_running.count_down();
+                      gate.pass();
+                    })
+                    .ok());
+    std::promise<SubmitResult> blocked_result;
+    std::thread blocked([&] {
+      blocked_result.set_value(pool.submit([&] {
+        three_running.count_down();
+        gate.pass();
+      }));
+    });
+    ASSERT_TRUE(eventually([&] { return pool.waiting() == 1; }));
+    pool.tune(3);
+    blocked.join();
+    EXPECT_TRUE(blocked_result.get_future().get().ok());
+    ASSERT_TRUE(pool.submit([&] {
+                      three_running.count_down();
+                      gate.pass();
+                    })
+                    .ok());
+    three_running.wait();  // three tasks hold three workers at once: the capacity grew
+    EXPECT_EQ(pool.running(), 3u);
+    EXPECT_EQ(pool.capacity(), 3u);
+    pool.tune(1);
+    gate.open();
+    pool.wait();
+    EXPECT_EQ(pool.running(), 1u) << "workers finishing over capacity exit instead of going idle";
+    EXPECT_EQ(pool.idle_workers(), 1u);
+    pool.tune(0);  // ignored, as in ants
+    EXPECT_EQ(pool.capacity(), 1u);
+  });
+}
+
+TEST(LifoStack, ShutdownWakesBlockedSubmittersWithClosedAndLetsRunningTasksFinish) {
+  with_time_limit([] {
+    LifoStackPool pool(options(1));
+    Gate gate;
+    std::atomic<bool> first_done{false};
+    std::atomic<bool> blocked_task_ran{false};
+    ASSERT_TRUE(pool.submit([&] {
+                      gate.pass();
+                      first_done = true;
+                    })
+                    .ok());
+    std::promise<SubmitResult> blocked_result;
+    std::thread blocked([&] { blocked_result.set_value(pool.submit([&] { blocked_task_ran = true; })); });
+    ASSERT_TRUE(eventually([&] { return pool.waiting() == 1; }));
+    std::thread closer([&] { pool.shutdown(); });
+    blocked.join();  // woken by shutdown before the running task finishes
+    EXPECT_EQ(blocked_result.get_future().get().status, SubmitStatus::closed);
+    gate.open();
+    closer.join();
+    EXPECT_TRUE(first_done.load()) << "shutdown lets an accepted task finish";
+    EXPECT_FALSE(blocked_task_ran.load());
+    EXPECT_EQ(pool.submit([] {}).status, SubmitStatus::closed);
+  });
+}
+
+TEST(LifoStack, PayloadFormAndTaskFormAllocateNothingPerCall) {
+  with_time_limit([] {
+    constexpr std::size_t workers = 2;
+    std::atomic<std::uint64_t> sum{0};
+    Gate warm_gate;
+    LifoStackFuncPool<std::uint64_t> func_pool(options(workers), [&](std::uint64_t& value) {
+      if (value == 0) warm_gate.pass();
+      sum.fetch_add(value, std::memory_order_relaxed);
+    });
+    LifoStackPool task_pool(options(workers));
+    // Start all K workers of both pools first (starting a thread allocates): K calls that hold their worker.
+    std::latch task_workers_running(workers);
+    for (std::size_t i = 0; i < workers; ++i) {
+      ASSERT_TRUE(task_pool
+                      .submit([&] {
+                        task_workers_running.count_down();
+                        warm_gate.pass();
+                      })
+                      .ok());
+      ASSERT_TRUE(func_pool.invoke(0).ok());
+    }
+    task_workers_running.wait();
+    EXPECT_EQ(func_pool.running(), workers);
+    warm_gate.open();
+    func_pool.wait_idle();
+    task_pool.wait();
+    ASSERT_EQ(func_pool.counters().threads_created, workers);
+    ASSERT_EQ(task_pool.pool_counters().threads_created, workers);
+
+    // At capacity with no expiry no thread can start: what the window counts is per call.
+    constexpr std::uint64_t calls = 20000;
+    std::atomic<std::uint64_t> task_runs{0};
+    probe::start_counting_allocations();
+    for (std::uint64_t i = 1; i <= calls; ++i) {
+      (void)func_pool.invoke(i);
+      (void)task_pool.submit([&task_runs] { task_runs.fetch_add(1, std::memory_order_relaxed); });
+    }
+    func_pool.wait_idle();
+    task_pool.wait();
+    const probe::AllocationTotals counted = probe::stop_counting_allocations();
+    EXPECT_EQ(sum.load(), calls * (calls + 1) / 2);
+    EXPECT_EQ(task_runs.load(), calls);
+    EXPECT_EQ(func_pool.counters().threads_created, workers);
+    EXPECT_EQ(task_pool.pool_counters().threads_created, workers);
+    EXPECT_EQ(counted.allocations, 0u) << counted.bytes << " bytes in " << 2 * calls << " calls";
+
+    // The counter does count in this binary (so the zero above means something).
+    probe::start_counting_allocations();
+    auto one_allocation = std::make_unique<std::uint64_t>(1);
+    EXPECT_GE(probe::stop_counting_allocations().allocations, 1u);
+  });
+}
+
+TEST(LifoStack, RegisteredStrategyTakesItsParameters) {
+  with_time_limit([] {
+    const StrategyInfo* info = strategy_registry().find("lifo_stack");
+    ASSERT_NE(info, nullptr);
+    EXPECT_EQ(info->traits.queue_order, QueueOrder::lifo_idle_worker);
+    Params params({{"nonblocking", "true"}, {"expiry_ms", "0.5"}});
+    params.apply_defaults(info->params);
+    auto strategy = info->make(StrategyConfig{1, params, {}});
+    Gate gate;
+    ASSERT_TRUE(strategy->submit([&] { gate.pass(); }).ok());
+    EXPECT_EQ(strategy->submit([] {}).status, SubmitStatus::overloaded) << "nonblocking=true was not applied";
+    gate.open();
+    EXPECT_FALSE(strategy->wait());
+    // expiry_ms=0.5: the idle worker expires soon.
+    EXPECT_TRUE(eventually([&] { return strategy->counters().extra.at("workers_expired") == 1.0; }));
+    strategy->shutdown();
+    strategy->shutdown();  // idempotent
+    EXPECT_EQ(strategy->submit([] {}).status, SubmitStatus::closed);
+  });
+}
+
+}  // namespace
+}  // namespace poolbench

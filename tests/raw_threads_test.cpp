@@ -1,0 +1,228 @@
+// raw_threads (go f() + WaitGroup): one new thread per task without bound, threads_created = N, every thread
+// joined, a refused thread reported as an error with the live count (nothing crashes, nothing is lost), and a
+// throwing task ends the process. Timings are never asserted; every test runs under a time limit.
+#include "raw_threads.hpp"
+
+#include <sys/resource.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <latch>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "registry.hpp"
+
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define RAW_THREADS_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define RAW_THREADS_SANITIZED 1
+#endif
+#endif
+
+namespace poolbench {
+namespace {
+
+using namespace std::chrono_literals;
+
+template <class Body>
+void with_time_limit(Body&& body, std::chrono::seconds limit = 60s) {
+  std::packaged_task<void()> task(std::forward<Body>(body));
+  auto done = task.get_future();
+  std::thread runner(std::move(task));
+  if (done.wait_for(limit) == std::future_status::timeout) {
+    std::fprintf(stderr, "\n[  FAILED  ] %s: did not finish within %lld s\n",
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                 static_cast<long long>(limit.count()));
+    std::_Exit(1);
+  }
+  runner.join();
+  done.get();
+}
+
+template <class Condition>
+bool eventually(Condition&& condition) {
+  for (auto give_up = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < give_up;) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return condition();
+}
+
+class Gate {
+ public:
+  void open() {
+    open_.store(true, std::memory_order_release);
+    open_.notify_all();
+  }
+  void pass() const {
+    while (!open_.load(std::memory_order_acquire)) open_.wait(false, std::memory_order_acquire);
+  }
+
+ private:
+  std::atomic<bool> open_{false};
+};
+
+std::size_t process_threads() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
+  return count;
+}
+
+TEST(RawThreads, EveryTaskGetsItsOwnThreadWithoutBound) {
+  with_time_limit([] {
+    const std::size_t threads_before = process_threads();
+    RawThreadsStrategy strategy;
+    constexpr std::size_t tasks = 40;
+    Gate gate;
+    std::latch all_running(tasks);
+    std::atomic<std::size_t> ran{0};
+    for (std::size_t i = 0; i < tasks; ++i) {
+      ASSERT_TRUE(strategy
+                      .submit([&] {
+                        all_running.count_down();
+                        gate.pass();
+                        ++ran;
+                      })
+                      .ok());
+    }
+    all_running.wait();  // all 40 run at once: no bound
+    EXPECT_EQ(strategy.live_threads(), tasks);
+    EXPECT_EQ(process_threads(), threads_before + tasks);
+    gate.open();
+    EXPECT_FALSE(strategy.wait());
+    EXPECT_EQ(ran.load(), tasks);
+    EXPECT_EQ(strategy.live_threads(), 0u);
+    EXPECT_TRUE(eventually([&] { return process_threads() == threads_before; }))
+        << "wait() joins the threads";
+    const StrategyCounters counters = strategy.counters();
+    EXPECT_EQ(counters.threads_created, tasks);
+    EXPECT_EQ(counters.extra.at("peak_live_threads"), static_cast<double>(tasks));
+  });
+}
+
+TEST(RawThreads, FinishedThreadsAreJoinedAsNewOnesStart) {
+  with_time_limit([] {
+    const std::size_t threads_before = process_threads();
+    RawThreadsStrategy strategy;
+    constexpr std::size_t tasks = 3000;
+    std::atomic<std::size_t> ran{0};
+    std::size_t most_threads = 0;
+    for (std::size_t i = 0; i < tasks; ++i) {
+      ASSERT_TRUE(strategy.submit([&] { ran.fetch_add(1, std::memory_order_relaxed); }).ok());
+      if (i % 100 == 0) most_threads = std::max(most_threads, process_threads() - threads_before);
+    }
+    EXPECT_FALSE(strategy.wait());
+    EXPECT_EQ(ran.load(), tasks);
+    EXPECT_EQ(strategy.counters().threads_created, tasks);
+    // Tiny tasks finish fast and each submit joins the finished ones: nowhere near 3000 threads pile up.
+    EXPECT_LT(most_threads, tasks / 2);
+    strategy.shutdown();
+    EXPECT_TRUE(eventually([&] { return process_threads() == threads_before; }));
+    EXPECT_EQ(strategy.submit([] {}).status, SubmitStatus::closed);
+  });
+}
+
+TEST(RawThreads, IsRegisteredWithTruthfulTraits) {
+  const StrategyInfo* info = strategy_registry().find("raw_threads");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->traits.worker_lifecycle, WorkerLifecycle::thread_per_task);
+  EXPECT_EQ(info->traits.when_full, WhenFull::never_full);
+  EXPECT_EQ(info->traits.on_exception, OnException::terminates_process);
+  auto strategy = info->make(StrategyConfig{2, {}, {}});
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(strategy->submit([&] { ++ran; }).ok());
+  EXPECT_FALSE(strategy->wait());
+  EXPECT_EQ(ran.load(), 10);
+}
+
+// Address space of this process in bytes (VmSize).
+std::size_t address_space_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmSize:") {
+      std::size_t kib = 0;
+      status >> kib;
+      return kib * 1024;
+    }
+  }
+  return 0;
+}
+
+// In a child process (a death test that must exit 0): with the address space capped a little above what the
+// process uses, new threads (8 MiB stacks each) are soon refused. Every refusal must be a SubmitStatus::error
+// naming the live thread count; every accepted task must still run exactly once.
+void refused_thread_scenario() {
+  RawThreadsStrategy strategy;
+  Gate gate;
+  constexpr std::size_t max_tasks = 4096;
+  auto runs = std::make_unique<std::atomic<int>[]>(max_tasks);
+  std::vector<std::string> failures;
+  failures.reserve(8);
+  const rlimit cap{address_space_bytes() + (96u << 20), RLIM_INFINITY};
+  if (setrlimit(RLIMIT_AS, &cap) != 0) std::_Exit(3);
+  std::size_t accepted = 0;
+  SubmitResult refused;
+  for (std::size_t i = 0; i < max_tasks; ++i) {
+    SubmitResult result = strategy.submit([&gate, &runs, i] {
+      gate.pass();
+      runs[i].fetch_add(1);
+    });
+    if (!result.ok()) {
+      refused = std::move(result);
+      break;
+    }
+    ++accepted;
+  }
+  const rlimit uncapped{RLIM_INFINITY, RLIM_INFINITY};
+  setrlimit(RLIMIT_AS, &uncapped);
+  if (refused.ok()) {
+    std::fprintf(stderr, "no thread was refused in %zu submits\n", max_tasks);
+    std::_Exit(4);
+  }
+  const std::string expected = "while " + std::to_string(accepted) + " raw_threads threads were live";
+  std::fprintf(stderr, "refused after %zu threads: %s\n", accepted, refused.message.c_str());
+  if (refused.status != SubmitStatus::error || refused.message.find(expected) == std::string::npos)
+    std::_Exit(5);
+  gate.open();
+  if (strategy.wait()) std::_Exit(6);
+  for (std::size_t i = 0; i < max_tasks; ++i)
+    if (runs[i].load() != (i < accepted ? 1 : 0)) std::_Exit(7);
+  if (strategy.counters().extra.at("thread_start_failures") != 1.0) std::_Exit(8);
+  std::_Exit(0);
+}
+
+TEST(RawThreadsDeathTest, ARefusedThreadIsReportedNotFatalAndNothingIsLost) {
+#ifdef RAW_THREADS_SANITIZED
+  GTEST_SKIP() << "sanitizers reserve huge address ranges: an address-space cap breaks their runtime first";
+#else
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(refused_thread_scenario(), ::testing::ExitedWithCode(0), "raw_threads threads were live");
+#endif
+}
+
+TEST(RawThreadsDeathTest, AThrowingTaskTerminatesTheProcess) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        RawThreadsStrategy strategy;
+        (void)strategy.submit([] { throw std::runtime_error("goroutine panic"); });
+        (void)strategy.wait();
+      },
+      "raw_threads: a task threw \\(goroutine panic\\)");
+}
+
+}  // namespace
+}  // namespace poolbench
