@@ -144,10 +144,13 @@ MannWhitney mann_whitney_u(const std::vector<double>& x, const std::vector<doubl
 
 double smallest_p_value(std::size_t n1, std::size_t n2) {
   if (n1 == 0 || n2 == 0) return 1;
-  const double log_choose = std::lgamma(static_cast<double>(n1 + n2) + 1) -
-                            std::lgamma(static_cast<double>(n1) + 1) -
-                            std::lgamma(static_cast<double>(n2) + 1);
-  return std::min(1.0, 2 * std::exp(-log_choose));
+  // C(n1 + n2, k) for k = min(n1, n2), built up as C(m + i, i); exact in doubles for the sizes that matter
+  // here.
+  const std::size_t k = std::min(n1, n2);
+  const std::size_t m = std::max(n1, n2);
+  double choose = 1;
+  for (std::size_t i = 1; i <= k; ++i) choose = choose * static_cast<double>(m + i) / static_cast<double>(i);
+  return std::min(1.0, 2 / choose);
 }
 
 // ---- verdicts ----
@@ -386,7 +389,10 @@ MetricComparison compare_metric(const MetricSpec& metric, const Sample& base, co
   out.new_count = next.value.size();
   out.base_median = median(base.value);
   out.new_median = median(next.value);
-  if (out.base_median != 0) out.change = (out.new_median - out.base_median) / out.base_median;
+  if (out.base_median != 0)
+    out.change = (out.new_median - out.base_median) / out.base_median;
+  else if (out.new_median == 0)
+    out.change = 0.0;
 
   const double worse = worse_factor(metric, out.base_median, out.new_median);
   auto classify = [&](double limit) {

@@ -97,7 +97,7 @@ struct MetricComparison {
   std::size_t new_count = 0;
   double base_median = 0;
   double new_median = 0;
-  std::optional<double> change;   // (new - base) / base; absent when base is 0
+  std::optional<double> change;   // (new - base) / base; 0 when both are 0, absent when only base is
   std::optional<double> p_value;  // timed metrics with at least 2 values a side
   bool normalized = false;        // values are ratios to the reference strategy's
   Decision decision = Decision::none;

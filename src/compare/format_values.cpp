@@ -24,9 +24,9 @@ std::string format_value(const MetricSpec& metric, double value, bool normalized
     case Unit::count:
       return fmt::format("{:.6g}", value);
     case Unit::bytes:
-      if (value < 1024 * 10) return fmt::format("{:.6g} B", value);
-      if (value < 1024.0 * 1024 * 10) return fmt::format("{:.4g} KiB", value / 1024);
-      if (value < 1024.0 * 1024 * 1024 * 10) return fmt::format("{:.4g} MiB", value / 1024 / 1024);
+      if (value < 1024) return fmt::format("{:.6g} B", value);
+      if (value < 1024.0 * 1024) return fmt::format("{:.4g} KiB", value / 1024);
+      if (value < 1024.0 * 1024 * 1024) return fmt::format("{:.4g} MiB", value / 1024 / 1024);
       return fmt::format("{:.4g} GiB", value / 1024 / 1024 / 1024);
   }
   return fmt::format("{:g}", value);
