@@ -2,26 +2,90 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cmath>
 #include <exception>
 #include <latch>
+#include <limits>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "probe/alloc_counter.hpp"
+#include "probe/clock.hpp"
+#include "probe/latency_recorder.hpp"
+#include "probe/process_stats.hpp"
 #include "registry.hpp"
 
 namespace poolbench {
 namespace {
 
+// The closures the driver submits. Both fit Task's inline storage, so that wrapping a task allocates nothing.
+struct UntimedTask {
+  Workload* workload;
+  std::size_t index;
+  void operator()() const { workload->run(index); }
+};
+
+struct TimedTask {
+  Workload* workload;
+  std::size_t index;
+  probe::LatencyRecorder* recorder;
+  std::uint64_t submitted_ticks;  // taken just before submit() was called
+  void operator()() const {
+    const std::uint64_t started = probe::now_ticks();
+    workload->run(index);
+    const std::uint64_t finished = probe::now_ticks();
+    const double ns_per_tick = recorder->ns_per_tick();
+    recorder->record_task(probe::ticks_to_ns(submitted_ticks, started, ns_per_tick),
+                          probe::ticks_to_ns(submitted_ticks, finished, ns_per_tick));
+  }
+};
+
+static_assert(Task::fits_inline<UntimedTask>, "the harness's untimed closure must not allocate");
+static_assert(Task::fits_inline<TimedTask>, "the harness's timed closure must not allocate");
+
+constexpr std::size_t time_no_task = 0;  // sample_every value: the untimed baseline of the cost measurement
+
+// Submits tasks [begin, end), timing the first and then one in `sample_every`. Returns what failed, or "".
+std::string submit_range(Strategy& strategy, Workload& workload, probe::LatencyRecorder& recorder,
+                         std::size_t begin, std::size_t end, std::size_t sample_every) {
+  const double ns_per_tick = recorder.ns_per_tick();
+  std::size_t until_timed = sample_every == time_no_task ? std::numeric_limits<std::size_t>::max() : 0;
+  for (std::size_t index = begin; index < end; ++index) {
+    SubmitResult result;
+    try {
+      if (until_timed == 0) {
+        until_timed = sample_every - 1;
+        const std::uint64_t before = probe::now_ticks();
+        result = strategy.submit(Task{TimedTask{&workload, index, &recorder, before}});
+        const std::uint64_t after = probe::now_ticks();
+        recorder.record_submit(probe::ticks_to_ns(before, after, ns_per_tick));
+      } else {
+        --until_timed;
+        result = strategy.submit(Task{UntimedTask{&workload, index}});
+      }
+    } catch (const std::exception& e) {
+      return fmt::format("submit of task {} threw: {}", index, e.what());
+    } catch (...) {
+      return fmt::format("submit of task {} threw an exception that is not a std::exception", index);
+    }
+    if (!result.ok()) return fmt::format("submit of task {} failed: {}", index, result.message);
+  }
+  return {};
+}
+
 // The values of the parameters `specs` declares, taken from the case (defaults already applied by the plan).
-Params params_for(const std::vector<ParamSpec>& specs, const CaseInfo& info) {
+Params params_for(const std::vector<ParamSpec>& specs, const std::map<std::string, std::string>& given) {
   Params params;
   for (const auto& spec : specs) {
-    auto given = info.params.find(spec.name);
-    params.set(spec.name, given != info.params.end() ? given->second : spec.default_value);
+    auto found = given.find(spec.name);
+    params.set(spec.name, found != given.end() ? found->second : spec.default_value);
   }
   return params;
 }
@@ -53,7 +117,100 @@ std::string describe(std::exception_ptr error) {
   }
 }
 
+// What the measured window saw: wall and CPU time, context switches, allocations. Opening and closing it
+// allocates nothing.
+class MeasuredWindow {
+ public:
+  void open() noexcept {
+    before_ = probe::sample_process();
+    opened_ = std::chrono::steady_clock::now();
+    probe::start_counting_allocations();
+  }
+  void close() noexcept {
+    allocations_ = probe::stop_counting_allocations();
+    closed_ = std::chrono::steady_clock::now();
+    after_ = probe::sample_process();
+  }
+  double wall_seconds() const { return std::chrono::duration<double>(closed_ - opened_).count(); }
+  double cpu_seconds() const { return after_.cpu_seconds() - before_.cpu_seconds(); }
+  std::int64_t voluntary_context_switches() const {
+    return after_.voluntary_context_switches - before_.voluntary_context_switches;
+  }
+  std::int64_t involuntary_context_switches() const {
+    return after_.involuntary_context_switches - before_.involuntary_context_switches;
+  }
+  const probe::AllocationTotals& allocations() const { return allocations_; }
+
+ private:
+  probe::ProcessSample before_;
+  probe::ProcessSample after_;
+  std::chrono::steady_clock::time_point opened_;
+  std::chrono::steady_clock::time_point closed_;
+  probe::AllocationTotals allocations_;
+};
+
+// Peak RSS of a window with nothing in it: what the process holds before the case builds anything.
+std::optional<std::uint64_t> measure_empty_case_peak_rss() {
+  probe::reset_peak_rss();
+  MeasuredWindow window;
+  window.open();
+  window.close();
+  return probe::peak_rss_bytes();
+}
+
+InstrumentationCost measure_instrumentation_cost(probe::LatencyRecorder& recorder) {
+  const StrategyInfo* inline_info = strategy_registry().find("inline");
+  const WorkloadInfo* atomic_info = workload_registry().find("atomic_increment");
+  if (inline_info == nullptr || atomic_info == nullptr) return {};
+
+  // 20,000 tasks take 0.2 to 2 ms a trial; the fastest of five trials of each kind discards preemption.
+  constexpr std::size_t tasks = 20000;
+  constexpr int trials = 5;
+  Params workload_params;
+  workload_params.apply_defaults(atomic_info->params);
+  auto workload = atomic_info->make(WorkloadConfig{workload_params, false});
+  workload->prepare(tasks);
+  Params strategy_params;
+  strategy_params.apply_defaults(inline_info->params);
+  auto strategy = inline_info->make(StrategyConfig{1, strategy_params, {}});
+
+  auto seconds_for = [&](std::size_t sample_every) {
+    const auto start = std::chrono::steady_clock::now();
+    submit_range(*strategy, *workload, recorder, 0, tasks, sample_every);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  seconds_for(time_no_task);  // warm-up: page in the workload's arrays, train the branch predictors
+  seconds_for(1);
+  double untimed = std::numeric_limits<double>::infinity();
+  double timed = std::numeric_limits<double>::infinity();
+  for (int trial = 0; trial < trials; ++trial) {
+    untimed = std::min(untimed, seconds_for(time_no_task));
+    timed = std::min(timed, seconds_for(1));
+  }
+  strategy->shutdown();
+  recorder.reset();
+  const double per_task = 1e9 / static_cast<double>(tasks);
+  return InstrumentationCost{.timed_task_ns = std::max(0.0, (timed - untimed) * per_task),
+                             .untimed_task_ns = untimed * per_task};
+}
+
 }  // namespace
+
+InstrumentationCost measure_instrumentation_cost() {
+  probe::LatencyRecorder recorder;
+  return measure_instrumentation_cost(recorder);
+}
+
+std::size_t choose_timing_sample_every(const InstrumentationCost& cost, std::size_t tasks) {
+  constexpr double overhead_budget = 0.05;  // of an untimed inline atomic_increment task
+  constexpr std::size_t minimum_timed_tasks = 10000;
+  if (cost.timed_task_ns <= overhead_budget * cost.untimed_task_ns) return 1;
+  const std::size_t largest_keeping_samples = std::max<std::size_t>(1, tasks / minimum_timed_tasks);
+  if (!(cost.untimed_task_ns > 0)) return largest_keeping_samples;
+  const double wanted = std::ceil(cost.timed_task_ns / (overhead_budget * cost.untimed_task_ns));
+  if (wanted >= static_cast<double>(largest_keeping_samples)) return largest_keeping_samples;
+  return std::max<std::size_t>(1, static_cast<std::size_t>(wanted));
+}
 
 void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   const CaseInfo& info = spec.info;
@@ -63,14 +220,26 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     state.SkipWithError(fmt::format("unknown strategy or workload in case {}", spec.name).c_str());
     return;
   }
+  if (info.tasks == 0) {
+    state.SkipWithError("a case needs at least one task");
+    return;
+  }
 
+  // 1-2: the probe, the harness's baseline, the probe's own cost.
+  probe::LatencyRecorder recorder;
+  auto latencies = std::make_unique<probe::LatencySummary>();
+  const std::optional<std::uint64_t> empty_case_peak_rss = measure_empty_case_peak_rss();
+  const InstrumentationCost cost = measure_instrumentation_cost(recorder);
+  const std::size_t sample_every = choose_timing_sample_every(cost, info.tasks);
+
+  // 3: the workload, the strategy, the parked producers.
   std::unique_ptr<Workload> workload;
   std::unique_ptr<Strategy> strategy;
   try {
-    workload = workload_info->make(WorkloadConfig{params_for(workload_info->params, info),
-                                                  strategy_info->traits.worker_state});
+    workload = workload_info->make(
+        WorkloadConfig{params_for(workload_info->params, info.params), strategy_info->traits.worker_state});
     workload->prepare(info.tasks);
-    StrategyConfig config{info.workers, params_for(strategy_info->params, info), {}};
+    StrategyConfig config{info.workers, params_for(strategy_info->params, info.params), {}};
     if (strategy_info->traits.worker_state) config.worker_state_factory = workload->worker_state_factory();
     strategy = strategy_info->make(config);
   } catch (const std::exception& e) {
@@ -80,42 +249,57 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
 
   const std::size_t producers = effective_producers(info.strategy, info.producers, info.workers);
   FirstError first_error;
-  std::atomic<std::size_t> rejected{0};
   std::latch start{1};
+  bool started = false;
   std::vector<std::jthread> producer_threads;
   producer_threads.reserve(producers);
-  Workload* work = workload.get();
-  for (std::size_t p = 0; p < producers; ++p) {
-    // Producer p submits tasks [begin, end): contiguous ranges, the remainder spread over the first producers.
-    const std::size_t begin = info.tasks * p / producers;
-    const std::size_t end = info.tasks * (p + 1) / producers;
-    producer_threads.emplace_back([&, begin, end] {
-      start.wait();
-      for (std::size_t index = begin; index < end; ++index) {
-        SubmitResult result;
-        try {
-          result = strategy->submit(Task{[work, index] { work->run(index); }});
-        } catch (const std::exception& e) {
-          result = SubmitResult::failed(fmt::format("submit threw: {}", e.what()));
-        }
-        if (!result.ok()) {
-          rejected.fetch_add(1, std::memory_order_relaxed);
-          first_error.set(fmt::format("submit of task {} failed: {}", index, result.message));
-          return;  // a producer that cannot submit stops; the case fails below
-        }
-      }
-    });
+  try {
+    for (std::size_t p = 0; p < producers; ++p) {
+      // Producer p submits tasks [begin, end): contiguous ranges, the remainder spread over the producers.
+      const std::size_t begin = info.tasks * p / producers;
+      const std::size_t end = info.tasks * (p + 1) / producers;
+      producer_threads.emplace_back([&, begin, end] {
+        probe::mark_producer_thread();
+        start.wait();
+        if (std::string failure = submit_range(*strategy, *workload, recorder, begin, end, sample_every);
+            !failure.empty())
+          first_error.set(std::move(failure));  // a producer that cannot submit stops; the case fails below
+      });
+    }
+  } catch (const std::exception& e) {
+    start.count_down();  // release the producers already started, so that they can be joined
+    for (auto& thread : producer_threads) thread.join();
+    strategy->shutdown();
+    state.SkipWithError(fmt::format("starting producer threads failed: {}", e.what()).c_str());
+    return;
   }
 
+  // 4: the measured window.
+  MeasuredWindow window;
   std::exception_ptr wait_error;
+  probe::reset_peak_rss();
   for (auto _ : state) {
+    window.open();
+    start.count_down();
+    started = true;
+    for (auto& thread : producer_threads) thread.join();
+    try {
+      wait_error = strategy->wait();
+    } catch (...) {
+      wait_error = std::current_exception();
+    }
+    window.close();
+  }
+  const std::optional<std::uint64_t> peak_rss = probe::peak_rss_bytes();
+  if (!started) {
     start.count_down();
     for (auto& thread : producer_threads) thread.join();
-    wait_error = strategy->wait();
   }
   const StrategyCounters strategy_counters = strategy->counters();
   strategy->shutdown();
+  recorder.merge_into(*latencies);
 
+  // 5: exactly-once, then the counters.
   std::string failure = first_error.get();
   if (failure.empty() && wait_error) failure = "wait() reported: " + describe(wait_error);
   if (failure.empty()) failure = workload->verify();
@@ -124,10 +308,32 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     return;
   }
 
+  const auto tasks = static_cast<double>(info.tasks);
+  const auto as_counter = [](std::uint64_t value) { return static_cast<double>(value); };
+  auto& counters = state.counters;
   state.SetItemsProcessed(static_cast<std::int64_t>(info.tasks));
-  state.counters["threads_created"] = static_cast<double>(strategy_counters.threads_created);
-  state.counters["producers_used"] = static_cast<double>(producers);
-  for (const auto& [name, value] : strategy_counters.extra) state.counters[name] = value;
+  counters["cpu_cores"] = window.wall_seconds() > 0 ? window.cpu_seconds() / window.wall_seconds() : 0.0;
+  counters["submit_p50_ns"] = as_counter(latencies->submit.value_at_quantile(0.50));
+  counters["submit_p99_ns"] = as_counter(latencies->submit.value_at_quantile(0.99));
+  counters["queue_wait_p50_ns"] = as_counter(latencies->queue_wait.value_at_quantile(0.50));
+  counters["queue_wait_p99_ns"] = as_counter(latencies->queue_wait.value_at_quantile(0.99));
+  counters["queue_wait_p999_ns"] = as_counter(latencies->queue_wait.value_at_quantile(0.999));
+  counters["e2e_p50_ns"] = as_counter(latencies->end_to_end.value_at_quantile(0.50));
+  counters["e2e_p99_ns"] = as_counter(latencies->end_to_end.value_at_quantile(0.99));
+  counters["e2e_p999_ns"] = as_counter(latencies->end_to_end.value_at_quantile(0.999));
+  counters["e2e_max_ns"] = as_counter(latencies->end_to_end.max());
+  counters["allocs_per_task"] = as_counter(window.allocations().allocations) / tasks;
+  counters["bytes_per_task"] = as_counter(window.allocations().bytes) / tasks;
+  if (peak_rss) counters["peak_rss_bytes"] = as_counter(*peak_rss);
+  if (empty_case_peak_rss) counters["empty_case_peak_rss_bytes"] = as_counter(*empty_case_peak_rss);
+  counters["threads_created"] = as_counter(strategy_counters.threads_created);
+  counters["producers_used"] = static_cast<double>(producers);
+  counters["voluntary_ctx_switches"] = static_cast<double>(window.voluntary_context_switches());
+  counters["involuntary_ctx_switches"] = static_cast<double>(window.involuntary_context_switches());
+  counters["instrumentation_ns_per_task"] = cost.timed_task_ns;
+  counters["timing_sample_every"] = static_cast<double>(sample_every);
+  counters["timed_tasks"] = as_counter(latencies->end_to_end.count());
+  for (const auto& [name, value] : strategy_counters.extra) counters[name] = value;
   if (auto label = workload->label(); !label.empty()) state.SetLabel(label);
 }
 

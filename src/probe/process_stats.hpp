@@ -1,0 +1,33 @@
+// Process statistics around the measured window: CPU time and context switches of the whole process (every
+// thread, including threads that have already exited) from getrusage(RUSAGE_SELF), and peak resident memory.
+//
+// Peak RSS is the kernel's high-water mark (VmHWM in /proc/self/status), which `echo 5 >
+// /proc/self/clear_refs` resets to the current RSS; the reset is what makes it the peak of one case rather
+// than of the process's life. Files are read with open/read into stack buffers so that nothing here
+// allocates.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+namespace poolbench::probe {
+
+struct ProcessSample {
+  double user_seconds = 0;
+  double system_seconds = 0;
+  std::int64_t voluntary_context_switches = 0;
+  std::int64_t involuntary_context_switches = 0;
+
+  double cpu_seconds() const noexcept { return user_seconds + system_seconds; }
+};
+
+ProcessSample sample_process() noexcept;
+
+// Resets the peak-RSS high-water mark to the current RSS; false when the kernel does not allow it.
+bool reset_peak_rss() noexcept;
+// VmHWM in bytes, or nothing when /proc/self/status cannot be read.
+std::optional<std::uint64_t> peak_rss_bytes() noexcept;
+// VmRSS in bytes, or nothing.
+std::optional<std::uint64_t> current_rss_bytes() noexcept;
+
+}  // namespace poolbench::probe
