@@ -1,7 +1,7 @@
 // test_touch_memory (test only) — the tasks together touch a block of `megabytes` MiB (2^20 bytes) once, so
 // that the probe's peak_rss_bytes can be checked: it must rise by at least 100 MB for 100 MiB touched (the
-// kernel's RSS counters are per CPU and may lag by a few hundred KiB, which the 4.8 MB between the two absorbs),
-// and not for the next case.
+// kernel's RSS counters are per CPU and may lag by a few hundred KiB, which the 4.8 MB between the two
+// absorbs), and not for the next case.
 //
 // The block is mapped in prepare() (anonymous memory: not resident until written) and each task writes one
 // byte in every page of its own 1/N slice, inside the measured window. Unmapped when the workload is
