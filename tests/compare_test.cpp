@@ -13,15 +13,19 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "compare/compare.hpp"
 #include "errors.hpp"
+#include "registry.hpp"
 #include "result/result_file.hpp"
+#include "test_slowed.hpp"
 
 namespace poolbench::compare {
 namespace {
@@ -458,6 +462,43 @@ TEST(Normalize, UnknownReferenceStrategyIsUnusableInput) {
   EXPECT_THROW(compare_files(file, file, options), UsageError);
 }
 
+TEST(Verdict, ExactMetricsThatVaryBetweenRepetitionsAllowThreeTimesTheirSpread) {
+  // A pool that creates workers on demand: its allocations per task differ between repetitions of one run.
+  const ResultFile base =
+      make_file("base.json", {{.strategy = "on_demand",
+                               .times = five,
+                               .counters = {{"allocs_per_task", {0.0011, 0.0012, 0.0011, 0.0019, 0.0014}}}},
+                              {.strategy = "leaks",
+                               .times = five,
+                               .counters = {{"allocs_per_task", {0.0011, 0.0012, 0.0011, 0.0019, 0.0014}}}},
+                              {.strategy = "fixed",
+                               .times = five,
+                               .counters = {{"allocs_per_task", std::vector<double>(5, 0.0005)}}}});
+  const ResultFile next =
+      make_file("new.json", {{.strategy = "on_demand",
+                              .times = five,
+                              .counters = {{"allocs_per_task", {0.0023, 0.0010, 0.0012, 0.0013, 0.0030}}}},
+                             {.strategy = "leaks",
+                              .times = five,
+                              .counters = {{"allocs_per_task", {1.0012, 1.0011, 1.0013, 1.0012, 1.0011}}}},
+                             {.strategy = "fixed",
+                              .times = five,
+                              .counters = {{"allocs_per_task", std::vector<double>(5, 0.00055)}}}});
+  const Comparison comparison = compare_files(base, next, Options{});
+  const auto& on_demand = metric_of(comparison, "on_demand/", "allocs_per_task");
+  EXPECT_DOUBLE_EQ(on_demand.spread, 0.0030 - 0.0010);
+  EXPECT_EQ(on_demand.verdict, Verdict::unchanged);
+  EXPECT_NE(on_demand.note.find("varies by"), std::string::npos);
+  EXPECT_EQ(metric_of(comparison, "leaks/", "allocs_per_task").verdict, Verdict::regression);
+  // Identical repetitions: any increase counts.
+  EXPECT_EQ(metric_of(comparison, "fixed/", "allocs_per_task").spread, 0);
+  EXPECT_EQ(metric_of(comparison, "fixed/", "allocs_per_task").verdict, Verdict::regression);
+  Options no_spread;
+  no_spread.spread_factor = 0;
+  EXPECT_EQ(metric_of(compare_files(base, next, no_spread), "on_demand/", "allocs_per_task").verdict,
+            Verdict::regression);
+}
+
 TEST(CiProfile, ToleratesNoiseAndMachinesButNotThreeTimesSlowerOrMoreAllocations) {
   const Options ci = ci_profile();
   auto same = [](double v) { return std::vector<double>(3, v); };
@@ -499,6 +540,57 @@ TEST(CiProfile, ToleratesNoiseAndMachinesButNotThreeTimesSlowerOrMoreAllocations
     for (const auto& metric : result.metrics)
       EXPECT_TRUE(metric.metric == "time" || metric.metric == "allocs_per_task" ||
                   metric.metric == "threads_created");
+}
+
+// ---- the test-only slowdown knob ----
+
+TEST(TestSlowed, WrapsAnotherStrategyRunsEveryTaskOnceAndAddsTheSlowdownToWait) {
+  within(std::chrono::seconds(60), [] {
+    const StrategyInfo* info = strategy_registry().find("test_slowed");
+    ASSERT_NE(info, nullptr);
+    EXPECT_TRUE(info->test_only);
+    EXPECT_FALSE(info->in_default_matrix);
+    StrategyConfig config;
+    config.workers = 2;
+    config.params.apply_defaults(info->params);
+    config.params.set("slowdown_percent", "50");
+    ::unsetenv("POOLBENCH_TEST_SLOWDOWN_PERCENT");
+    auto strategy = info->make(config);
+    std::atomic<int> ran{0};
+    using Clock = std::chrono::steady_clock;
+    ASSERT_TRUE(strategy->submit(Task{[&] { ran.fetch_add(1); }}).ok());
+    const auto after_first_submit = Clock::now();
+    for (int i = 1; i < 100; ++i) ASSERT_TRUE(strategy->submit(Task{[&] { ran.fetch_add(1); }}).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const auto wait_entry = Clock::now();
+    EXPECT_EQ(strategy->wait(), nullptr);
+    const auto wait_exit = Clock::now();
+    EXPECT_EQ(ran.load(), 100);
+    // By construction (a spin until first_submit + 1.5 x the elapsed time), not a measurement of speed.
+    EXPECT_GE(wait_exit - wait_entry, (wait_entry - after_first_submit) / 2);
+    strategy->shutdown();
+    EXPECT_FALSE(strategy->submit(Task{[] {}}).ok());  // inline's behaviour after shutdown, forwarded
+  });
+}
+
+TEST(TestSlowed, EnvironmentOverridesTheParameterAndBadValuesAreRejected) {
+  ::setenv("POOLBENCH_TEST_SLOWDOWN_PERCENT", "30", 1);
+  EXPECT_DOUBLE_EQ(effective_slowdown_percent("0"), 30);
+  ::setenv("POOLBENCH_TEST_SLOWDOWN_PERCENT", "fast", 1);
+  EXPECT_THROW(effective_slowdown_percent("0"), ParamError);
+  ::setenv("POOLBENCH_TEST_SLOWDOWN_PERCENT", "-5", 1);
+  EXPECT_THROW(effective_slowdown_percent("0"), ParamError);
+  ::unsetenv("POOLBENCH_TEST_SLOWDOWN_PERCENT");
+  EXPECT_DOUBLE_EQ(effective_slowdown_percent("12"), 12);
+
+  const StrategyInfo* info = strategy_registry().find("test_slowed");
+  ASSERT_NE(info, nullptr);
+  StrategyConfig config;
+  config.params.apply_defaults(info->params);
+  config.params.set("wraps", "no_such_strategy");
+  EXPECT_THROW(info->make(config), ParamError);
+  config.params.set("wraps", "test_slowed");
+  EXPECT_THROW(info->make(config), ParamError);
 }
 
 // ---- output ----

@@ -402,10 +402,29 @@ MetricComparison compare_metric(const MetricSpec& metric, const Sample& base, co
   };
 
   switch (metric.rule) {
-    case Rule::exact:
+    case Rule::exact: {
+      // Exact where the repetitions agree (allocations of a fixed pool, threads of inline). Where they do not
+      // (workers created on demand, a workload whose own allocations depend on timing), a change counts only
+      // beyond `spread_factor` times the largest difference either run shows between its own repetitions.
+      auto range = [](const std::vector<double>& values) {
+        const auto [low, high] = std::minmax_element(values.begin(), values.end());
+        return *high - *low;
+      };
+      out.spread = std::max(range(base.value), range(next.value));
+      const double allowed = options.spread_factor * out.spread;
+      const double increase = out.new_median - out.base_median;
       out.decision = Decision::exact;
-      out.verdict = classify(options.exact_tolerance);
+      if (increase > out.base_median * options.exact_tolerance + allowed)
+        out.verdict = Verdict::regression;
+      else if (-increase > out.new_median * options.exact_tolerance + allowed)
+        out.verdict = Verdict::improvement;
+      else
+        out.verdict = Verdict::unchanged;
+      if (out.spread > 0)
+        out.note = fmt::format("varies by {:.6g} between repetitions; changes within {:g}x that are noise",
+                               out.spread, options.spread_factor);
       break;
+    }
     case Rule::threshold:
       out.decision = Decision::threshold;
       out.verdict = classify(options.rss_threshold);

@@ -24,7 +24,7 @@ enum class Direction { lower_is_better, higher_is_better };
 
 enum class Rule {
   timed,      // Mann-Whitney U at alpha and the minimum effect (threshold alone with too few repetitions)
-  exact,      // any increase beyond the exact tolerance (default 0) is a regression
+  exact,      // any increase beyond the exact tolerance (default 0) and the repetitions' own variation
   threshold,  // relative change beyond the RSS threshold
 };
 
@@ -46,6 +46,8 @@ struct Options {
   double alpha = 0.05;
   double min_effect = 0.05;     // timed metrics: relative change that counts
   double exact_tolerance = 0;   // exact metrics: relative increase tolerated (0: any increase regresses)
+  double spread_factor = 3;     // exact metrics varying between repetitions: multiples of that variation a
+                                // change must exceed
   double rss_threshold = 0.10;  // peak_rss_bytes: relative change that counts
   std::optional<std::string>
       normalize_to;                  // strategy whose cases divide the times of the same workload's cases
@@ -100,6 +102,7 @@ struct MetricComparison {
   std::optional<double> change;   // (new - base) / base; 0 when both are 0, absent when only base is
   std::optional<double> p_value;  // timed metrics with at least 2 values a side
   bool normalized = false;        // values are ratios to the reference strategy's
+  double spread = 0;              // exact metrics: largest max - min between repetitions of either run
   Decision decision = Decision::none;
   Verdict verdict = Verdict::not_compared;
   std::string note;  // why not compared, or why the test was not used

@@ -44,12 +44,14 @@ struct Arguments {
   std::string min_effect;
   std::string exact_tolerance;
   std::string rss_threshold;
+  double spread_factor = 3;
   std::string normalize_to;
   std::vector<std::string> metrics;
   CLI::Option* alpha_option = nullptr;
   CLI::Option* min_effect_option = nullptr;
   CLI::Option* exact_tolerance_option = nullptr;
   CLI::Option* rss_threshold_option = nullptr;
+  CLI::Option* spread_factor_option = nullptr;
   CLI::Option* normalize_option = nullptr;
   CLI::Option* metrics_option = nullptr;
 };
@@ -67,6 +69,12 @@ Options options_from(const Arguments& arguments) {
     options.exact_tolerance = parse_fraction("--exact-tolerance", arguments.exact_tolerance);
   if (arguments.rss_threshold_option->count() > 0)
     options.rss_threshold = parse_fraction("--rss-threshold", arguments.rss_threshold);
+  if (arguments.spread_factor_option->count() > 0) {
+    if (!(arguments.spread_factor >= 0) || !std::isfinite(arguments.spread_factor))
+      throw UsageError(
+          fmt::format("--spread-factor: {} is not a non-negative number", arguments.spread_factor));
+    options.spread_factor = arguments.spread_factor;
+  }
   if (arguments.normalize_option->count() > 0) {
     if (arguments.normalize_to.empty() || arguments.normalize_to == "none")
       options.normalize_to.reset();
@@ -116,7 +124,10 @@ Benchmark's compare.py) and worse by more than --min-effect. items_per_second is
 factors, so +5% time and -4.8% throughput are the same effect. When the repetitions are too few for the test to
 reach alpha (fewer than 4 against 4 at 0.05) the output says so and decides on --min-effect alone.
 allocs_per_task, bytes_per_task and threads_created are exact: any increase beyond --exact-tolerance (default
-0) is a regression. peak_rss_bytes: --rss-threshold (default 10%).
+0) is a regression where the repetitions agree with each other. Where they do not (workers created on demand, a
+workload whose own allocations depend on timing), a change must also exceed --spread-factor (default 3) times the
+largest difference either run shows between its own repetitions, so record baselines with 3 or more repetitions.
+peak_rss_bytes: --rss-threshold (default 10%).
 
 --normalize-to STRATEGY divides each case's times (and throughput) by those of the same workload's case for
 STRATEGY in the same file, repetition by repetition, so runs from different machines compare as ratios.
@@ -161,6 +172,10 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               "increase of allocs/bytes per task or threads created tolerated (default 0)");
           arguments->rss_threshold_option = command.add_option("--rss-threshold", arguments->rss_threshold,
                                                                "peak RSS change that counts (default 10%)");
+          arguments->spread_factor_option = command.add_option(
+              "--spread-factor", arguments->spread_factor,
+              "exact metrics that vary between repetitions: a change must exceed this many "
+              "times that variation (default 3)");
           arguments->normalize_option =
               command.add_option("--normalize-to", arguments->normalize_to,
                                  "STRATEGY whose case of each workload divides the times");

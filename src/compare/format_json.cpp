@@ -21,6 +21,7 @@ std::string format_json(const Comparison& comparison) {
                     {"alpha", options.alpha},
                     {"min_effect", options.min_effect},
                     {"exact_tolerance", options.exact_tolerance},
+                    {"spread_factor", options.spread_factor},
                     {"rss_threshold", options.rss_threshold},
                     {"normalize_to", options.normalize_to ? nlohmann::ordered_json(*options.normalize_to)
                                                           : nlohmann::ordered_json(nullptr)}};
@@ -61,6 +62,7 @@ std::string format_json(const Comparison& comparison) {
       m["base_count"] = metric.base_count;
       m["new_count"] = metric.new_count;
       m["normalized"] = metric.normalized;
+      if (metric.decision == Decision::exact) m["spread"] = metric.spread;
       if (!metric.note.empty()) m["note"] = metric.note;
       metrics.push_back(std::move(m));
     }

@@ -36,7 +36,7 @@ std::string format_text(const Comparison& comparison) {
           fmt::format("  {:<{}}  {:>12}  {:>12}  {:>9}  {:>8}  {}", metric.metric, metric_width,
                       value_or_dash(metric, true), value_or_dash(metric, false), format_change(metric.change),
                       format_p_value(metric.p_value), verdict_marker(metric.verdict));
-      if (metric.verdict == Verdict::not_compared && !metric.note.empty())
+      if (!metric.note.empty() && metric.decision != Decision::threshold_only)
         out += fmt::format("  ({})", metric.note);
       out += '\n';
     }

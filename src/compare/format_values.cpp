@@ -69,8 +69,11 @@ std::string rules_in_words(const Options& options) {
   std::string out = fmt::format(
       "times: U test at alpha {:g} and a {:g}% minimum effect; allocations and threads: {}; peak RSS: {:g}%",
       options.alpha, options.min_effect * 100,
-      options.exact_tolerance == 0 ? std::string("exact (any increase)")
-                                   : fmt::format("{:g}% tolerance", options.exact_tolerance * 100),
+      options.exact_tolerance == 0
+          ? fmt::format("exact (any increase beyond {:g}x their variation between repetitions)",
+                        options.spread_factor)
+          : fmt::format("{:g}% tolerance and {:g}x their variation between repetitions",
+                        options.exact_tolerance * 100, options.spread_factor),
       options.rss_threshold * 100);
   if (options.normalize_to) out += fmt::format("; times relative to {}", *options.normalize_to);
   if (options.profile != "default") out += fmt::format(" (profile {})", options.profile);
