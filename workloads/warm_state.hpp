@@ -4,8 +4,8 @@
 //
 // Where the state lives (`state`):
 //   auto         — per worker where the strategy has worker state (it builds one per worker with this
-//   workload's
-//                  factory and installs it on the worker thread: tunny's model), per task everywhere else;
+//                  workload's factory and installs it on the worker thread: tunny's model), per task
+//                  everywhere else;
 //   per_task     — built and dropped by every task, whatever the strategy;
 //   thread_local — cached per OS thread, which is what any pool of persistent C++ threads gets for free.
 // How many patterns make the build time (`build_ms`) is calibrated once per process. The scope used and how

@@ -1,20 +1,21 @@
 // Driver: runs one case inside the child process, as the body of one Google Benchmark benchmark.
 //
 // Order of events, so that the numbers mean what they say:
-//   1. the probe's structures are allocated, then an empty case is measured (peak RSS with nothing built: the
-//      harness's baseline, `empty_case_peak_rss_bytes`);
-//   2. the probe's own cost per timed task is measured on inline + atomic_increment (timed against untimed),
-//   which
-//      decides S, the one-in-S task sampling (`timing_sample_every`);
-//   3. the workload is prepared, the strategy built, the producer threads started and parked;
-//   4. peak RSS is reset and the measured window opens (Google Benchmark's timed loop, one iteration):
-//   counting of
-//      allocations and CPU starts, producers submit `tasks` tasks between them, the strategy runs them,
-//      wait() returns, the window closes;
-//   5. the workload verifies exactly-once execution; a case that lost or duplicated a task, or whose submit
-//   or
-//      wait failed, is recorded with SkipWithError and never as a timing; otherwise the counters are set.
+//  1. The probe's structures are allocated, then an empty case is measured: peak RSS with nothing built, the
+//     harness's baseline (`empty_case_peak_rss_bytes`).
+//  2. The probe's own cost per timed task is measured on inline + atomic_increment (timed against untimed);
+//     it decides S, the one-in-S task sampling (`timing_sample_every`).
+//  3. The workload is prepared, the strategy built, the producer threads started and parked.
+//  4. Peak RSS is reset and the measured window opens (Google Benchmark's timed loop, one iteration): the
+//     allocation and CPU counts start, the producers submit `tasks` tasks between them, the strategy runs
+//     them, wait() returns, the window closes.
+//  5. The workload verifies exactly-once execution. A case that lost or duplicated a task, or whose submit or
+//     wait failed, is recorded with SkipWithError, never as a timing; otherwise the counters are set.
 // Nothing the harness does inside the window allocates: its task closures fit Task's inline storage.
+//
+// Latency counters (submit_*, queue_wait_*, e2e_*) are over the timed tasks only (`timed_tasks` of them, one
+// in `timing_sample_every`); `instrumentation_ns_per_task` is what timing one task adds, so the probe's
+// average cost per task is instrumentation_ns_per_task / timing_sample_every.
 #pragma once
 
 #include <benchmark/benchmark.h>
