@@ -40,6 +40,7 @@ struct Arguments {
   std::string next;
   std::string format = "text";
   std::string profile = "default";
+  bool ci = false;
   double alpha = 0.05;
   std::string min_effect;
   std::string exact_tolerance;
@@ -57,7 +58,7 @@ struct Arguments {
 };
 
 Options options_from(const Arguments& arguments) {
-  Options options = arguments.profile == "ci" ? ci_profile() : Options{};
+  Options options = arguments.profile == "ci" || arguments.ci ? ci_profile() : Options{};
   if (arguments.alpha_option->count() > 0) {
     if (!(arguments.alpha > 0 && arguments.alpha < 1))
       throw UsageError(fmt::format("--alpha: {} is not between 0 and 1", arguments.alpha));
@@ -132,7 +133,7 @@ peak_rss_bytes: --rss-threshold (default 10%).
 --normalize-to STRATEGY divides each case's times (and throughput) by those of the same workload's case for
 STRATEGY in the same file, repetition by repetition, so runs from different machines compare as ratios.
 
---profile ci is what ./scripts/test checks against results/baseline-quick.json:
+--profile ci (or --ci) is what ./scripts/test checks against results/baseline-quick.json:
   --normalize-to inline --min-effect 100% --exact-tolerance 0 --metrics time,allocs_per_task,threads_created
 i.e. a case fails only when its time relative to inline more than doubles (a 3x slowdown fails, noise between
 machines does not) or when it allocates more per task or starts more threads. Flags given explicitly override
@@ -162,6 +163,7 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               ->check(CLI::IsMember({"text", "md", "json"}));
           command.add_option("--profile", arguments->profile, "default, or ci (see below)")
               ->check(CLI::IsMember({"default", "ci"}));
+          command.add_flag("--ci", arguments->ci, "the same as --profile ci");
           arguments->alpha_option = command.add_option("--alpha", arguments->alpha,
                                                        "significance level of the U test (default 0.05)");
           arguments->min_effect_option =
