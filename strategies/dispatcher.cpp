@@ -1,6 +1,7 @@
 #include "dispatcher.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <system_error>
 
 #include "registry.hpp"
@@ -9,36 +10,52 @@ namespace poolbench {
 namespace {
 
 constexpr int yield_rounds = 4;
+constexpr std::uint64_t hint_interval = 1024;  // tasks between a worker's liveness hints to wait()
 
-// gammazero/deque: a ring buffer of tasks that doubles when full. Owned by the dispatcher thread alone.
-class TaskDeque {
+// The waiting deque (workerpool's deque.Deque). It holds the batches taken from the submitters, in order, and
+// is consumed from the front: taking a batch in is one vector move, so each task is moved once on its way
+// through the dispatcher (into the hand-off), not twice. Emptied batches keep their capacity and go back to
+// the submitters, so a steady stream allocates nothing. Owned by the dispatcher thread alone.
+class WaitingDeque {
  public:
   bool empty() const noexcept { return size_ == 0; }
   std::size_t size() const noexcept { return size_; }
-  Task& front() noexcept { return buffer_[head_]; }
-  void pop_front() noexcept {
-    buffer_[head_].reset();
-    head_ = (head_ + 1) & (buffer_.size() - 1);
+  Task& front() noexcept { return batches_.front()[head_]; }
+  void pop_front() {
     --size_;
+    if (++head_ == batches_.front().size()) {
+      recycle(std::move(batches_.front()));
+      batches_.pop_front();
+      head_ = 0;
+    }
   }
-  void push_back(Task&& task) {
-    if (size_ == buffer_.size()) grow();
-    buffer_[(head_ + size_) & (buffer_.size() - 1)] = std::move(task);
-    ++size_;
+  void append(std::vector<Task>&& batch) {
+    if (batch.empty()) {
+      recycle(std::move(batch));
+      return;
+    }
+    size_ += batch.size();
+    batches_.push_back(std::move(batch));
+  }
+  // An empty vector, with capacity when one is spare, to swap in for the submitters' next batch.
+  std::vector<Task> spare() {
+    if (spares_.empty()) return {};
+    std::vector<Task> vector = std::move(spares_.back());
+    spares_.pop_back();
+    return vector;
   }
 
  private:
-  void grow() {
-    std::vector<Task> larger(std::max<std::size_t>(16, buffer_.size() * 2));
-    for (std::size_t i = 0; i < size_; ++i)
-      larger[i] = std::move(buffer_[(head_ + i) & (buffer_.size() - 1)]);
-    buffer_.swap(larger);
-    head_ = 0;
+  void recycle(std::vector<Task>&& vector) {
+    vector.clear();  // destroys moved-from (empty) Tasks: no calls
+    if (spares_.size() < max_spares) spares_.push_back(std::move(vector));
   }
 
-  std::vector<Task> buffer_;  // size is 0 or a power of two
-  std::size_t head_ = 0;
+  static constexpr std::size_t max_spares = 4;
+  std::deque<std::vector<Task>> batches_;
+  std::size_t head_ = 0;  // next task in batches_.front()
   std::size_t size_ = 0;
+  std::vector<std::vector<Task>> spares_;
 };
 
 }  // namespace
@@ -73,7 +90,7 @@ SubmitResult DispatcherStrategy::submit(Task task) {
   }
   // Ordered after the push by input_mutex_: a dispatcher that set `parked` before checking the input under
   // that mutex is seen here (see dispatch()).
-  if (dispatcher_parked_.load(std::memory_order_seq_cst)) signal_dispatcher();
+  if (dispatcher_awaits_input_.load(std::memory_order_seq_cst)) signal_dispatcher();
   return SubmitResult::accepted();
 }
 
@@ -123,16 +140,17 @@ void DispatcherStrategy::reap_exited_workers() noexcept {
 
 void DispatcherStrategy::wait_for_handoff_room() {
   std::unique_lock lock(dispatcher_mutex_);
-  dispatcher_parked_.store(true, std::memory_order_seq_cst);
-  // Workers pop with a seq_cst CAS and then read `parked`: either they see it, or this check sees their pop.
-  dispatcher_cv_.wait(lock, [this] { return !handoff_.looks_full(); });
-  dispatcher_parked_.store(false, std::memory_order_relaxed);
+  dispatcher_awaits_room_.store(true, std::memory_order_seq_cst);
+  // Workers pop with a seq_cst CAS and then read the flag: either they see it, or this check sees their pop.
+  // Waiting for half the ring, not one slot: refilling one slot per wake-up would cost a futex round trip per
+  // task.
+  dispatcher_cv_.wait(lock, [this] { return handoff_.size_approx() <= handoff_.capacity() / 2; });
+  dispatcher_awaits_room_.store(false, std::memory_order_relaxed);
 }
 
 void DispatcherStrategy::dispatch() noexcept {
   using clock = std::chrono::steady_clock;
-  TaskDeque waiting;
-  std::vector<Task> batch;
+  WaitingDeque waiting;
   bool idle = false;  // workerpool's `idle`: no task arrived during the last whole timeout period
   auto deadline = clock::now() + options_.idle_timeout;
 
@@ -143,33 +161,34 @@ void DispatcherStrategy::dispatch() noexcept {
       ++handed;
     }
     waiting_.store(waiting.size(), std::memory_order_release);
-    if (handed == 1) {
-      handoff_not_empty_.wake_one();
-    } else if (handed > 1) {
-      handoff_not_empty_.wake_all();
-    }
+    if (handed > 0) handoff_not_empty_.wake();
     start_workers_as_needed();
   };
 
   for (;;) {
     bool closed = false;
+    std::vector<Task> batch = waiting.spare();
     {
       std::scoped_lock lock(input_mutex_);
       batch.swap(input_);
       input_size_.store(0, std::memory_order_relaxed);
       closed = closed_;
     }
-    if (!batch.empty()) {
-      for (Task& task : batch) waiting.push_back(std::move(task));
-      batch.clear();
-      idle = false;
-    }
+    if (!batch.empty()) idle = false;
+    waiting.append(std::move(batch));
     feed_workers();
     reap_exited_workers();
     if (closed && waiting.empty()) break;  // the input was final and all of it is in the hand-off
 
     if (!waiting.empty()) {
-      if (handoff_.looks_full()) wait_for_handoff_room();
+      // The hand-off is full: the workers are the bottleneck now, so give them the core (yield) rather than
+      // spin on it, and park if they stay behind.
+      bool room = false;
+      for (int i = 0; i < yield_rounds && !room; ++i) {
+        std::this_thread::yield();
+        room = !handoff_.looks_full();
+      }
+      if (!room) wait_for_handoff_room();
       continue;
     }
 
@@ -186,12 +205,12 @@ void DispatcherStrategy::dispatch() noexcept {
     if (seen) continue;
     {
       std::unique_lock lock(dispatcher_mutex_);
-      dispatcher_parked_.store(true, std::memory_order_seq_cst);
+      dispatcher_awaits_input_.store(true, std::memory_order_seq_cst);
       dispatcher_cv_.wait_until(lock, deadline, [this] {
         std::scoped_lock input_lock(input_mutex_);
         return !input_.empty() || closed_;
       });
-      dispatcher_parked_.store(false, std::memory_order_relaxed);
+      dispatcher_awaits_input_.store(false, std::memory_order_relaxed);
     }
     if (clock::now() >= deadline) {
       // Timed out waiting for work: if the whole period was idle, stop one ready worker (killIdleWorker). A
@@ -201,7 +220,7 @@ void DispatcherStrategy::dispatch() noexcept {
           ready_workers_.load(std::memory_order_seq_cst) > 0) {
         Task stop;  // empty
         if (handoff_.try_push(stop) == BoundedTaskRing::Push::pushed) {
-          handoff_not_empty_.wake_one();
+          handoff_not_empty_.wake();
           live_workers_.fetch_sub(1, std::memory_order_release);
           idle_workers_stopped_.fetch_add(1, std::memory_order_relaxed);
         }
@@ -217,7 +236,7 @@ void DispatcherStrategy::dispatch() noexcept {
   for (std::size_t to_stop = live_workers_.load(std::memory_order_relaxed); to_stop > 0;) {
     Task stop;
     if (handoff_.try_push(stop) == BoundedTaskRing::Push::pushed) {
-      handoff_not_empty_.wake_all();
+      handoff_not_empty_.wake();
       --to_stop;
     } else {
       wait_for_handoff_room();
@@ -231,7 +250,7 @@ void DispatcherStrategy::dispatch() noexcept {
   }
   live_workers_.store(0, std::memory_order_release);
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  quiescent_.wake_all();
+  quiescent_.wake();
 }
 
 void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
@@ -252,14 +271,18 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
     if (!handoff_.try_pop(task)) {
       // Nothing handed to us: everything this worker finished is published; let wait() callers re-check.
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      quiescent_.wake_all();
+      quiescent_.wake();
       ready_workers_.fetch_add(1, std::memory_order_seq_cst);
       while (!spin_pop()) handoff_not_empty_.park_unless([this] { return !handoff_.looks_empty(); });
       ready_workers_.fetch_sub(1, std::memory_order_seq_cst);
     }
     // The pop's seq_cst CAS made room: a dispatcher blocked on a full hand-off is seen here
     // (wait_for_handoff_room).
-    if (dispatcher_parked_.load(std::memory_order_seq_cst)) signal_dispatcher();
+    // Exactly one worker (the exchange) wakes it, once the ring is down to half.
+    if (dispatcher_awaits_room_.load(std::memory_order_seq_cst) &&
+        handoff_.size_approx() <= handoff_.capacity() / 2 &&
+        dispatcher_awaits_room_.exchange(false, std::memory_order_seq_cst))
+      signal_dispatcher();
     if (!task) {  // the stop signal
       slot.exited.store(true, std::memory_order_release);
       return;
@@ -268,9 +291,12 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
              // does
     task.reset();
     slot.finished.store(++finished, std::memory_order_release);
-    if (quiescent_.maybe_sleepers()) {
+    // A liveness hint for wait() during a stream that never lets the hand-off run empty, rate-limited: a
+    // waiter parked behind a long backlog must not cost a futex wake per task. The fenced wake above is the
+    // guarantee.
+    if ((finished % hint_interval) == 0 && quiescent_.maybe_parked()) {
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      quiescent_.wake_all();
+      quiescent_.wake();
     }
   }
 }
@@ -332,7 +358,7 @@ const StrategyRegistrar registrar{StrategyInfo{
                 .description = "period after which, if no task arrived during it, one idle worker is stopped",
                 .kind = ParamKind::positive_number},
                {.name = "handoff",
-                .default_value = "256",
+                .default_value = "1024",
                 .description =
                     "slots between the dispatcher and the workers (how far the dispatcher runs ahead)",
                 .kind = ParamKind::positive_integer},

@@ -54,8 +54,8 @@ class DispatcherStrategy final : public Strategy {
   struct Options {
     std::size_t workers = 2;
     std::chrono::microseconds idle_timeout = std::chrono::seconds(2);  // at least 1 ms
-    std::size_t handoff = 256;  // hand-off ring slots between the dispatcher and the workers
-    std::uint32_t spin = 256;   // rounds an idle worker (or the idle dispatcher) polls before parking
+    std::size_t handoff = 1024;  // hand-off ring slots between the dispatcher and the workers
+    std::uint32_t spin = 256;    // rounds an idle worker (or the idle dispatcher) polls before parking
   };
 
   explicit DispatcherStrategy(const Options& options);
@@ -102,7 +102,8 @@ class DispatcherStrategy final : public Strategy {
   // Parking of the dispatcher (a condition variable: it needs a timed wait for the idle timeout).
   std::mutex dispatcher_mutex_;
   std::condition_variable dispatcher_cv_;
-  std::atomic<bool> dispatcher_parked_{false};
+  std::atomic<bool> dispatcher_awaits_input_{false};  // parked with nothing queued: submitters wake it
+  std::atomic<bool> dispatcher_awaits_room_{false};   // parked on a full hand-off: workers wake it
 
   // Dispatcher -> workers.
   BoundedTaskRing handoff_;

@@ -11,6 +11,7 @@ namespace {
 // producer, 2 workers) the thread we wait for may need our core, and a yield hands it over without a futex
 // round trip.
 constexpr int yield_rounds = 4;
+constexpr std::uint64_t hint_interval = 1024;  // tasks between a worker's liveness hints to wait()
 
 }  // namespace
 
@@ -37,7 +38,7 @@ SubmitResult FifoRingStrategy::submit(Task task) {
   for (;;) {
     switch (ring_.try_push(task)) {
       case BoundedTaskRing::Push::pushed:
-        not_empty_.wake_one();
+        not_empty_.wake();
         return SubmitResult::accepted();
       case BoundedTaskRing::Push::closed:
         return SubmitResult::closed();
@@ -58,7 +59,9 @@ SubmitResult FifoRingStrategy::submit(Task task) {
       std::this_thread::yield();
       room = !ring_.looks_full() || ring_.closed();
     }
-    if (!room) not_full_.park_unless([this] { return !ring_.looks_full() || ring_.closed(); });
+    // Parked, it is woken once the ring has drained to half: waking it on every pop would cost a futex call
+    // per task while the workers are behind.
+    if (!room) not_full_.park_unless([this] { return below_half() || ring_.closed(); });
   }
 }
 
@@ -67,9 +70,11 @@ void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
   std::uint64_t finished = 0;
   auto pop = [&] {
     if (ring_.try_pop(task)) return true;
+    // Poll the two positions, not the next cell: the producer is writing that cell, and two workers reading
+    // it in a loop would take its cache line away from the producer on every poll.
     for (std::uint32_t i = 0; i < options_.spin; ++i) {
       cpu_relax();
-      if (ring_.try_pop(task)) return true;
+      if (!ring_.looks_empty() && ring_.try_pop(task)) return true;
     }
     for (int i = 0; i < yield_rounds; ++i) {
       std::this_thread::yield();
@@ -79,7 +84,8 @@ void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
   };
   for (;;) {
     if (pop()) {
-      not_full_.wake_one();  // the pop's seq_cst CAS made room; a plain load when no submitter is blocked
+      // The pop's seq_cst CAS made room; blocked submitters are woken at half (a plain load when none is).
+      if (below_half()) not_full_.wake();
       try {
         task();
       } catch (...) {
@@ -87,17 +93,18 @@ void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
       }
       task.reset();
       slot.finished.store(++finished, std::memory_order_release);
-      // A liveness hint only (wait() during a stream that never lets the ring run empty); the fenced check
-      // below is what guarantees wait() is never left asleep.
-      if (quiescent_.maybe_sleepers()) {
+      // A liveness hint for wait() during a stream that never lets the ring run empty, rate-limited: a waiter
+      // parked behind a full ring must not cost a futex wake per task. The fenced wake below is the
+      // guarantee.
+      if ((finished % hint_interval) == 0 && quiescent_.maybe_parked()) {
         std::atomic_thread_fence(std::memory_order_seq_cst);
-        quiescent_.wake_all();
+        quiescent_.wake();
       }
       continue;
     }
     // The ring looks empty: everything this worker finished is published; let wait() callers re-check.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    quiescent_.wake_all();
+    quiescent_.wake();
     if (ring_.closed() && ring_.looks_empty())
       return;  // closed: no push can succeed any more, and all are taken
     not_empty_.park_unless([this] { return !ring_.looks_empty() || ring_.closed(); });
@@ -140,12 +147,12 @@ std::exception_ptr FifoRingStrategy::wait() {
 void FifoRingStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
     ring_.close();  // seq_cst: parked workers and submitters re-check closed() after the wake below
-    not_empty_.wake_all();
-    not_full_.wake_all();
+    not_empty_.wake();
+    not_full_.wake();
     for (std::size_t i = 0; i < options_.workers; ++i)
       if (slots_[i].thread.joinable()) slots_[i].thread.join();
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    quiescent_.wake_all();
+    quiescent_.wake();
   });
 }
 

@@ -37,6 +37,7 @@
 
 #include <atomic>
 #include <bit>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -45,6 +46,12 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "strategy.hpp"
 
@@ -59,42 +66,58 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// An event count: lets a thread park until some condition, checked by a predicate, becomes true, without a
-// lost wake-up and without making the signalling side pay for a syscall when nobody sleeps.
+// An event count: lets threads park until a condition, checked by a predicate, becomes true — without a lost
+// wake-up, and with at most one wake-up system call per park, however many signallers there are.
 //
-// Protocol (a Dekker handshake through sequentially consistent operations): a waiter announces itself
-// (sleepers_++), reads the epoch, then re-checks its condition with seq_cst loads, and only then waits for
-// the epoch to change. A signaller first makes the condition true with a seq_cst read-modify-write, then
-// reads sleepers_; if it sees nobody it is certain the waiter's re-check will see its change, otherwise it
-// bumps the epoch and wakes.
+// Protocol. A waiter reads the epoch, then *arms* the lot (a seq_cst store), re-checks its condition, and
+// only then sleeps on the epoch (a private futex: the kernel compares it with what the waiter read). A
+// signaller first makes the condition true with a seq_cst operation, then looks at the flag: disarmed means
+// any waiter armed after its change and will see it; armed, it disarms the flag (exchange: only one signaller
+// wins) and bumps the epoch and wakes every sleeper, each of which re-checks and re-arms if it must sleep
+// again. So the signallers that arrive while a woken thread is still getting up (microseconds on a busy
+// machine) cost a load, not a syscall — a per-thread sleeper count would make every one of them a futex call.
+// The price is that a wake-up is a broadcast: fine for the few threads of a pool.
 class ParkingLot {
  public:
   template <class Predicate>
   void park_unless(Predicate&& ready) {
-    sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     const std::uint32_t seen = epoch_.load(std::memory_order_seq_cst);
-    if (!ready()) epoch_.wait(seen, std::memory_order_seq_cst);
-    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+    armed_.store(true, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // the predicate's loads may be merely acquire
+    if (ready()) return;  // the flag may stay armed: one later signaller pays one spurious wake-up
+    futex_wait(seen);
   }
 
-  // Callers must have made their condition true with a seq_cst operation (or issue a seq_cst fence) first.
-  void wake_one() noexcept {
-    if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
+  // Callers must have made their condition true with a seq_cst operation (or issued a seq_cst fence) first.
+  void wake() noexcept {
+    if (!armed_.load(std::memory_order_seq_cst) || !armed_.exchange(false, std::memory_order_seq_cst)) return;
     epoch_.fetch_add(1, std::memory_order_seq_cst);
-    epoch_.notify_one();
+    futex_wake_all();
   }
-  void wake_all() noexcept {
-    if (sleepers_.load(std::memory_order_seq_cst) == 0) return;
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    epoch_.notify_all();
-  }
-  // Cheap, racy check for the hot path ("is anybody possibly waiting?"); correctness never depends on it.
-  bool maybe_sleepers() const noexcept { return sleepers_.load(std::memory_order_relaxed) != 0; }
+  // Cheap, racy check for a hot path ("might anybody be parked?"); correctness never depends on it.
+  bool maybe_parked() const noexcept { return armed_.load(std::memory_order_relaxed); }
 
  private:
-  alignas(64) std::atomic<std::uint32_t> sleepers_{0};
-  std::atomic<std::uint32_t> epoch_{0};  // 32 bits: std::atomic::wait is a bare futex for this size
+  void futex_wait(std::uint32_t seen) noexcept {
+#ifdef __linux__
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr,
+            0);
+#else
+    epoch_.wait(seen, std::memory_order_seq_cst);
+#endif
+  }
+  void futex_wake_all() noexcept {
+#ifdef __linux__
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
+            nullptr, 0);
+#else
+    epoch_.notify_all();
+#endif
+  }
+
+  alignas(64) std::atomic<bool> armed_{false};
+  std::atomic<std::uint32_t> epoch_{0};
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 };
 
 // Dmitry Vyukov's bounded MPMC queue, holding Tasks. Capacity is rounded up to a power of two (at least 2).
@@ -231,6 +254,7 @@ class FifoRingStrategy final : public Strategy {
   };
 
   static Options normalized(Options options);
+  bool below_half() const noexcept { return ring_.size_approx() <= ring_.capacity() / 2; }
   void work(WorkerSlot& slot) noexcept;
   void handle_exception(WorkerSlot& slot, std::exception_ptr error) noexcept;
   std::uint64_t finished_total() const noexcept;

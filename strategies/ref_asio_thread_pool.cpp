@@ -19,21 +19,25 @@ SubmitResult RefAsioThreadPoolStrategy::submit(Task task) {
   if ((submitted_.fetch_add(1, std::memory_order_acq_rel) & closed_bit) != 0) {
     submitted_.fetch_sub(1, std::memory_order_acq_rel);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    quiescent_.wake_all();  // a wait() may have counted our increment
+    quiescent_.wake();  // a wait() may have counted our increment
     return SubmitResult::closed();
   }
   boost::asio::post(pool_, [this, task = std::move(task)]() mutable {
     task();
     task.reset();
-    finished_.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: ordered before the waiter check below
-    quiescent_.wake_all();
+    // seq_cst: either this sees the waiter's target, or the waiter's check sees this increment.
+    if (finished_.fetch_add(1, std::memory_order_seq_cst) + 1 >= wait_target_.load(std::memory_order_seq_cst))
+      quiescent_.wake();
   });
   return SubmitResult::accepted();
 }
 
 void RefAsioThreadPoolStrategy::wait_until_finished(std::uint64_t target) {
-  while (finished_.load(std::memory_order_acquire) < target)
+  if (finished_.load(std::memory_order_acquire) >= target) return;
+  wait_target_.store(target, std::memory_order_seq_cst);
+  while (finished_.load(std::memory_order_seq_cst) < target)
     quiescent_.park_unless([&] { return finished_.load(std::memory_order_seq_cst) >= target; });
+  wait_target_.store(no_target, std::memory_order_relaxed);
 }
 
 std::exception_ptr RefAsioThreadPoolStrategy::wait() {

@@ -10,8 +10,8 @@
 //
 // What this wrapper adds, so that it fits the Strategy contract: thread_pool::wait() joins the threads (the
 // pool cannot be used afterwards), so wait() here counts finished tasks instead — one shared fetch_add per
-// task in the handler wrapper. Shutdown closes submission, waits until every accepted task has finished, and
-// then joins.
+// task in the handler wrapper, which wakes a parked wait() only once its target is reached. Shutdown closes
+// submission, waits until every accepted task has finished, and then joins.
 #pragma once
 
 #include <atomic>
@@ -46,7 +46,10 @@ class RefAsioThreadPoolStrategy final : public Strategy {
 
   const std::size_t worker_count_;
   alignas(64) std::atomic<std::uint64_t> submitted_{0};  // top bit: closed
+  static constexpr std::uint64_t no_target = ~std::uint64_t{0};
+
   alignas(64) std::atomic<std::uint64_t> finished_{0};
+  std::atomic<std::uint64_t> wait_target_{no_target};  // what a parked wait() needs finished_ to reach
   ParkingLot quiescent_;
   boost::asio::thread_pool pool_;
   std::once_flag shutdown_once_;

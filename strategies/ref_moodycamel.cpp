@@ -22,7 +22,7 @@ SubmitResult RefMoodycamelStrategy::submit(Task task) {
   if ((submitted_.fetch_add(1, std::memory_order_acq_rel) & closed_bit) != 0) {
     submitted_.fetch_sub(1, std::memory_order_acq_rel);
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    quiescent_.wake_all();  // a wait() may have counted our increment
+    quiescent_.wake();  // a wait() may have counted our increment
     return SubmitResult::closed();
   }
   queue_.enqueue(std::move(task));
@@ -35,16 +35,16 @@ void RefMoodycamelStrategy::work(WorkerSlot& slot) noexcept {
   for (;;) {
     if (!queue_.try_dequeue(task)) {
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      quiescent_.wake_all();
+      quiescent_.wake();
       queue_.wait_dequeue(task);
     }
     if (!task) return;  // stop signal
     task();             // noexcept function: a throwing task terminates the process
     task.reset();
     slot.finished.store(++finished, std::memory_order_release);
-    if (quiescent_.maybe_sleepers()) {
+    if ((finished % 1024) == 0 && quiescent_.maybe_parked()) {  // liveness hint, rate-limited
       std::atomic_thread_fence(std::memory_order_seq_cst);
-      quiescent_.wake_all();
+      quiescent_.wake();
     }
   }
 }

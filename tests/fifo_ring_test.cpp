@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <future>
 #include <latch>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -133,7 +134,7 @@ TEST(FifoRing, RegisteredWithTruthfulTraitsAndParameters) {
   EXPECT_EQ(info->traits.queue_order, QueueOrder::fifo);
   EXPECT_EQ(info->traits.when_full, WhenFull::blocks_or_rejects);
   EXPECT_EQ(info->traits.on_exception, OnException::handler_called_continues);
-  Params params({{"capacity", "3"}});
+  Params params(std::map<std::string, std::string>{{"capacity", "3"}});
   params.apply_defaults(info->params);
   auto strategy = info->make(StrategyConfig{2, params, {}});
   EXPECT_EQ(strategy->counters().extra.at("ring_capacity"), 4.0);
