@@ -232,6 +232,7 @@ class Pool {
     parking::ParkingFlag signal;  // set when `job` holds a job or `stop_requested` is true
     std::optional<Job> job;
     bool stop_requested = false;
+    std::size_t stack_index = 0;  // its place on the idle stack when it last went idle (read by itself only)
     Clock::time_point last_used;
     // Guarded by lock_:
     std::thread thread;
@@ -292,7 +293,12 @@ class Pool {
   // the pool is closed or over capacity, or after a task threw.
   void work(Worker& worker) {
     for (;;) {
-      worker.signal.wait();
+      // Only the top of the idle stack is likely to get the next task: a worker that another one has covered
+      // parks at once instead of spinning (with one producer, K workers and few cores, spinning idle workers
+      // would take the cores the producer and the busy worker need).
+      worker.signal.wait({}, [this, &worker] {
+        return idle_count_.load(std::memory_order_relaxed) <= worker.stack_index + 1;
+      });
       worker.signal.clear();
       if (worker.stop_requested) break;
       bool threw = false;
@@ -319,6 +325,7 @@ class Pool {
     std::lock_guard lock(lock_);
     if (closed_.load(std::memory_order_relaxed) || running_ > capacity_) return false;
     worker.last_used = now;
+    worker.stack_index = idle_.size();
     idle_.push_back(&worker);
     idle_count_.store(idle_.size(), std::memory_order_relaxed);
     if (waiting_ > 0) worker_available_.notify_one();
