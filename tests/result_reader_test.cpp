@@ -200,6 +200,8 @@ TEST(ResultReader, EachUnusableDocumentHasItsMessage) {
       {"", "truncated or incomplete JSON"},
       {"{\"benchmarks\": [", "truncated or incomplete JSON"},
       {"{\"benchmarks\": [}", "invalid JSON"},
+      {"{\"benchmarks\": [{\"name\": \"cut mid-str", "truncated or incomplete JSON"},
+      {"{\"benchmarks\": [{\"name\": 12.", "truncated or incomplete JSON"},
       {"\"text\"", "not a result file: the document is not a JSON object"},
       {"{}", "no 'benchmarks' array"},
       {"{\"benchmarks\": {}}", "no 'benchmarks' array"},

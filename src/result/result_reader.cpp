@@ -106,12 +106,14 @@ std::string prepare(const std::string& text, const std::string& origin) {
 }
 
 // nlohmann's messages start with "[json.exception.parse_error.101] parse error at line 1, column 5: ".
-std::string describe_parse_error(const nlohmann::json::parse_error& error) {
+// `size`: of the text parsed; an error at its very end means the text stopped early (a file cut mid-write, or
+// mid-string), which is worth saying plainly.
+std::string describe_parse_error(const nlohmann::json::parse_error& error, std::size_t size) {
   std::string message = error.what();
   if (auto bracket = message.find("] ");
       message.rfind("[json.exception", 0) == 0 && bracket != std::string::npos)
     message = message.substr(bracket + 2);
-  if (message.find("unexpected end of input") != std::string::npos)
+  if (message.find("unexpected end of input") != std::string::npos || error.byte > size)
     return fmt::format("truncated or incomplete JSON ({})", message);
   return fmt::format("invalid JSON ({})", message);
 }
@@ -314,10 +316,11 @@ ResultEntry entry_from_json(const nlohmann::json& value, const std::string& orig
 
 ResultFile parse_result_document(const std::string& text, const std::string& origin) {
   nlohmann::json document;
+  const std::string prepared = prepare(text, origin);
   try {
-    document = nlohmann::json::parse(prepare(text, origin));
+    document = nlohmann::json::parse(prepared);
   } catch (const nlohmann::json::parse_error& error) {
-    throw ResultFileError(fmt::format("{}: {}", origin, describe_parse_error(error)));
+    throw ResultFileError(fmt::format("{}: {}", origin, describe_parse_error(error, prepared.size())));
   } catch (const nlohmann::json::exception& error) {
     throw ResultFileError(fmt::format("{}: invalid JSON ({})", origin, error.what()));
   }
