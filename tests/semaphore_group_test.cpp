@@ -301,6 +301,11 @@ TEST(WeightedSemaphore, WaitersAreServedInOrderWithoutBarging) {
     semaphore.release(2);  // 3 free: A
     ASSERT_TRUE(eventually([&] { return semaphore.waiters() == 1; }));
     EXPECT_EQ(semaphore.available(), 0);
+    // A was granted; let it record that before B can be, so the recorded order is the grant order.
+    ASSERT_TRUE(eventually([&] {
+      std::lock_guard lock(order_mutex);
+      return granted.size() == 1;
+    }));
     semaphore.release(1);  // B
     big.join();
     small.join();
