@@ -88,9 +88,12 @@ SubmitResult DispatcherStrategy::submit(Task task) {
     ++submitted_;
     input_size_.store(input_.size(), std::memory_order_relaxed);
   }
-  // Ordered after the push by input_mutex_: a dispatcher that set `parked` before checking the input under
-  // that mutex is seen here (see dispatch()).
-  if (dispatcher_awaits_input_.load(std::memory_order_seq_cst)) signal_dispatcher();
+  // Ordered after the push by input_mutex_: a dispatcher that raised the flag before checking the input under
+  // that mutex is seen here (see dispatch()). Exactly one submitter (the exchange) wakes it; the others,
+  // arriving while it gets up, find the flag cleared and pay nothing.
+  if (dispatcher_awaits_input_.load(std::memory_order_seq_cst) &&
+      dispatcher_awaits_input_.exchange(false, std::memory_order_seq_cst))
+    signal_dispatcher();
   return SubmitResult::accepted();
 }
 
@@ -249,8 +252,6 @@ void DispatcherStrategy::dispatch() noexcept {
     }
   }
   live_workers_.store(0, std::memory_order_release);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  quiescent_.wake();
 }
 
 void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
@@ -269,8 +270,8 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
   };
   for (;;) {
     if (!handoff_.try_pop(task)) {
-      // Nothing handed to us: everything this worker finished is published; let wait() callers re-check.
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      // Nothing handed to us: publish what this worker finished and let wait() callers re-check.
+      publish(slot);
       quiescent_.wake();
       ready_workers_.fetch_add(1, std::memory_order_seq_cst);
       while (!spin_pop()) handoff_not_empty_.park_unless([this] { return !handoff_.looks_empty(); });
@@ -284,6 +285,8 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
         dispatcher_awaits_room_.exchange(false, std::memory_order_seq_cst))
       signal_dispatcher();
     if (!task) {  // the stop signal
+      publish(slot);
+      quiescent_.wake();
       slot.exited.store(true, std::memory_order_release);
       return;
     }
@@ -292,10 +295,10 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
     task.reset();
     slot.finished.store(++finished, std::memory_order_release);
     // A liveness hint for wait() during a stream that never lets the hand-off run empty, rate-limited: a
-    // waiter parked behind a long backlog must not cost a futex wake per task. The fenced wake above is the
+    // waiter parked behind a long backlog must not cost a futex wake per task. The wake above is the
     // guarantee.
     if ((finished % hint_interval) == 0 && quiescent_.maybe_parked()) {
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      publish(slot);
       quiescent_.wake();
     }
   }
@@ -304,7 +307,7 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
 std::uint64_t DispatcherStrategy::finished_total() const noexcept {
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < options_.workers; ++i)
-    total += slots_[i].finished.load(std::memory_order_acquire);
+    total += slots_[i].finished.load(std::memory_order_seq_cst);  // seq_cst: a ParkingLot predicate
   return total;
 }
 

@@ -94,16 +94,15 @@ void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
       task.reset();
       slot.finished.store(++finished, std::memory_order_release);
       // A liveness hint for wait() during a stream that never lets the ring run empty, rate-limited: a waiter
-      // parked behind a full ring must not cost a futex wake per task. The fenced wake below is the
-      // guarantee.
+      // parked behind a full ring must not cost a futex wake per task. The wake below is the guarantee.
       if ((finished % hint_interval) == 0 && quiescent_.maybe_parked()) {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        publish(slot);
         quiescent_.wake();
       }
       continue;
     }
-    // The ring looks empty: everything this worker finished is published; let wait() callers re-check.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // The ring looks empty: publish what this worker finished and let wait() callers re-check.
+    publish(slot);
     quiescent_.wake();
     if (ring_.closed() && ring_.looks_empty())
       return;  // closed: no push can succeed any more, and all are taken
@@ -133,7 +132,7 @@ void FifoRingStrategy::handle_exception(WorkerSlot& slot, std::exception_ptr err
 std::uint64_t FifoRingStrategy::finished_total() const noexcept {
   std::uint64_t total = 0;
   for (std::size_t i = 0; i < options_.workers; ++i)
-    total += slots_[i].finished.load(std::memory_order_acquire);
+    total += slots_[i].finished.load(std::memory_order_seq_cst);  // seq_cst: a ParkingLot predicate
   return total;
 }
 
@@ -151,8 +150,7 @@ void FifoRingStrategy::shutdown() {
     not_full_.wake();
     for (std::size_t i = 0; i < options_.workers; ++i)
       if (slots_[i].thread.joinable()) slots_[i].thread.join();
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    quiescent_.wake();
+    // (Each worker published and woke wait() callers on its way out.)
   });
 }
 

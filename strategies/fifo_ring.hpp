@@ -83,12 +83,13 @@ class ParkingLot {
   void park_unless(Predicate&& ready) {
     const std::uint32_t seen = epoch_.load(std::memory_order_seq_cst);
     armed_.store(true, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // the predicate's loads may be merely acquire
     if (ready()) return;  // the flag may stay armed: one later signaller pays one spurious wake-up
     futex_wait(seen);
   }
 
-  // Callers must have made their condition true with a seq_cst operation (or issued a seq_cst fence) first.
+  // The predicate must read with seq_cst loads, and signallers must make the condition true with a seq_cst
+  // operation before calling wake(): the handshake is a Dekker pattern on (condition, armed_). No fences:
+  // TSan does not model them.
   void wake() noexcept {
     if (!armed_.load(std::memory_order_seq_cst) || !armed_.exchange(false, std::memory_order_seq_cst)) return;
     epoch_.fetch_add(1, std::memory_order_seq_cst);
@@ -256,6 +257,9 @@ class FifoRingStrategy final : public Strategy {
   static Options normalized(Options options);
   bool below_half() const noexcept { return ring_.size_approx() <= ring_.capacity() / 2; }
   void work(WorkerSlot& slot) noexcept;
+  // A seq_cst read-modify-write of the worker's counter: everything it finished is then ordered before the
+  // wake-up check that follows (the signaller's half of ParkingLot's handshake), without a fence.
+  static void publish(WorkerSlot& slot) noexcept { slot.finished.fetch_add(0, std::memory_order_seq_cst); }
   void handle_exception(WorkerSlot& slot, std::exception_ptr error) noexcept;
   std::uint64_t finished_total() const noexcept;
 

@@ -17,8 +17,7 @@ RefAsioThreadPoolStrategy::~RefAsioThreadPoolStrategy() {
 
 SubmitResult RefAsioThreadPoolStrategy::submit(Task task) {
   if ((submitted_.fetch_add(1, std::memory_order_acq_rel) & closed_bit) != 0) {
-    submitted_.fetch_sub(1, std::memory_order_acq_rel);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    submitted_.fetch_sub(1, std::memory_order_seq_cst);
     quiescent_.wake();  // a wait() may have counted our increment
     return SubmitResult::closed();
   }
@@ -32,23 +31,30 @@ SubmitResult RefAsioThreadPoolStrategy::submit(Task task) {
   return SubmitResult::accepted();
 }
 
-void RefAsioThreadPoolStrategy::wait_until_finished(std::uint64_t target) {
-  if (finished_.load(std::memory_order_acquire) >= target) return;
-  wait_target_.store(target, std::memory_order_seq_cst);
-  while (finished_.load(std::memory_order_seq_cst) < target)
-    quiescent_.park_unless([&] { return finished_.load(std::memory_order_seq_cst) >= target; });
+template <class Target>
+void RefAsioThreadPoolStrategy::wait_until(Target target) {
+  for (;;) {
+    const std::uint64_t goal = target();
+    if (finished_.load(std::memory_order_seq_cst) >= goal) break;
+    // Either the handler that reaches the goal sees it, or the predicate sees that handler's increment.
+    wait_target_.store(goal, std::memory_order_seq_cst);
+    quiescent_.park_unless(
+        [&] { return finished_.load(std::memory_order_seq_cst) >= goal || target() != goal; });
+  }
   wait_target_.store(no_target, std::memory_order_relaxed);
 }
 
 std::exception_ptr RefAsioThreadPoolStrategy::wait() {
-  wait_until_finished(submitted_.load(std::memory_order_acquire) & ~closed_bit);
+  // The target is re-read: it may include a submit that is being refused after shutdown began, which takes
+  // its increment back (and wakes us).
+  wait_until([this] { return submitted_.load(std::memory_order_seq_cst) & ~closed_bit; });
   return nullptr;
 }
 
 void RefAsioThreadPoolStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
     const std::uint64_t accepted = submitted_.fetch_or(closed_bit, std::memory_order_acq_rel) & ~closed_bit;
-    wait_until_finished(accepted);
+    wait_until([accepted] { return accepted; });
     pool_.join();  // no outstanding work: the threads return from run() and are joined
   });
 }

@@ -42,7 +42,8 @@ class RefAsioThreadPoolStrategy final : public Strategy {
  private:
   static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
 
-  void wait_until_finished(std::uint64_t target);
+  template <class Target>
+  void wait_until(Target target);  // until finished_ reaches target(), re-read on every wake-up
 
   const std::size_t worker_count_;
   alignas(64) std::atomic<std::uint64_t> submitted_{0};  // top bit: closed

@@ -20,8 +20,7 @@ RefMoodycamelStrategy::~RefMoodycamelStrategy() {
 SubmitResult RefMoodycamelStrategy::submit(Task task) {
   if (!task) return SubmitResult::failed("empty task");  // an empty Task is the workers' stop signal
   if ((submitted_.fetch_add(1, std::memory_order_acq_rel) & closed_bit) != 0) {
-    submitted_.fetch_sub(1, std::memory_order_acq_rel);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    submitted_.fetch_sub(1, std::memory_order_seq_cst);
     quiescent_.wake();  // a wait() may have counted our increment
     return SubmitResult::closed();
   }
@@ -34,7 +33,7 @@ void RefMoodycamelStrategy::work(WorkerSlot& slot) noexcept {
   std::uint64_t finished = 0;
   for (;;) {
     if (!queue_.try_dequeue(task)) {
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      slot.finished.fetch_add(0, std::memory_order_seq_cst);  // publish (ParkingLot's handshake, no fence)
       quiescent_.wake();
       queue_.wait_dequeue(task);
     }
@@ -43,7 +42,7 @@ void RefMoodycamelStrategy::work(WorkerSlot& slot) noexcept {
     task.reset();
     slot.finished.store(++finished, std::memory_order_release);
     if ((finished % 1024) == 0 && quiescent_.maybe_parked()) {  // liveness hint, rate-limited
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      slot.finished.fetch_add(0, std::memory_order_seq_cst);
       quiescent_.wake();
     }
   }
@@ -51,23 +50,24 @@ void RefMoodycamelStrategy::work(WorkerSlot& slot) noexcept {
 
 std::uint64_t RefMoodycamelStrategy::finished_total() const noexcept {
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < worker_count_; ++i) total += slots_[i].finished.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < worker_count_; ++i) total += slots_[i].finished.load(std::memory_order_seq_cst);
   return total;
 }
 
-void RefMoodycamelStrategy::wait_until_finished(std::uint64_t target) {
-  while (finished_total() < target) quiescent_.park_unless([&] { return finished_total() >= target; });
-}
-
 std::exception_ptr RefMoodycamelStrategy::wait() {
-  wait_until_finished(submitted_.load(std::memory_order_acquire) & ~closed_bit);
+  // The target is re-read on every check: it may include a submit that is being refused after shutdown began,
+  // which takes its increment back (and wakes us).
+  auto reached = [this] {
+    return finished_total() >= (submitted_.load(std::memory_order_seq_cst) & ~closed_bit);
+  };
+  while (!reached()) quiescent_.park_unless(reached);
   return nullptr;
 }
 
 void RefMoodycamelStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
     const std::uint64_t accepted = submitted_.fetch_or(closed_bit, std::memory_order_acq_rel) & ~closed_bit;
-    wait_until_finished(accepted);
+    while (finished_total() < accepted) quiescent_.park_unless([&] { return finished_total() >= accepted; });
     for (std::size_t i = 0; i < worker_count_; ++i) queue_.enqueue(Task{});
     for (std::size_t i = 0; i < worker_count_; ++i) slots_[i].thread.join();
   });

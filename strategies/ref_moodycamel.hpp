@@ -53,7 +53,6 @@ class RefMoodycamelStrategy final : public Strategy {
 
   void work(WorkerSlot& slot) noexcept;
   std::uint64_t finished_total() const noexcept;
-  void wait_until_finished(std::uint64_t target);
 
   const std::size_t worker_count_;
   moodycamel::BlockingConcurrentQueue<Task> queue_;
