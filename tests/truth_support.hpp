@@ -24,6 +24,14 @@
 
 namespace poolbench::testing {
 
+// Sanitizers slow every memory access and shadow all memory: timing tolerances and RSS magnitudes do not
+// hold.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr bool under_sanitizer = true;
+#else
+inline constexpr bool under_sanitizer = false;
+#endif
+
 struct CaseOutcome {
   bool error = false;
   std::string error_message;

@@ -96,7 +96,9 @@ TEST(Instrumentation, CostIsMeasuredAndSmall) {
   EXPECT_GT(cost.untimed_task_ns, 0);
   EXPECT_GE(cost.timed_task_ns, 0);
   // Four timestamps and three histogram records; anything near a microsecond would mean a slow clock source.
-  EXPECT_LT(cost.timed_task_ns, 1000);
+  if (!testing::under_sanitizer) {
+    EXPECT_LT(cost.timed_task_ns, 1000);
+  }
 }
 
 // ---- allocations: exact, all threads, inside the window only ----
@@ -154,6 +156,7 @@ TEST(Allocations, ThreadPerTaskCountsAtLeastTheThreadsOwnAllocation) {
 // ---- latency: simulated_io's configured distribution comes back out of the probe ----
 
 TEST(SimulatedIo, MedianAndP99OnInlineWithinFivePercentOfConfigured) {
+  if (testing::under_sanitizer) GTEST_SKIP() << "timing tolerances do not hold under a sanitizer";
   // 2000 waits (stratified draws), 8 producer threads sleeping side by side: about 1.5 s an attempt.
   constexpr double median_ns = 5e6;
   constexpr double p99_ns = 20e6;
@@ -174,6 +177,7 @@ TEST(SimulatedIo, MedianAndP99OnInlineWithinFivePercentOfConfigured) {
 // ---- cpu_burst: the calibrated duration is the target ----
 
 TEST(CpuBurst, CalibratedDurationWithinTenPercentOfTarget) {
+  if (testing::under_sanitizer) GTEST_SKIP() << "timing tolerances do not hold under a sanitizer";
   for (const double target_us : {1.0, 10.0, 100.0}) {
     const std::size_t tasks = target_us >= 100 ? 500 : 2000;
     bool within = false;
@@ -253,7 +257,9 @@ TEST(PeakRss, RisesByTouchedMemoryAndNotForTheNextCase) {
               rise(entries[1]) / 1e6);
   // test_touch_memory touches 100 MiB (104.9 MB): the rise is at least 100 MB and not much more.
   EXPECT_GE(rise(entries[0]), 100e6);
-  EXPECT_LE(rise(entries[0]), 110.0 * (1 << 20));
+  if (!testing::under_sanitizer) {  // a sanitizer's shadow memory doubles it
+    EXPECT_LE(rise(entries[0]), 110.0 * (1 << 20));
+  }
   EXPECT_LT(rise(entries[1]), 20e6);
   EXPECT_GE(entries[0].at("empty_case_peak_rss_bytes").get<double>(), 1e6);
 }
