@@ -21,6 +21,10 @@
 // thread, submit gives the slot back and returns SubmitStatus::error (Go never fails to start a goroutine).
 // shutdown() refuses new tasks, cancels a weighted acquire that is blocked, waits for the running tasks and
 // joins every thread.
+//
+// Measured (atomic_increment, 1,000,000 tasks, K=2, 1 producer, counting limiter; this project's 2-core
+// machine under load average 5-13): 48-56 us per task — a thread start per task, and at K the producer waits
+// for a thread to finish.
 #pragma once
 
 #include <atomic>
