@@ -35,13 +35,11 @@
 // hand-offs (payload to the worker, result back), each a rendezvous of two of the four threads on two cores.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -191,6 +189,47 @@ class StatefulPool {
     bool retiring = false;  // guarded by channel_mutex_: stop it instead of offering it again
   };
 
+  // The idle workers in the order they were offered: a ring sized to the number of workers, so offering and
+  // taking never allocate (a std::deque would, every few dozen hand-offs).
+  class IdleRing {
+   public:
+    void reserve(std::size_t capacity) {
+      if (capacity <= ring_.size()) return;
+      std::vector<Slot*> bigger(capacity);
+      for (std::size_t i = 0; i < size_; ++i) bigger[i] = ring_[(head_ + i) % ring_.size()];
+      ring_.swap(bigger);
+      head_ = 0;
+    }
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+    void push_back(Slot* slot) noexcept {  // never more than the workers reserved for
+      ring_[(head_ + size_) % ring_.size()] = slot;
+      ++size_;
+    }
+    Slot* pop_front() noexcept {
+      Slot* slot = ring_[head_];
+      head_ = (head_ + 1) % ring_.size();
+      --size_;
+      return slot;
+    }
+    // Takes `slot` out wherever it is, keeping the others in order; false if it is not idle.
+    bool remove(Slot* slot) noexcept {
+      for (std::size_t i = 0; i < size_; ++i) {
+        if (ring_[(head_ + i) % ring_.size()] != slot) continue;
+        for (std::size_t j = i; j + 1 < size_; ++j)
+          ring_[(head_ + j) % ring_.size()] = ring_[(head_ + j + 1) % ring_.size()];
+        --size_;
+        return true;
+      }
+      return false;
+    }
+
+   private:
+    std::vector<Slot*> ring_;
+    std::size_t head_ = 0;
+    std::size_t size_ = 0;
+  };
+
   // A caller blocked on the request channel, on its own stack.
   struct Caller {
     Slot* slot = nullptr;  // set under channel_mutex_ when a worker is handed to it
@@ -248,8 +287,7 @@ class StatefulPool {
     std::unique_lock lock(channel_mutex_);
     if (closed_) return {nullptr, ProcessStatus::closed};
     if (!idle_.empty() && first_caller_ == nullptr) {
-      Slot* slot = idle_.front();
-      idle_.pop_front();
+      Slot* slot = idle_.pop_front();
       return {slot, ProcessStatus::ok};
     }
     Caller self;
@@ -342,6 +380,10 @@ class StatefulPool {
   }
 
   void grow(std::size_t size) {
+    {
+      std::lock_guard lock(channel_mutex_);
+      idle_.reserve(size);
+    }
     std::vector<std::unique_ptr<Slot>> added;
     std::exception_ptr error;
     while (slots_.size() + added.size() < size) {
@@ -373,10 +415,7 @@ class StatefulPool {
       {
         std::lock_guard lock(channel_mutex_);
         slot->retiring = true;
-        if (auto found = std::find(idle_.begin(), idle_.end(), slot.get()); found != idle_.end()) {
-          idle_.erase(found);
-          was_idle = true;
-        }
+        was_idle = idle_.remove(slot.get());
       }
       if (was_idle) stop(*slot);
     }
@@ -392,7 +431,7 @@ class StatefulPool {
 
   mutable std::mutex channel_mutex_;  // the request channel
   std::condition_variable_any caller_ready_;
-  std::deque<Slot*> idle_;
+  IdleRing idle_;
   Caller* first_caller_ = nullptr;
   Caller* last_caller_ = nullptr;
   std::size_t waiting_callers_ = 0;

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "probe/alloc_counter.hpp"
 #include "registry.hpp"
 
 namespace poolbench {
@@ -329,6 +330,28 @@ TEST(Stateful, AConstructorThatThrowsFailsTheConstructionAndLeavesNoThread) {
     };
     EXPECT_THROW((StatefulPool<Job, int>(3, constructor)), std::runtime_error);
     EXPECT_TRUE(eventually([&] { return process_threads() == threads_before; }));
+  });
+}
+
+TEST(Stateful, ProcessAllocatesNothingOnceTheWorkersExist) {
+  with_time_limit([] {
+    Fixture fixture;
+    StatefulPool<Job, int> pool(2, fixture.constructor());
+    constexpr int calls = 5000;
+    std::atomic<long> sum{0};
+    auto producer = [&] {
+      for (int i = 0; i < calls; ++i) sum += pool.process(Job{i}) / 10;
+    };
+    producer();  // warm up: the request channel's caller list and idle ring are in place
+    sum = 0;
+    probe::start_counting_allocations();
+    std::thread second(producer);  // two callers, so that callers also wait on the channel
+    producer();
+    second.join();
+    const probe::AllocationTotals counted = probe::stop_counting_allocations();
+    EXPECT_EQ(sum.load(), 2L * calls * (calls - 1) / 2);
+    // Starting the second producer's thread is the only allocation allowed (std::thread's state).
+    EXPECT_LE(counted.allocations, 1u) << counted.bytes << " bytes in " << 2 * calls << " calls";
   });
 }
 
