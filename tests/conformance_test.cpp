@@ -222,13 +222,25 @@ std::string test_name(const ::testing::TestParamInfo<std::string>& param) {
   return param.param;
 }
 
+// Third-party baselines whose synchronisation ThreadSanitizer cannot see; the other builds still check them.
+std::string tsan_blind_spot(const std::string& strategy) {
+  if (!under_tsan) return {};
+  if (strategy == "ref_tbb_task_group")
+    return "oneTBB's library is not built with ThreadSanitizer: the ordering its atomics give is invisible "
+           "to "
+           "TSan, which then reports races between tasks and wait()";
+  if (strategy == "ref_moodycamel")
+    return "moodycamel::ConcurrentQueue orders the reuse of its blocks with std::atomic_thread_fence, which "
+           "TSan "
+           "does not model: it reports races between a Task's enqueue and an earlier dequeue from the same "
+           "slot";
+  return {};
+}
+
 class Conformance : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (under_tsan && GetParam() == "ref_tbb_task_group")
-      GTEST_SKIP()
-          << "oneTBB's library is not built with ThreadSanitizer: the ordering its own atomics give is "
-             "invisible to TSan, which then reports races in the tasks (covered by the other builds)";
+    if (const std::string why = tsan_blind_spot(GetParam()); !why.empty()) GTEST_SKIP() << why;
   }
   const StrategyInfo& info() const { return info_of(GetParam()); }
   const StrategyTraits& traits() const { return info().traits; }
@@ -240,8 +252,7 @@ class Conformance : public ::testing::TestWithParam<std::string> {
 class ExactlyOnce : public ::testing::TestWithParam<std::tuple<std::string, std::size_t>> {
  protected:
   void SetUp() override {
-    if (under_tsan && std::get<0>(GetParam()) == "ref_tbb_task_group")
-      GTEST_SKIP() << "oneTBB is not built with ThreadSanitizer (see Conformance)";
+    if (const std::string why = tsan_blind_spot(std::get<0>(GetParam())); !why.empty()) GTEST_SKIP() << why;
   }
 };
 
@@ -542,7 +553,9 @@ TEST_P(Conformance, BlockedSubmitResumesWhenRoomFrees) {
     GTEST_SKIP() << "declares " << to_string(when_full);
   if (traits().synchronous_submit) GTEST_SKIP() << "synchronous submit: blocks on every task by design";
   with_time_limit([&] {
-    constexpr std::size_t max_tasks = 200'000;
+    // Enough to fill any default queue; after the gate opens every one of them still runs (a thread each, for
+    // a thread-per-task strategy).
+    const std::size_t max_tasks = thread_per_task(info()) ? 500 : under_sanitizer ? 20'000 : 200'000;
     auto strategy = make_strategy(info(), 2);
     Gate gate;
     RunCounts counts(max_tasks);
