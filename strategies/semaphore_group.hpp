@@ -60,6 +60,7 @@ class SemaphoreGroup final : public Strategy {
   // errgroup's TryGo: runs `task` only if a slot is free now; otherwise `overloaded` and the task does not
   // run.
   SubmitResult try_go(Task task) { return start(std::move(task), /*block=*/false); }
+  SubmitResult try_submit(Task task) { return try_go(std::move(task)); }
 
   // The group's context: stopped by the first task that throws, and by wait() when it returns.
   std::stop_token stop_token() const noexcept { return group_stop_.get_token(); }

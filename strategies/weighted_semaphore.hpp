@@ -9,10 +9,9 @@
 // next waiters are served.
 //
 // Go's per-waiter `ready` channel becomes a flag on the waiter's stack frame, set under the mutex, and one
-// condition variable that the waiters share (it is notified only when some waiter was granted or left the
-// front). Go's context becomes a std::stop_token. Go blocks forever on a request larger than the semaphore
-// when the context cannot be cancelled; here that request throws std::invalid_argument instead of
-// deadlocking.
+// condition variable that the waiters share (notified only when some waiter was granted). Go's context
+// becomes a std::stop_token. Go blocks forever on a request larger than the semaphore when the context cannot
+// be cancelled; here that request throws std::invalid_argument instead of deadlocking.
 #pragma once
 
 #include <condition_variable>

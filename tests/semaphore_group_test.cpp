@@ -146,7 +146,7 @@ TEST(SemaphoreGroup, TryGoFailsWhenAllSlotsAreTakenAndTheTaskNeverRuns) {
     EXPECT_FALSE(group.wait());
     EXPECT_EQ(ran.load(), 2);
     EXPECT_FALSE(refused_ran.load());
-    EXPECT_TRUE(group.try_go([&] { ++ran; }).ok()) << "slots are free again";
+    EXPECT_TRUE(group.try_submit([&] { ++ran; }).ok()) << "slots are free again";
     EXPECT_FALSE(group.wait());
     EXPECT_EQ(ran.load(), 3);
     EXPECT_EQ(group.counters().extra.at("rejected"), 1.0);
