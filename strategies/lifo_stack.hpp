@@ -39,10 +39,10 @@
 // cache line transfers while all three run, and a scheduler round trip whenever one is preempted. On two
 // pinned cores of an otherwise idle 16-core machine (standalone, 200,000 tasks): 700-900 ns per task (a
 // moodycamel queue pool there: 250-310 ns); with three CPU hogs on the same two cores: ~2.3 us. On this
-// project's 2-core machine while other builds and test suites ran (load average 5-13): 3.1, 39 and 23 us in
-// three 1,000,000-task repetitions (fifo_ring 38-52 ns, the moodycamel pool 150-320 ns, inline 15-30 ns, side
-// by side in the same run). Which is why the top idle worker alone spins and every other wait parks instead
-// of yielding (parking.hpp).
+// project's 2-core machine while other builds and test suites ran (load average 4-19): 3.1 to 39 us in six
+// 1,000,000-task repetitions over two runs (side by side in the same runs: fifo_ring 38-86 ns, the moodycamel
+// pool 78-329 ns, inline 12-41 ns). Which is why the top idle worker alone spins and every other wait parks
+// instead of yielding (parking.hpp).
 #pragma once
 
 #include <algorithm>

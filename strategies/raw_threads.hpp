@@ -19,7 +19,7 @@
 // shutdown() refuses new tasks, waits for the running ones and joins every thread.
 //
 // Measured (atomic_increment, 1,000,000 tasks, 1 producer; this project's 2-core machine under load average
-// 5-13): 24-34 us per task, the thread start and join (inline: 15-30 ns in the same run).
+// 4-19): 24-35 us per task, the thread start and join (inline: 12-41 ns in the same runs).
 #pragma once
 
 #include <atomic>

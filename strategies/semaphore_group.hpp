@@ -23,7 +23,7 @@
 // joins every thread.
 //
 // Measured (atomic_increment, 1,000,000 tasks, K=2, 1 producer, counting limiter; this project's 2-core
-// machine under load average 5-13): 48-56 us per task — a thread start per task, and at K the producer waits
+// machine under load average 4-19): 43-56 us per task — a thread start per task, and at K the producer waits
 // for a thread to finish.
 #pragma once
 
