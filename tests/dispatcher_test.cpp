@@ -151,7 +151,8 @@ TEST(Dispatcher, IdleWorkersAreStoppedOnePerIdlePeriodAndJoined) {
     for (int i = 0; i < 100; ++i) ASSERT_TRUE(pool.submit(Task{[&ran] { ran.fetch_add(1); }}).ok());
     EXPECT_FALSE(pool.wait());
     EXPECT_EQ(ran.load(), 100);
-    EXPECT_GE(pool.counters().threads_created, 4u);
+    // At least one new worker: how many the dispatcher needs for 100 tiny tasks depends on scheduling.
+    EXPECT_GE(pool.counters().threads_created, 3u);
   });
 }
 

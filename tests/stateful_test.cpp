@@ -342,7 +342,13 @@ TEST(Stateful, ProcessAllocatesNothingOnceTheWorkersExist) {
     auto producer = [&] {
       for (int i = 0; i < calls; ++i) sum += pool.process(Job{i}) / 10;
     };
-    producer();  // warm up: the request channel's caller list and idle ring are in place
+    {
+      // Warm up with two callers, as measured below: the request channel's caller list and idle ring reach the
+      // size two concurrent callers need before the count starts.
+      std::thread warm(producer);
+      producer();
+      warm.join();
+    }
     sum = 0;
     probe::start_counting_allocations();
     std::thread second(producer);  // two callers, so that callers also wait on the channel
