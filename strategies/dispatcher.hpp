@@ -31,8 +31,10 @@
 // Cost. Each task crosses two queues and three threads (submitter, dispatcher, worker), so on a 2-core
 // machine the dispatcher thread is the bottleneck. What kept it under a microsecond per task (1,000,000
 // atomic-increment tasks, 1 producer, 2 workers, this project's 2-core machine, measured while it was
-// shared):
-//   MEASURED_FIGURES
+// shared) is keeping the hand-off a bounded batch the dispatcher fills ahead of the workers, so that the
+// dispatcher does not wake a worker per task. In results/reference (100,000 tasks, same shape, under load) the
+// three repetitions took 133, 3120 and 334 ns per task, against 39, 2364 and 204 for fifo_ring in the same run:
+// the spread is the machine's load, the ratio is the extra queue crossing.
 #pragma once
 
 #include <atomic>
