@@ -4,7 +4,6 @@
 #include <optional>
 
 #include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 #include <oneapi/tbb/task_scheduler_observer.h>
 
@@ -19,10 +18,10 @@ struct RunTask {
   void operator()() const { task(); }
 };
 
-// Counts the distinct TBB worker threads that enter the arena.
+// Counts the distinct TBB worker threads that enter any arena (this strategy is the process's only TBB user).
 class WorkerCounter final : public oneapi::tbb::task_scheduler_observer {
  public:
-  explicit WorkerCounter(oneapi::tbb::task_arena& arena) : task_scheduler_observer(arena) { observe(true); }
+  WorkerCounter() { observe(true); }
   ~WorkerCounter() override { observe(false); }
   void on_scheduler_entry(bool is_worker) override {
     if (!is_worker) return;
@@ -42,16 +41,13 @@ class WorkerCounter final : public oneapi::tbb::task_scheduler_observer {
 }  // namespace
 
 struct RefTbbTaskGroupStrategy::Tbb {
-  explicit Tbb(std::size_t workers)
+  explicit Tbb(std::size_t concurrency)
       : scheduler(oneapi::tbb::attach{}),
-        thread_limit(std::in_place, oneapi::tbb::global_control::max_allowed_parallelism, workers + 1),
-        arena(static_cast<int>(workers + 1), 1) {
-    arena.initialize();
-    observer.emplace(arena);
+        thread_limit(std::in_place, oneapi::tbb::global_control::max_allowed_parallelism, concurrency) {
+    observer.emplace();
   }
   oneapi::tbb::task_scheduler_handle scheduler;  // lets shutdown() wait for TBB's worker threads
   std::optional<oneapi::tbb::global_control> thread_limit;
-  oneapi::tbb::task_arena arena;
   std::optional<WorkerCounter> observer;
   oneapi::tbb::task_group group;
   std::atomic<std::size_t> workers_seen{0};  // kept after the observer is gone
@@ -70,21 +66,18 @@ SubmitResult RefTbbTaskGroupStrategy::submit(Task task) {
     submits_started_.fetch_sub(1, std::memory_order_seq_cst);
     return SubmitResult::closed();
   }
-  tbb_->arena.execute([&] { tbb_->group.run(RunTask{std::move(task)}); });
+  tbb_->group.run(RunTask{std::move(task)});
   submits_done_.fetch_add(1, std::memory_order_release);
   return SubmitResult::accepted();
 }
 
 std::exception_ptr RefTbbTaskGroupStrategy::wait() {
-  std::exception_ptr error;
-  tbb_->arena.execute([&] {
-    try {
-      tbb_->group.wait();
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  return error;
+  try {
+    tbb_->group.wait();
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
 }
 
 void RefTbbTaskGroupStrategy::shutdown() {
@@ -95,7 +88,6 @@ void RefTbbTaskGroupStrategy::shutdown() {
     wait();  // drains; an exception here was already reported by a wait() or is dropped with the group
     tbb_->workers_seen.store(tbb_->observer->count(), std::memory_order_release);
     tbb_->observer.reset();
-    tbb_->arena.terminate();
     tbb_->thread_limit.reset();
     finalized_.store(oneapi::tbb::finalize(tbb_->scheduler, std::nothrow), std::memory_order_release);
   });
@@ -111,7 +103,7 @@ StrategyCounters RefTbbTaskGroupStrategy::counters() const {
 namespace {
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "ref_tbb_task_group",
-    .description = "baseline: oneTBB task_group in a task_arena of K workers (work stealing)",
+    .description = "baseline: oneTBB task_group, TBB's parallelism limited to K (work stealing)",
     .traits = {.queue_order = QueueOrder::unordered,
                .worker_lifecycle = WorkerLifecycle::fixed_workers,
                .when_full = WhenFull::never_full,

@@ -1,12 +1,16 @@
-// ref_tbb_task_group — a third-party baseline, not a Go model: oneTBB's task_group (Debian libtbb-dev)
-// running in a task_arena of K worker threads.
+// ref_tbb_task_group — a third-party baseline, not a Go model: oneTBB's task_group (Debian libtbb-dev) used
+// the way most code uses it, with TBB's parallelism limited to K.
 //
-// How it works. Submit enters the arena (task_arena::execute) and calls task_group::run, which allocates one
-// task object from TBB's small-object allocator and spawns it into the submitting thread's deque in that
-// arena; TBB's worker threads steal it (work stealing: no global order — QueueOrder::unordered). A
-// global_control raises TBB's thread limit to K + 1 so that the arena really gets K workers on any machine
-// (by default TBB allows one fewer than the cores), and one slot is reserved for the submitting thread, which
-// never runs tasks except inside wait(). Idle TBB workers spin briefly and then sleep: no CPU when idle.
+// How it works. Submit calls task_group::run from the submitting thread, which allocates one task object from
+// TBB's small-object allocator and spawns it into that thread's deque in TBB's implicit arena; TBB's worker
+// threads steal from it (work stealing: no global order — QueueOrder::unordered). K is applied the TBB way,
+// as global_control::max_allowed_parallelism = K, a concurrency that counts the calling thread: K - 1 worker
+// threads run tasks while the producer submits, and the thread that calls wait() joins in (so K = 1 runs
+// everything inside wait()). Idle TBB workers spin briefly and then sleep: no CPU when idle.
+//
+// Why not a task_arena of K workers: an external thread must enter it (task_arena::execute) on every submit,
+// and in a development measurement that entry cost more than task_group::run itself, so the baseline would
+// mostly have measured the arena entry.
 //
 // Submit costs two extra atomic increments (submits started / done) so that shutdown() can close submission
 // without racing a run() in progress.
@@ -16,9 +20,10 @@
 // (OnException::first_error_from_wait, cancellation = true), after which the group is reset and usable again.
 //
 // Threads. TBB starts its worker threads lazily and shares them process-wide; threads_created counts the
-// distinct worker threads seen entering this strategy's arena (a task_scheduler_observer). shutdown() waits
-// for the group, releases the arena and the thread limit, and calls tbb::finalize, which joins TBB's worker
-// threads when no other TBB user in the process holds them (counter `tbb_finalized` says whether it could).
+// distinct worker threads seen entering TBB's arenas (a global task_scheduler_observer: the strategy assumes
+// it is the process's only TBB user, as in the harness's one-case child). shutdown() waits for the group,
+// releases the thread limit, and calls tbb::finalize, which joins TBB's worker threads when no other TBB user
+// in the process holds them (counter `tbb_finalized` says whether it could).
 #pragma once
 
 #include <atomic>
