@@ -199,7 +199,7 @@ const StrategyRegistrar registrar{StrategyInfo{
                 .description = "when the ring is full, fail with overloaded instead of blocking",
                 .kind = ParamKind::boolean},
                {.name = "spin",
-                .default_value = "256",
+                .default_value = "32",
                 .description = "pause-and-retry rounds before an idle worker or blocked submitter parks",
                 .kind = ParamKind::non_negative_integer}},
     .make =

@@ -226,8 +226,8 @@ class FifoRingStrategy final : public Strategy {
     std::size_t workers = 2;
     std::size_t capacity = 1024;
     bool nonblocking = false;
-    std::uint32_t spin =
-        256;  // pause-and-retry rounds before a worker or blocked submitter yields, then parks
+    // Pause-and-retry rounds before a worker or blocked submitter yields, then parks.
+    std::uint32_t spin = 32;
   };
 
   explicit FifoRingStrategy(const Options& options);

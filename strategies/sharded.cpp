@@ -13,6 +13,18 @@ namespace {
 
 constexpr int yield_rounds = 4;
 
+// Takes a shard's mutex, trying for a moment before blocking: its critical sections last nanoseconds, while a
+// contended std::mutex puts the loser to sleep in the kernel at once (a futex round trip, microseconds, and
+// on a busy machine a lost time slice). Still a std::mutex, so the condition variables work with it.
+std::unique_lock<std::mutex> lock_briefly_spinning(std::mutex& mutex) {
+  constexpr int tries = 64;
+  for (int i = 0; i < tries; ++i) {
+    if (mutex.try_lock()) return std::unique_lock<std::mutex>(mutex, std::adopt_lock);
+    cpu_relax();
+  }
+  return std::unique_lock<std::mutex>(mutex);
+}
+
 // Spreads std::hash<thread::id> (often the pthread_t address, with zero low bits) over the shards.
 std::size_t mix(std::size_t value) noexcept {
   std::uint64_t x = value;
@@ -68,7 +80,7 @@ SubmitResult ShardedStrategy::submit(Task task) {
   Shard& shard = pick_shard();
   bool wake_worker = false;
   {
-    std::unique_lock lock(shard.mutex);
+    std::unique_lock lock = lock_briefly_spinning(shard.mutex);
     for (;;) {
       if (shard.closed) return SubmitResult::closed();
       if (shard.size < shard.ring.size()) break;
@@ -77,6 +89,21 @@ SubmitResult ShardedStrategy::submit(Task task) {
         lock.unlock();
         return SubmitResult::overloaded(fmt::format("shard queue of {} tasks is full", shard.ring.size()));
       }
+      // Full. Its worker usually frees a slot within a task's time, and on a machine with fewer cores than
+      // threads it may need this core to do so: poll, then yield, and only then sleep (a sleeping submitter
+      // is woken at half-empty, and its wake-up latency would leave the worker idle).
+      lock.unlock();
+      bool room = false;
+      for (std::uint32_t i = 0; i < options_.spin && !room; ++i) {
+        cpu_relax();
+        room = shard.size_hint.load(std::memory_order_relaxed) < shard.ring.size();
+      }
+      for (int i = 0; i < yield_rounds && !room; ++i) {
+        std::this_thread::yield();
+        room = shard.size_hint.load(std::memory_order_relaxed) < shard.ring.size();
+      }
+      lock.lock();
+      if (room || shard.size < shard.ring.size() || shard.closed) continue;
       ++shard.submitters_waiting;
       shard.has_room.wait(lock);
       --shard.submitters_waiting;
@@ -99,7 +126,7 @@ void ShardedStrategy::work(Shard& shard) noexcept {
     bool wake_submitters = false;
     bool became_quiescent = false;
     {
-      std::unique_lock lock(shard.mutex);
+      std::unique_lock lock = lock_briefly_spinning(shard.mutex);
       if (finished_one) {
         --shard.busy;
         ++shard.completed;
