@@ -5,37 +5,31 @@
 
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_group.h>
-#include <oneapi/tbb/task_scheduler_observer.h>
 
 #include "registry.hpp"
 
 namespace poolbench {
 namespace {
 
+// Which strategy instance (by a process-unique id, never reused) this thread submits to or waits on, and
+// which one it was last counted as a worker of. TBB gives no reliable way to observe the workers that serve
+// other threads' implicit arenas, so a worker is counted when it first runs one of this instance's tasks.
+std::atomic<std::uint64_t> next_instance_id{1};
+thread_local std::uint64_t external_of = 0;
+thread_local std::uint64_t counted_as_worker_of = 0;
+
 // task_group stores its functor as `const F` and calls it const; a Task runs non-const.
 struct RunTask {
   mutable Task task;
-  void operator()() const { task(); }
-};
-
-// Counts the distinct TBB worker threads that enter any arena (this strategy is the process's only TBB user).
-class WorkerCounter final : public oneapi::tbb::task_scheduler_observer {
- public:
-  WorkerCounter() { observe(true); }
-  ~WorkerCounter() override { observe(false); }
-  void on_scheduler_entry(bool is_worker) override {
-    if (!is_worker) return;
-    std::scoped_lock lock(mutex_);
-    seen_.insert(std::this_thread::get_id());
+  std::uint64_t owner;
+  std::atomic<std::uint64_t>* workers_seen;
+  void operator()() const {
+    if (counted_as_worker_of != owner && external_of != owner) {
+      counted_as_worker_of = owner;
+      workers_seen->fetch_add(1, std::memory_order_relaxed);
+    }
+    task();
   }
-  std::size_t count() const {
-    std::scoped_lock lock(mutex_);
-    return seen_.size();
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::set<std::thread::id> seen_;
 };
 
 }  // namespace
@@ -43,14 +37,12 @@ class WorkerCounter final : public oneapi::tbb::task_scheduler_observer {
 struct RefTbbTaskGroupStrategy::Tbb {
   explicit Tbb(std::size_t concurrency)
       : scheduler(oneapi::tbb::attach{}),
-        thread_limit(std::in_place, oneapi::tbb::global_control::max_allowed_parallelism, concurrency) {
-    observer.emplace();
-  }
+        thread_limit(std::in_place, oneapi::tbb::global_control::max_allowed_parallelism, concurrency) {}
   oneapi::tbb::task_scheduler_handle scheduler;  // lets shutdown() wait for TBB's worker threads
   std::optional<oneapi::tbb::global_control> thread_limit;
-  std::optional<WorkerCounter> observer;
   oneapi::tbb::task_group group;
-  std::atomic<std::size_t> workers_seen{0};  // kept after the observer is gone
+  const std::uint64_t id = next_instance_id.fetch_add(1, std::memory_order_relaxed);
+  std::atomic<std::uint64_t> workers_seen{0};  // distinct TBB worker threads that ran this instance's tasks
 };
 
 RefTbbTaskGroupStrategy::RefTbbTaskGroupStrategy(std::size_t workers)
@@ -66,12 +58,14 @@ SubmitResult RefTbbTaskGroupStrategy::submit(Task task) {
     submits_started_.fetch_sub(1, std::memory_order_seq_cst);
     return SubmitResult::closed();
   }
-  tbb_->group.run(RunTask{std::move(task)});
+  external_of = tbb_->id;  // a submitting thread runs tasks only inside wait(): it is not a worker
+  tbb_->group.run(RunTask{std::move(task), tbb_->id, &tbb_->workers_seen});
   submits_done_.fetch_add(1, std::memory_order_release);
   return SubmitResult::accepted();
 }
 
 std::exception_ptr RefTbbTaskGroupStrategy::wait() {
+  external_of = tbb_->id;  // the tasks this thread runs inside wait() are not a worker's
   try {
     tbb_->group.wait();
   } catch (...) {
@@ -86,8 +80,6 @@ void RefTbbTaskGroupStrategy::shutdown() {
         submits_started_.fetch_or(closed_bit, std::memory_order_seq_cst) & ~closed_bit;
     while (submits_done_.load(std::memory_order_acquire) < accepted) std::this_thread::yield();
     wait();  // drains; an exception here was already reported by a wait() or is dropped with the group
-    tbb_->workers_seen.store(tbb_->observer->count(), std::memory_order_release);
-    tbb_->observer.reset();
     tbb_->thread_limit.reset();
     finalized_.store(oneapi::tbb::finalize(tbb_->scheduler, std::nothrow), std::memory_order_release);
   });
@@ -95,7 +87,7 @@ void RefTbbTaskGroupStrategy::shutdown() {
 
 StrategyCounters RefTbbTaskGroupStrategy::counters() const {
   StrategyCounters counters;
-  counters.threads_created = tbb_->observer ? tbb_->observer->count() : tbb_->workers_seen.load();
+  counters.threads_created = tbb_->workers_seen.load(std::memory_order_relaxed);
   counters.extra["tbb_finalized"] = finalized_.load(std::memory_order_acquire) ? 1.0 : 0.0;
   return counters;
 }

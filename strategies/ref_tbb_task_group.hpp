@@ -20,10 +20,10 @@
 // (OnException::first_error_from_wait, cancellation = true), after which the group is reset and usable again.
 //
 // Threads. TBB starts its worker threads lazily and shares them process-wide; threads_created counts the
-// distinct worker threads seen entering TBB's arenas (a global task_scheduler_observer: the strategy assumes
-// it is the process's only TBB user, as in the harness's one-case child). shutdown() waits for the group,
-// releases the thread limit, and calls tbb::finalize, which joins TBB's worker threads when no other TBB user
-// in the process holds them (counter `tbb_finalized` says whether it could).
+// distinct TBB worker threads that ran this strategy's tasks (a thread that submitted or waited is not one:
+// it runs tasks only inside wait()). shutdown() waits for the group, releases the thread limit, and calls
+// tbb::finalize, which joins TBB's worker threads when no other TBB user in the process holds them (counter
+// `tbb_finalized` says whether it could).
 #pragma once
 
 #include <atomic>
@@ -32,8 +32,6 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <set>
-#include <thread>
 
 #include "strategy.hpp"
 
