@@ -40,6 +40,8 @@ Options ci_profile() {
   options.normalize_to = "inline";
   options.min_effect = 1.0;
   options.exact_tolerance = 0;
+  options.alloc_tolerance = 0.05;
+  options.min_time_ns = 10e6;
   options.metrics = {"time", "allocs_per_task", "threads_created"};
   return options;
 }
@@ -371,6 +373,12 @@ std::optional<Sample> normalize(const Sample& sample, const Sample& reference) {
   return out;
 }
 
+double range_of(const std::vector<double>& values) {
+  if (values.empty()) return 0;
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  return *high - *low;
+}
+
 // How much worse NEW is than BASE as a factor >= 0: 1 same, 2 twice as bad (half the throughput, twice the
 // time).
 double worse_factor(const MetricSpec& metric, double base, double next) {
@@ -381,8 +389,10 @@ double worse_factor(const MetricSpec& metric, double base, double next) {
   return numerator / denominator;
 }
 
+// `reference_spread`: for exact metrics, how much the reference strategy's case of the same workload varies
+// between its repetitions (the workload's own variation, which the reference adds nothing to).
 MetricComparison compare_metric(const MetricSpec& metric, const Sample& base, const Sample& next,
-                                const Options& options) {
+                                const Options& options, double reference_spread) {
   MetricComparison out;
   out.metric = metric.name;
   out.base_count = base.value.size();
@@ -406,12 +416,9 @@ MetricComparison compare_metric(const MetricSpec& metric, const Sample& base, co
       // Exact where the repetitions agree (allocations of a fixed pool, threads of inline). Where they do not
       // (workers created on demand, a workload whose own allocations depend on timing), a change counts only
       // beyond `spread_factor` times the largest difference either run shows between its own repetitions.
-      auto range = [](const std::vector<double>& values) {
-        const auto [low, high] = std::minmax_element(values.begin(), values.end());
-        return *high - *low;
-      };
-      out.spread = std::max(range(base.value), range(next.value));
-      const double allowed = options.spread_factor * out.spread;
+      out.spread = std::max({range_of(base.value), range_of(next.value), reference_spread});
+      const double allowed = options.spread_factor * out.spread +
+                             (metric.name == "allocs_per_task" ? options.alloc_tolerance : 0.0);
       const double increase = out.new_median - out.base_median;
       out.decision = Decision::exact;
       if (increase > out.base_median * options.exact_tolerance + allowed)
@@ -524,6 +531,24 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
                                   *options.normalize_to, !base_reference ? base.path : next.path);
     }
 
+    // Cases too short to time on a shared machine: one preemption is a large part of them (the reference's
+    // time counts too, since it divides the case's).
+    std::optional<std::string> too_short;
+    if (options.min_time_ns > 0) {
+      auto median_time = [](const CaseData& data) { return median(sample_of(data, "time").value); };
+      std::vector<std::pair<double, std::string>> times = {{median_time(base_data), name},
+                                                           {median_time(new_data), name}};
+      if (base_reference) times.emplace_back(median_time(case_data(base, *base_reference)), *base_reference);
+      if (new_reference) times.emplace_back(median_time(case_data(next, *new_reference)), *new_reference);
+      for (const auto& [time, which] : times)
+        if (time < options.min_time_ns) {
+          too_short = fmt::format("{} runs {:.3g} ms, under --min-time {:g} ms: too short to time reliably",
+                                  which == name ? std::string("the case") : which, time / 1e6,
+                                  options.min_time_ns / 1e6);
+          break;
+        }
+    }
+
     for (const MetricSpec* metric : metrics) {
       Sample base_sample = sample_of(base_data, metric->name);
       Sample new_sample = sample_of(new_data, metric->name);
@@ -533,6 +558,14 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
             metric->name, fmt::format("only in {}", base_sample.value.empty() ? next.path : base.path)));
         continue;
       }
+      if (too_short && metric->rule == Rule::timed) {
+        result.metrics.push_back(not_compared(metric->name, *too_short));
+        continue;
+      }
+      double reference_spread = 0;
+      if (metric->rule == Rule::exact && base_reference && new_reference)
+        reference_spread = std::max(range_of(sample_of(case_data(base, *base_reference), metric->name).value),
+                                    range_of(sample_of(case_data(next, *new_reference), metric->name).value));
       bool normalized = false;
       if (options.normalize_to && metric->normalizable) {
         if (!base_reference || !new_reference) {
@@ -553,7 +586,8 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
         new_sample = std::move(*new_normalized);
         normalized = true;
       }
-      MetricComparison comparison = compare_metric(*metric, base_sample, new_sample, options);
+      MetricComparison comparison =
+          compare_metric(*metric, base_sample, new_sample, options, reference_spread);
       comparison.normalized = normalized;
       result.metrics.push_back(std::move(comparison));
     }

@@ -48,6 +48,8 @@ struct Options {
   double exact_tolerance = 0;   // exact metrics: relative increase tolerated (0: any increase regresses)
   double spread_factor = 3;     // exact metrics varying between repetitions: multiples of that variation a
                                 // change must exceed
+  double alloc_tolerance = 0;   // allocs_per_task: absolute increase tolerated, in allocations per task
+  double min_time_ns = 0;       // timed metrics of cases (or their reference) shorter than this: not compared
   double rss_threshold = 0.10;  // peak_rss_bytes: relative change that counts
   std::optional<std::string>
       normalize_to;                  // strategy whose cases divide the times of the same workload's cases
@@ -57,7 +59,9 @@ struct Options {
 
 // The `ci` profile: what ./scripts/test checks against the committed baseline. Times normalised to inline
 // with a 100% minimum effect (a case fails only when its time relative to inline more than doubles, so a 3x
-// slowdown fails and noise between machines does not), allocations per task and threads created exact.
+// slowdown fails and noise between machines does not), on cases of 10 ms or more; allocations per task and
+// threads created exact, allowing 0.05 allocations per task (a worker restarted after its idle timeout adds a
+// few allocations to a case; an allocation per task adds 1).
 Options ci_profile();
 
 // ---- statistics ----

@@ -46,6 +46,8 @@ struct Arguments {
   std::string exact_tolerance;
   std::string rss_threshold;
   double spread_factor = 3;
+  double alloc_tolerance = 0;
+  double min_time_ms = 0;
   std::string normalize_to;
   std::vector<std::string> metrics;
   CLI::Option* alpha_option = nullptr;
@@ -53,6 +55,8 @@ struct Arguments {
   CLI::Option* exact_tolerance_option = nullptr;
   CLI::Option* rss_threshold_option = nullptr;
   CLI::Option* spread_factor_option = nullptr;
+  CLI::Option* alloc_tolerance_option = nullptr;
+  CLI::Option* min_time_option = nullptr;
   CLI::Option* normalize_option = nullptr;
   CLI::Option* metrics_option = nullptr;
 };
@@ -75,6 +79,17 @@ Options options_from(const Arguments& arguments) {
       throw UsageError(
           fmt::format("--spread-factor: {} is not a non-negative number", arguments.spread_factor));
     options.spread_factor = arguments.spread_factor;
+  }
+  if (arguments.alloc_tolerance_option->count() > 0) {
+    if (!(arguments.alloc_tolerance >= 0) || !std::isfinite(arguments.alloc_tolerance))
+      throw UsageError(
+          fmt::format("--alloc-tolerance: {} is not a non-negative number", arguments.alloc_tolerance));
+    options.alloc_tolerance = arguments.alloc_tolerance;
+  }
+  if (arguments.min_time_option->count() > 0) {
+    if (!(arguments.min_time_ms >= 0) || !std::isfinite(arguments.min_time_ms))
+      throw UsageError(fmt::format("--min-time: {} is not a non-negative number", arguments.min_time_ms));
+    options.min_time_ns = arguments.min_time_ms * 1e6;
   }
   if (arguments.normalize_option->count() > 0) {
     if (arguments.normalize_to.empty() || arguments.normalize_to == "none")
@@ -134,10 +149,13 @@ peak_rss_bytes: --rss-threshold (default 10%).
 STRATEGY in the same file, repetition by repetition, so runs from different machines compare as ratios.
 
 --profile ci (or --ci) is what ./scripts/test checks against results/baseline-quick.json:
-  --normalize-to inline --min-effect 100% --exact-tolerance 0 --metrics time,allocs_per_task,threads_created
+  --normalize-to inline --min-effect 100% --min-time 10 --alloc-tolerance 0.05 --exact-tolerance 0
+  --metrics time,allocs_per_task,threads_created
 i.e. a case fails only when its time relative to inline more than doubles (a 3x slowdown fails, noise between
-machines does not) or when it allocates more per task or starts more threads. Flags given explicitly override
-the profile's values.
+machines does not; cases under 10 ms, where one preemption on a shared machine is most of the time, are not
+timed), or when it allocates more per task (beyond 0.05 allocations per task and 3x the variation the case, or
+inline on the same workload, shows between repetitions) or starts more threads. Record the baseline with 3 or
+more repetitions. Flags given explicitly override the profile's values.
 
 Exit status: 0 no regression, 1 at least one regression (or a case that fails only in NEW), 2 unusable input
 (missing or unreadable file, invalid or truncated JSON, not a result file, a non-numeric or negative metric).
@@ -178,6 +196,13 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               "--spread-factor", arguments->spread_factor,
               "exact metrics that vary between repetitions: a change must exceed this many "
               "times that variation (default 3)");
+          arguments->alloc_tolerance_option =
+              command.add_option("--alloc-tolerance", arguments->alloc_tolerance,
+                                 "allocs_per_task increase tolerated, in allocations per task (default 0)");
+          arguments->min_time_option =
+              command.add_option("--min-time", arguments->min_time_ms,
+                                 "MS: timed metrics of cases (or their reference) shorter than this are not "
+                                 "compared (default 0)");
           arguments->normalize_option =
               command.add_option("--normalize-to", arguments->normalize_to,
                                  "STRATEGY whose case of each workload divides the times");

@@ -22,6 +22,8 @@ std::string format_json(const Comparison& comparison) {
                     {"min_effect", options.min_effect},
                     {"exact_tolerance", options.exact_tolerance},
                     {"spread_factor", options.spread_factor},
+                    {"alloc_tolerance", options.alloc_tolerance},
+                    {"min_time_ns", options.min_time_ns},
                     {"rss_threshold", options.rss_threshold},
                     {"normalize_to", options.normalize_to ? nlohmann::ordered_json(*options.normalize_to)
                                                           : nlohmann::ordered_json(nullptr)}};

@@ -75,6 +75,10 @@ std::string rules_in_words(const Options& options) {
           : fmt::format("{:g}% tolerance and {:g}x their variation between repetitions",
                         options.exact_tolerance * 100, options.spread_factor),
       options.rss_threshold * 100);
+  if (options.alloc_tolerance > 0)
+    out += fmt::format("; allocs_per_task may grow by {:g} per task", options.alloc_tolerance);
+  if (options.min_time_ns > 0)
+    out += fmt::format("; cases under {:g} ms not timed", options.min_time_ns / 1e6);
   if (options.normalize_to) out += fmt::format("; times relative to {}", *options.normalize_to);
   if (options.profile != "default") out += fmt::format(" (profile {})", options.profile);
   return out;
