@@ -190,7 +190,7 @@ std::size_t exactly_once_tasks(const StrategyInfo& info) {
   if (thread_per_task(info)) return under_sanitizer ? 300 : 2000;
   // A synchronous submit pairs each task with a worker through a hand-off round trip: fewer, to stay in time.
   if (info.traits.synchronous_submit && info.traits.worker_lifecycle != WorkerLifecycle::caller_thread)
-    return under_sanitizer ? 5000 : 100000;
+    return under_sanitizer ? 2000 : 20000;
   if (under_tsan) return 20000;
   if (under_asan) return 100000;
   return 1000000;
