@@ -586,7 +586,8 @@ TEST(CiProfile, TheReferencesVariationCountsForTheWorkloadsOwnAllocations) {
                              {.strategy = "pool",
                               .times = {40e6, 40e6, 40e6},
                               .counters = {{"allocs_per_task", {132187, 132187, 134506}}}}});
-  const auto& pool = metric_of(compare_files(base, next, options), "pool/", "allocs_per_task");
+  const auto comparison = compare_files(base, next, options);
+  const auto& pool = metric_of(comparison, "pool/", "allocs_per_task");
   EXPECT_DOUBLE_EQ(pool.spread, 129865 - 76528);
   EXPECT_EQ(pool.verdict, Verdict::unchanged);
   options.normalize_to.reset();  // without a reference, the pool's own repetitions are all there is
