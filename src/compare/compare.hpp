@@ -49,6 +49,7 @@ struct Options {
   double spread_factor = 3;     // exact metrics varying between repetitions: multiples of that variation a
                                 // change must exceed
   double alloc_tolerance = 0;   // allocs_per_task: absolute increase tolerated, in allocations per task
+  double alloc_growth = 0;      // allocs_per_task: relative increase tolerated (the larger of the two counts)
   double min_time_ns = 0;       // timed metrics of cases (or their reference) shorter than this: not compared
   double rss_threshold = 0.10;  // peak_rss_bytes: relative change that counts
   std::optional<std::string>

@@ -47,6 +47,7 @@ struct Arguments {
   std::string rss_threshold;
   double spread_factor = 3;
   double alloc_tolerance = 0;
+  std::string alloc_growth;
   double min_time_ms = 0;
   std::string normalize_to;
   std::vector<std::string> metrics;
@@ -56,6 +57,7 @@ struct Arguments {
   CLI::Option* rss_threshold_option = nullptr;
   CLI::Option* spread_factor_option = nullptr;
   CLI::Option* alloc_tolerance_option = nullptr;
+  CLI::Option* alloc_growth_option = nullptr;
   CLI::Option* min_time_option = nullptr;
   CLI::Option* normalize_option = nullptr;
   CLI::Option* metrics_option = nullptr;
@@ -86,6 +88,8 @@ Options options_from(const Arguments& arguments) {
           fmt::format("--alloc-tolerance: {} is not a non-negative number", arguments.alloc_tolerance));
     options.alloc_tolerance = arguments.alloc_tolerance;
   }
+  if (arguments.alloc_growth_option->count() > 0)
+    options.alloc_growth = parse_fraction("--alloc-growth", arguments.alloc_growth);
   if (arguments.min_time_option->count() > 0) {
     if (!(arguments.min_time_ms >= 0) || !std::isfinite(arguments.min_time_ms))
       throw UsageError(fmt::format("--min-time: {} is not a non-negative number", arguments.min_time_ms));
@@ -149,13 +153,13 @@ peak_rss_bytes: --rss-threshold (default 10%).
 STRATEGY in the same file, repetition by repetition, so runs from different machines compare as ratios.
 
 --profile ci (or --ci) is what ./scripts/test checks against results/baseline-quick.json:
-  --normalize-to inline --min-effect 100% --min-time 10 --alloc-tolerance 0.05 --exact-tolerance 0
-  --metrics time,allocs_per_task,threads_created
+  --normalize-to inline --min-effect 100% --min-time 10 --alloc-tolerance 0.05 --alloc-growth 100%
+  --exact-tolerance 0 --metrics time,allocs_per_task,threads_created
 i.e. a case fails only when its time relative to inline more than doubles (a 3x slowdown fails, noise between
 machines does not; cases under 10 ms, where one preemption on a shared machine is most of the time, are not
-timed), or when it allocates more per task (beyond 0.05 allocations per task and 3x the variation the case, or
-inline on the same workload, shows between repetitions) or starts more threads. Record the baseline with 3 or
-more repetitions. Flags given explicitly override the profile's values.
+timed), when its allocations per task more than double (by at least 0.05 per task, and beyond 3x the variation
+the case, or inline on the same workload, shows between repetitions), or when it starts more threads.
+Record the baseline with 3 or more repetitions. Flags given explicitly override the profile's values.
 
 Exit status: 0 no regression, 1 at least one regression (or a case that fails only in NEW), 2 unusable input
 (missing or unreadable file, invalid or truncated JSON, not a result file, a non-numeric or negative metric).
@@ -199,6 +203,10 @@ const SubcommandRegistrar registrar{SubcommandInfo{
           arguments->alloc_tolerance_option =
               command.add_option("--alloc-tolerance", arguments->alloc_tolerance,
                                  "allocs_per_task increase tolerated, in allocations per task (default 0)");
+          arguments->alloc_growth_option = command.add_option(
+              "--alloc-growth", arguments->alloc_growth,
+              "allocs_per_task increase tolerated relative to the smaller median, where that is more than "
+              "--alloc-tolerance (default 0%)");
           arguments->min_time_option =
               command.add_option("--min-time", arguments->min_time_ms,
                                  "MS: timed metrics of cases (or their reference) shorter than this are not "
