@@ -1,5 +1,5 @@
-// The command line as a user meets it: help on every subcommand, list for people and tools, and every bad input
-// answered with one line naming the problem, exit status 2 and no output file.
+// The command line as a user meets it: help on every subcommand, list for people and tools, and every bad
+// input answered with one line naming the problem, exit status 2 and no output file.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 namespace poolbench {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::count_lines;
+using ::testing::HasSubstr;
 using testing::run_poolbench;
 using testing::TempDir;
 
@@ -37,8 +37,8 @@ TEST(Cli, ListForPeopleAndForTools) {
   bool found_inline = false;
   for (const auto& strategy : document.at("strategies")) {
     EXPECT_FALSE(strategy.at("description").get<std::string>().empty());
-    for (const char* trait : {"queue_order", "worker_lifecycle", "when_full", "on_exception", "returns_results",
-                              "cancellation"})
+    for (const char* trait :
+         {"queue_order", "worker_lifecycle", "when_full", "on_exception", "returns_results", "cancellation"})
       EXPECT_TRUE(strategy.at("traits").contains(trait)) << strategy.at("name") << " " << trait;
     if (strategy.at("name") == "inline") {
       found_inline = true;
@@ -84,20 +84,22 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"--repetitions 0", "--repetitions"},
                       BadInput{"--repetitions -1", "--repetitions"},
                       BadInput{"--param novalue", "--param: 'novalue' is not name=value"},
-                      BadInput{"--param no_such=1", "no selected strategy or workload has a parameter 'no_such'"},
+                      BadInput{"--param no_such=1",
+                               "no selected strategy or workload has a parameter 'no_such'"},
                       BadInput{"--filter '(['", "is not a valid regular expression"},
-                      BadInput{"--timeout 0", "--timeout"},
-                      BadInput{"--no-such-flag", "no-such-flag"}));
+                      BadInput{"--timeout 0", "--timeout"}, BadInput{"--no-such-flag", "no-such-flag"}));
 
 TEST(Cli, UnwritableOutIsRefusedBeforeAnythingRuns) {
   for (const char* path : {"/nonexistent-dir/result.json", "/proc/result.json"}) {
-    const auto result = run_poolbench(std::string("run -s inline -w atomic_increment -n 100 -p 1 -q --out ") + path);
+    const auto result =
+        run_poolbench(std::string("run -s inline -w atomic_increment -n 100 -p 1 -q --out ") + path);
     EXPECT_EQ(result.exit_status, 2) << path;
     EXPECT_EQ(count_lines(result.err), 1u) << result.err;
     EXPECT_THAT(result.err, HasSubstr("--out: cannot write")) << result.err;
   }
   TempDir dir;
-  const auto result = run_poolbench("run -s inline -w atomic_increment -n 100 -p 1 -q --out " + dir.path().string());
+  const auto result =
+      run_poolbench("run -s inline -w atomic_increment -n 100 -p 1 -q --out " + dir.path().string());
   EXPECT_EQ(result.exit_status, 2);
   EXPECT_THAT(result.err, HasSubstr("is a directory"));
 }

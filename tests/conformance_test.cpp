@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "registry.hpp"
+#include "strategy_test_support.hpp"
 
 #if defined(__SANITIZE_THREAD__)
 #define CONFORMANCE_TSAN 1
@@ -56,6 +57,7 @@ namespace poolbench {
 namespace {
 
 using namespace std::chrono_literals;
+using namespace test_support;
 
 #ifdef CONFORMANCE_TSAN
 constexpr bool under_tsan = true;
@@ -69,66 +71,13 @@ constexpr bool under_asan = false;
 #endif
 constexpr bool under_sanitizer = under_tsan || under_asan;
 
-constexpr auto time_limit = under_sanitizer ? 240s : 90s;
 constexpr const char* boom = "conformance-boom";
-
-// Runs `body` on its own thread; if it does not finish within `time_limit`, reports which test hung and ends
-// the process with a failure status (a hung strategy cannot be cancelled, and CI must not hang on it).
-template <class Body>
-void with_time_limit(Body&& body) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string name = std::string(info->test_suite_name()) + "." + info->name();
-  std::packaged_task<void()> task(std::forward<Body>(body));
-  std::future<void> done = task.get_future();
-  std::thread runner(std::move(task));
-  if (done.wait_for(time_limit) == std::future_status::timeout) {
-    std::fprintf(
-        stderr, "\n[  FAILED  ] %s did not finish within %lld s (deadlock or lost task?)\n", name.c_str(),
-        static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(time_limit).count()));
-    std::fflush(stderr);
-    std::_Exit(1);
-  }
-  runner.join();
-  done.get();
-}
-
-std::size_t live_threads() {
-  std::size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
-  return count;
-}
-
-// Waits (bounded) for the thread count to come back to `expected`: a joined thread can stay listed for a
-// moment after pthread_join returns, while the kernel finishes releasing it.
-std::size_t live_threads_settled(std::size_t expected) {
-  std::size_t now = live_threads();
-  for (int i = 0; i < 200 && now != expected; ++i) {
-    std::this_thread::sleep_for(5ms);
-    now = live_threads();
-  }
-  return now;
-}
 
 double process_cpu_seconds() {
   timespec now{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
-
-// Blocks tasks until opened.
-class Gate {
- public:
-  void open() {
-    open_.store(true, std::memory_order_release);
-    open_.notify_all();
-  }
-  void pass() const {
-    while (!open_.load(std::memory_order_acquire)) open_.wait(false, std::memory_order_acquire);
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
 
 // One flag per task: how many times it ran.
 class RunCounts {

@@ -16,55 +16,13 @@
 
 #include "dispatcher.hpp"
 #include "registry.hpp"
+#include "strategy_test_support.hpp"
 
 namespace poolbench {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <class Body>
-void with_time_limit(Body&& body, std::chrono::seconds limit = 120s) {
-  std::packaged_task<void()> task(std::forward<Body>(body));
-  std::future<void> done = task.get_future();
-  std::thread runner(std::move(task));
-  if (done.wait_for(limit) == std::future_status::timeout) {
-    std::fprintf(stderr, "\n[  FAILED  ] %s did not finish in time (deadlock?)\n",
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::_Exit(1);
-  }
-  runner.join();
-  done.get();
-}
-
-class Gate {
- public:
-  void open() {
-    open_.store(true);
-    open_.notify_all();
-  }
-  void pass() const {
-    while (!open_.load()) open_.wait(false);
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
-
-template <class Ready>
-bool eventually(Ready ready, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return ready();
-}
-
-std::size_t live_threads() {
-  std::size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
-  return count;
-}
+using namespace test_support;
 
 DispatcherStrategy::Options options(std::size_t workers, std::chrono::milliseconds idle_timeout = 2s) {
   DispatcherStrategy::Options result;

@@ -20,39 +20,13 @@
 
 #include "fifo_ring.hpp"
 #include "registry.hpp"
+#include "strategy_test_support.hpp"
 
 namespace poolbench {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <class Body>
-void with_time_limit(Body&& body, std::chrono::seconds limit = 120s) {
-  std::packaged_task<void()> task(std::forward<Body>(body));
-  std::future<void> done = task.get_future();
-  std::thread runner(std::move(task));
-  if (done.wait_for(limit) == std::future_status::timeout) {
-    std::fprintf(stderr, "\n[  FAILED  ] %s did not finish in time (deadlock?)\n",
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::_Exit(1);
-  }
-  runner.join();
-  done.get();
-}
-
-class Gate {
- public:
-  void open() {
-    open_.store(true);
-    open_.notify_all();
-  }
-  void pass() const {
-    while (!open_.load()) open_.wait(false);
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
+using namespace test_support;
 
 std::unique_ptr<FifoRingStrategy> make_ring(std::size_t workers, std::size_t capacity,
                                             bool nonblocking = false) {

@@ -21,57 +21,13 @@
 
 #include "probe/alloc_counter.hpp"
 #include "registry.hpp"
+#include "strategy_test_support.hpp"
 
 namespace poolbench {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Runs `body` on its own thread and ends the process with a failure if it does not finish in time.
-template <class Body>
-void with_time_limit(Body&& body, std::chrono::seconds limit = 60s) {
-  std::packaged_task<void()> task(std::forward<Body>(body));
-  auto done = task.get_future();
-  std::thread runner(std::move(task));
-  if (done.wait_for(limit) == std::future_status::timeout) {
-    std::fprintf(stderr, "\n[  FAILED  ] %s: did not finish within %lld s\n",
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                 static_cast<long long>(limit.count()));
-    std::_Exit(1);
-  }
-  runner.join();
-  done.get();
-}
-
-// Polls `condition` until it holds (true) or 20 s pass (false): sequencing, not timing.
-template <class Condition>
-bool eventually(Condition&& condition) {
-  for (auto give_up = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < give_up;) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return condition();
-}
-
-class Gate {
- public:
-  void open() {
-    open_.store(true, std::memory_order_release);
-    open_.notify_all();
-  }
-  void pass() const {
-    while (!open_.load(std::memory_order_acquire)) open_.wait(false, std::memory_order_acquire);
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
-
-std::size_t process_threads() {
-  std::size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
-  return count;
-}
+using namespace test_support;
 
 LifoStackOptions options(std::size_t capacity) {
   LifoStackOptions result;
@@ -186,7 +142,7 @@ TEST(LifoStack, MaxBlockingTasksRejectsOnceThatManySubmittersWait) {
 
 TEST(LifoStack, IdleWorkersExpireAndTheirThreadsAreJoined) {
   with_time_limit([] {
-    const std::size_t threads_before = process_threads();
+    const std::size_t threads_before = live_threads();
     auto opts = options(4);
     opts.expiry = 50ms;
     LifoStackPool pool(opts);
@@ -204,8 +160,8 @@ TEST(LifoStack, IdleWorkersExpireAndTheirThreadsAreJoined) {
     ASSERT_TRUE(eventually([&] { return pool.running() == 0; })) << "idle workers never expired";
     EXPECT_EQ(pool.counters().extra.at("workers_expired"), 4.0);
     // The purge thread joins the exited workers on its next round: only the purge thread itself remains.
-    EXPECT_TRUE(eventually([&] { return process_threads() == threads_before + 1; }))
-        << process_threads() << " threads, expected " << threads_before + 1;
+    EXPECT_TRUE(eventually([&] { return live_threads() == threads_before + 1; }))
+        << live_threads() << " threads, expected " << threads_before + 1;
     std::atomic<bool> ran{false};
     ASSERT_TRUE(pool.submit([&] { ran = true; }).ok()) << "a pool whose workers expired starts new ones";
     pool.wait();

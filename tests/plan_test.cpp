@@ -50,8 +50,9 @@ TEST(Plan, ExpandsTheMatrixInOrderWithGoogleBenchmarkNames) {
   EXPECT_EQ(plan.cases[3].info.tasks, 2000u);
   EXPECT_EQ(plan.cases[3].info.producers, 4u);
   EXPECT_EQ(plan.repetitions, 3u);
-  EXPECT_DOUBLE_EQ(plan.estimate_seconds(), 3 * (plan.cases[0].estimate_seconds + plan.cases[1].estimate_seconds +
-                                                 plan.cases[2].estimate_seconds + plan.cases[3].estimate_seconds));
+  EXPECT_DOUBLE_EQ(plan.estimate_seconds(),
+                   3 * (plan.cases[0].estimate_seconds + plan.cases[1].estimate_seconds +
+                        plan.cases[2].estimate_seconds + plan.cases[3].estimate_seconds));
 }
 
 TEST(Plan, DefaultMatrixCoversEveryRegisteredNonTestStrategyAndWorkload) {
@@ -64,7 +65,8 @@ TEST(Plan, DefaultMatrixCoversEveryRegisteredNonTestStrategyAndWorkload) {
   }
   for (const StrategyInfo* info : strategy_registry().all())
     EXPECT_EQ(strategies.count(info->name), info->in_default_matrix ? 1u : 0u) << info->name;
-  for (const WorkloadInfo* info : workload_registry().all()) EXPECT_EQ(workloads.count(info->name), 1u) << info->name;
+  for (const WorkloadInfo* info : workload_registry().all())
+    EXPECT_EQ(workloads.count(info->name), 1u) << info->name;
   for (const WorkloadInfo* info : workload_registry().all(true)) {
     if (info->test_only) {
       EXPECT_EQ(workloads.count(info->name), 0u) << info->name;
@@ -135,7 +137,8 @@ TEST(Plan, SpecRoundTripsThroughJson) {
 }
 
 TEST(Plan, RefusesBadInputNamingTheFlag) {
-  EXPECT_THAT(usage_error(request({"no_such_pool"}, {})), HasSubstr("--strategies: unknown strategy 'no_such_pool'"));
+  EXPECT_THAT(usage_error(request({"no_such_pool"}, {})),
+              HasSubstr("--strategies: unknown strategy 'no_such_pool'"));
   EXPECT_THAT(usage_error(request({"no_such_pool"}, {})), HasSubstr("known: "));
   EXPECT_THAT(usage_error(request({}, {"nope"})), HasSubstr("--workloads: unknown workload 'nope'"));
   for (const char* bad : {"0", "-1", "abc", "", "1.5", "10x"}) {

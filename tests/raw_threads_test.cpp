@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "registry.hpp"
+#include "strategy_test_support.hpp"
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define RAW_THREADS_SANITIZED 1
@@ -35,54 +36,11 @@ namespace poolbench {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <class Body>
-void with_time_limit(Body&& body, std::chrono::seconds limit = 60s) {
-  std::packaged_task<void()> task(std::forward<Body>(body));
-  auto done = task.get_future();
-  std::thread runner(std::move(task));
-  if (done.wait_for(limit) == std::future_status::timeout) {
-    std::fprintf(stderr, "\n[  FAILED  ] %s: did not finish within %lld s\n",
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                 static_cast<long long>(limit.count()));
-    std::_Exit(1);
-  }
-  runner.join();
-  done.get();
-}
-
-template <class Condition>
-bool eventually(Condition&& condition) {
-  for (auto give_up = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < give_up;) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return condition();
-}
-
-class Gate {
- public:
-  void open() {
-    open_.store(true, std::memory_order_release);
-    open_.notify_all();
-  }
-  void pass() const {
-    while (!open_.load(std::memory_order_acquire)) open_.wait(false, std::memory_order_acquire);
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
-
-std::size_t process_threads() {
-  std::size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
-  return count;
-}
+using namespace test_support;
 
 TEST(RawThreads, EveryTaskGetsItsOwnThreadWithoutBound) {
   with_time_limit([] {
-    const std::size_t threads_before = process_threads();
+    const std::size_t threads_before = live_threads();
     RawThreadsStrategy strategy;
     constexpr std::size_t tasks = 40;
     Gate gate;
@@ -99,13 +57,12 @@ TEST(RawThreads, EveryTaskGetsItsOwnThreadWithoutBound) {
     }
     all_running.wait();  // all 40 run at once: no bound
     EXPECT_EQ(strategy.live_threads(), tasks);
-    EXPECT_EQ(process_threads(), threads_before + tasks);
+    EXPECT_EQ(live_threads(), threads_before + tasks);
     gate.open();
     EXPECT_FALSE(strategy.wait());
     EXPECT_EQ(ran.load(), tasks);
     EXPECT_EQ(strategy.live_threads(), 0u);
-    EXPECT_TRUE(eventually([&] { return process_threads() == threads_before; }))
-        << "wait() joins the threads";
+    EXPECT_TRUE(eventually([&] { return live_threads() == threads_before; })) << "wait() joins the threads";
     const StrategyCounters counters = strategy.counters();
     EXPECT_EQ(counters.threads_created, tasks);
     EXPECT_EQ(counters.extra.at("peak_live_threads"), static_cast<double>(tasks));
@@ -114,14 +71,14 @@ TEST(RawThreads, EveryTaskGetsItsOwnThreadWithoutBound) {
 
 TEST(RawThreads, FinishedThreadsAreJoinedAsNewOnesStart) {
   with_time_limit([] {
-    const std::size_t threads_before = process_threads();
+    const std::size_t threads_before = live_threads();
     RawThreadsStrategy strategy;
     constexpr std::size_t tasks = 3000;
     std::atomic<std::size_t> ran{0};
     std::size_t most_threads = 0;
     for (std::size_t i = 0; i < tasks; ++i) {
       ASSERT_TRUE(strategy.submit([&] { ran.fetch_add(1, std::memory_order_relaxed); }).ok());
-      if (i % 100 == 0) most_threads = std::max(most_threads, process_threads() - threads_before);
+      if (i % 100 == 0) most_threads = std::max(most_threads, live_threads() - threads_before);
     }
     EXPECT_FALSE(strategy.wait());
     EXPECT_EQ(ran.load(), tasks);
@@ -129,7 +86,7 @@ TEST(RawThreads, FinishedThreadsAreJoinedAsNewOnesStart) {
     // Tiny tasks finish fast and each submit joins the finished ones: nowhere near 3000 threads pile up.
     EXPECT_LT(most_threads, tasks / 2);
     strategy.shutdown();
-    EXPECT_TRUE(eventually([&] { return process_threads() == threads_before; }));
+    EXPECT_TRUE(eventually([&] { return live_threads() == threads_before; }));
     EXPECT_EQ(strategy.submit([] {}).status, SubmitStatus::closed);
   });
 }

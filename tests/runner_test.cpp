@@ -1,6 +1,6 @@
-// The runner end to end through the real binary: isolation (a crash, a hang past --timeout and a lost task are
-// recorded for their case alone), interleaved repetitions, the result file's schema, Ctrl-C keeping finished
-// cases, and Google Benchmark's own compare.py reading our files.
+// The runner end to end through the real binary: isolation (a crash, a hang past --timeout and a lost task
+// are recorded for their case alone), interleaved repetitions, the result file's schema, Ctrl-C keeping
+// finished cases, and Google Benchmark's own compare.py reading our files.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -22,13 +22,16 @@ using testing::run_poolbench;
 using testing::slurp;
 using testing::TempDir;
 
-nlohmann::json load(const std::filesystem::path& path) { return nlohmann::json::parse(slurp(path)); }
+nlohmann::json load(const std::filesystem::path& path) {
+  return nlohmann::json::parse(slurp(path));
+}
 
 std::vector<nlohmann::json> entries_named(const nlohmann::json& document, const std::string& needle,
                                           const char* run_type = "iteration") {
   std::vector<nlohmann::json> out;
   for (const auto& entry : document.at("benchmarks"))
-    if (entry.at("name").get<std::string>().find(needle) != std::string::npos && entry.at("run_type") == run_type)
+    if (entry.at("name").get<std::string>().find(needle) != std::string::npos &&
+        entry.at("run_type") == run_type)
       out.push_back(entry);
   return out;
 }
@@ -37,8 +40,10 @@ TEST(Runner, CrashHangAndLostTaskAreRecordedWhileTheOtherCasesKeepTheirResults) 
   TempDir dir;
   const auto out = dir / "r.json";
   const auto result = run_poolbench(
-      "run -s inline -w atomic_increment,test_crash,test_hang,test_lose_task -n 50 -p 1 -k 1 -r 2 --timeout 2 "
-      "--param at=7 --out " + out.string());
+      "run -s inline -w atomic_increment,test_crash,test_hang,test_lose_task -n 50 -p 1 -k 1 -r 2 --timeout "
+      "2 "
+      "--param at=7 --out " +
+      out.string());
   EXPECT_EQ(result.exit_status, 1) << result.err;
   const auto document = load(out);
 
@@ -47,7 +52,8 @@ TEST(Runner, CrashHangAndLostTaskAreRecordedWhileTheOtherCasesKeepTheirResults) 
   for (const auto& entry : good) {
     EXPECT_FALSE(entry.value("error_occurred", false));
     EXPECT_GT(entry.at("real_time").get<double>(), 0);
-    EXPECT_DOUBLE_EQ(entry.at("items_per_second").get<double>() * entry.at("real_time").get<double>() / 1e3, 50.0);
+    EXPECT_DOUBLE_EQ(entry.at("items_per_second").get<double>() * entry.at("real_time").get<double>() / 1e3,
+                     50.0);
   }
   EXPECT_EQ(entries_named(document, "/atomic_increment/", "aggregate").size(), 4u);
 
@@ -59,7 +65,8 @@ TEST(Runner, CrashHangAndLostTaskAreRecordedWhileTheOtherCasesKeepTheirResults) 
   }
   const auto hung = entries_named(document, "/test_hang/");
   ASSERT_EQ(hung.size(), 2u);
-  for (const auto& entry : hung) EXPECT_THAT(entry.at("error_message").get<std::string>(), HasSubstr("timed out"));
+  for (const auto& entry : hung)
+    EXPECT_THAT(entry.at("error_message").get<std::string>(), HasSubstr("timed out"));
 
   const auto lost = entries_named(document, "/test_lose_task/");
   ASSERT_EQ(lost.size(), 2u);
@@ -101,11 +108,12 @@ TEST(Runner, RepetitionsAreInterleavedAcrossCases) {
 
 TEST(Runner, QuietPrintsNoProgress) {
   TempDir dir;
-  const auto result =
-      run_poolbench("run -s inline -w atomic_increment -n 100 -p 1 -r 1 -q --out " + (dir / "r.json").string());
+  const auto result = run_poolbench("run -s inline -w atomic_increment -n 100 -p 1 -r 1 -q --out " +
+                                    (dir / "r.json").string());
   ASSERT_EQ(result.exit_status, 0);
   EXPECT_TRUE(result.err.empty()) << result.err;
-  EXPECT_THAT(result.out, HasSubstr("inline/atomic_increment/tasks:100/workers:2/producers:1"));  // the summary
+  EXPECT_THAT(result.out,
+              HasSubstr("inline/atomic_increment/tasks:100/workers:2/producers:1"));  // the summary
 }
 
 TEST(Runner, ResultFileIsGoogleBenchmarkJsonWithPoolbenchContext) {
@@ -119,8 +127,8 @@ TEST(Runner, ResultFileIsGoogleBenchmarkJsonWithPoolbenchContext) {
   for (const char* key : {"date", "host_name", "num_cpus", "mhz_per_cpu", "caches", "library_build_type"})
     EXPECT_TRUE(context.contains(key)) << key;
   const auto& poolbench = context.at("poolbench");
-  for (const char* key : {"version", "git_commit", "compiler", "build_type", "allocator", "kernel", "command_line",
-                          "date", "repetitions"})
+  for (const char* key : {"version", "git_commit", "compiler", "build_type", "allocator", "kernel",
+                          "command_line", "date", "repetitions"})
     EXPECT_TRUE(poolbench.contains(key)) << key;
   EXPECT_THAT(poolbench.at("command_line").get<std::string>(), HasSubstr("run -s inline"));
 
@@ -160,13 +168,13 @@ TEST(Runner, ResultFileIsGoogleBenchmarkJsonWithPoolbenchContext) {
 TEST(Runner, InterruptKeepsEveryFinishedCase) {
   TempDir dir;
   const auto out = dir / "r.json";
-  const std::string arguments = "run -s inline -w atomic_increment,test_hang -n 50 -p 1 -r 1 -q --timeout 60 --out " +
-                                out.string();
+  const std::string arguments =
+      "run -s inline -w atomic_increment,test_hang -n 50 -p 1 -r 1 -q --timeout 60 --out " + out.string();
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    ::execl("/bin/sh", "sh", "-c", (std::string("exec ") + POOLBENCH_BINARY + " " + arguments + " >/dev/null").c_str(),
-            nullptr);
+    ::execl("/bin/sh", "sh", "-c",
+            (std::string("exec ") + POOLBENCH_BINARY + " " + arguments + " >/dev/null").c_str(), nullptr);
     std::_Exit(127);
   }
   // Wait for the first case to land in the file (the second one hangs), then press Ctrl-C.
@@ -188,15 +196,18 @@ TEST(Runner, InterruptKeepsEveryFinishedCase) {
 
 TEST(Runner, GoogleBenchmarksComparePyReadsTwoResultFiles) {
   const char* compare = "/usr/share/benchmark/compare.py";
-  if (!std::filesystem::exists(compare)) GTEST_SKIP() << "libbenchmark-tools is not installed (scripts/setup)";
+  if (!std::filesystem::exists(compare))
+    GTEST_SKIP() << "libbenchmark-tools is not installed (scripts/setup)";
   TempDir dir;
   for (const char* name : {"a.json", "b.json"})
-    ASSERT_EQ(run_poolbench("run -s inline -w atomic_increment -n 1000 -p 1 -r 3 -q --out " + (dir / name).string())
-                  .exit_status,
-              0);
+    ASSERT_EQ(
+        run_poolbench("run -s inline -w atomic_increment -n 1000 -p 1 -r 3 -q --out " + (dir / name).string())
+            .exit_status,
+        0);
   const auto report = dir / "compare.txt";
-  const std::string command = std::string("/usr/bin/python3 ") + compare + " benchmarks " + (dir / "a.json").string() +
-                              " " + (dir / "b.json").string() + " >" + report.string() + " 2>&1";
+  const std::string command = std::string("/usr/bin/python3 ") + compare + " benchmarks " +
+                              (dir / "a.json").string() + " " + (dir / "b.json").string() + " >" +
+                              report.string() + " 2>&1";
   EXPECT_EQ(std::system(command.c_str()), 0) << slurp(report);
   EXPECT_THAT(slurp(report), HasSubstr("inline/atomic_increment/tasks:1000/workers:2/producers:1_pvalue"));
 }

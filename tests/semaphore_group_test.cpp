@@ -20,50 +20,14 @@
 #include <vector>
 
 #include "registry.hpp"
+#include "strategy_test_support.hpp"
 #include "weighted_semaphore.hpp"
 
 namespace poolbench {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <class Body>
-void with_time_limit(Body&& body, std::chrono::seconds limit = 60s) {
-  std::packaged_task<void()> task(std::forward<Body>(body));
-  auto done = task.get_future();
-  std::thread runner(std::move(task));
-  if (done.wait_for(limit) == std::future_status::timeout) {
-    std::fprintf(stderr, "\n[  FAILED  ] %s: did not finish within %lld s\n",
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                 static_cast<long long>(limit.count()));
-    std::_Exit(1);
-  }
-  runner.join();
-  done.get();
-}
-
-template <class Condition>
-bool eventually(Condition&& condition) {
-  for (auto give_up = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < give_up;) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return condition();
-}
-
-class Gate {
- public:
-  void open() {
-    open_.store(true, std::memory_order_release);
-    open_.notify_all();
-  }
-  void pass() const {
-    while (!open_.load(std::memory_order_acquire)) open_.wait(false, std::memory_order_acquire);
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
+using namespace test_support;
 
 // Tracks how many tasks run at once.
 class Concurrency {

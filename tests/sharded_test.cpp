@@ -19,39 +19,13 @@
 
 #include "registry.hpp"
 #include "sharded.hpp"
+#include "strategy_test_support.hpp"
 
 namespace poolbench {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <class Body>
-void with_time_limit(Body&& body, std::chrono::seconds limit = 120s) {
-  std::packaged_task<void()> task(std::forward<Body>(body));
-  std::future<void> done = task.get_future();
-  std::thread runner(std::move(task));
-  if (done.wait_for(limit) == std::future_status::timeout) {
-    std::fprintf(stderr, "\n[  FAILED  ] %s did not finish in time (deadlock?)\n",
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::_Exit(1);
-  }
-  runner.join();
-  done.get();
-}
-
-class Gate {
- public:
-  void open() {
-    open_.store(true);
-    open_.notify_all();
-  }
-  void pass() const {
-    while (!open_.load()) open_.wait(false);
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
+using namespace test_support;
 
 ShardedStrategy::Options options(std::size_t workers, std::size_t shards, std::size_t queue_size = 1024) {
   ShardedStrategy::Options result;
@@ -59,16 +33,6 @@ ShardedStrategy::Options options(std::size_t workers, std::size_t shards, std::s
   result.shards = shards;
   result.queue_size = queue_size;
   return result;
-}
-
-// Polls (bounded) until `ready()`; for states that other threads reach "soon", never as a timing assertion.
-template <class Ready>
-bool eventually(Ready ready) {
-  for (int i = 0; i < 5000; ++i) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return ready();
 }
 
 TEST(Sharded, AHandleDeliversTheResult) {

@@ -22,55 +22,13 @@
 
 #include "probe/alloc_counter.hpp"
 #include "registry.hpp"
+#include "strategy_test_support.hpp"
 
 namespace poolbench {
 namespace {
 
 using namespace std::chrono_literals;
-
-template <class Body>
-void with_time_limit(Body&& body, std::chrono::seconds limit = 60s) {
-  std::packaged_task<void()> task(std::forward<Body>(body));
-  auto done = task.get_future();
-  std::thread runner(std::move(task));
-  if (done.wait_for(limit) == std::future_status::timeout) {
-    std::fprintf(stderr, "\n[  FAILED  ] %s: did not finish within %lld s\n",
-                 ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                 static_cast<long long>(limit.count()));
-    std::_Exit(1);
-  }
-  runner.join();
-  done.get();
-}
-
-template <class Condition>
-bool eventually(Condition&& condition) {
-  for (auto give_up = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < give_up;) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return condition();
-}
-
-class Gate {
- public:
-  void open() {
-    open_.store(true, std::memory_order_release);
-    open_.notify_all();
-  }
-  void pass() const {
-    while (!open_.load(std::memory_order_acquire)) open_.wait(false, std::memory_order_acquire);
-  }
-
- private:
-  std::atomic<bool> open_{false};
-};
-
-std::size_t process_threads() {
-  std::size_t count = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
-  return count;
-}
+using namespace test_support;
 
 // A payload: a number, and optionally a gate the worker waits at before answering.
 struct Job {
@@ -260,7 +218,7 @@ TEST(Stateful, WaitingCallersAreServedInArrivalOrder) {
 
 TEST(Stateful, SetSizeGrowsAndShrinksJoiningTheSurplus) {
   with_time_limit([] {
-    const std::size_t threads_before = process_threads();
+    const std::size_t threads_before = live_threads();
     Fixture fixture;
     StatefulPool<Job, int> pool(1, fixture.constructor());
     pool.set_size(3);
@@ -287,11 +245,11 @@ TEST(Stateful, SetSizeGrowsAndShrinksJoiningTheSurplus) {
     shrinker.join();
     EXPECT_EQ(answers, (std::set<int>{10, 11, 12})) << "three distinct workers answered";
     EXPECT_EQ(pool.size(), 1u);
-    EXPECT_TRUE(eventually([&] { return process_threads() == threads_before + 1; }))
+    EXPECT_TRUE(eventually([&] { return live_threads() == threads_before + 1; }))
         << "the two surplus worker threads are joined";
     EXPECT_EQ(pool.process(Job{2}) / 10, 2);
     pool.close();
-    EXPECT_TRUE(eventually([&] { return process_threads() == threads_before; }));
+    EXPECT_TRUE(eventually([&] { return live_threads() == threads_before; }));
   });
 }
 
@@ -321,7 +279,7 @@ TEST(Stateful, CloseWakesWaitingCallersAndLaterCallsReportClosed) {
 
 TEST(Stateful, AConstructorThatThrowsFailsTheConstructionAndLeavesNoThread) {
   with_time_limit([] {
-    const std::size_t threads_before = process_threads();
+    const std::size_t threads_before = live_threads();
     std::atomic<int> calls{0};
     std::atomic<int> interrupts{0};
     auto constructor = [&]() -> std::unique_ptr<StatefulPool<Job, int>::Worker> {
@@ -329,7 +287,7 @@ TEST(Stateful, AConstructorThatThrowsFailsTheConstructionAndLeavesNoThread) {
       return std::make_unique<NumberWorker>(0, interrupts, nullptr, nullptr);
     };
     EXPECT_THROW((StatefulPool<Job, int>(3, constructor)), std::runtime_error);
-    EXPECT_TRUE(eventually([&] { return process_threads() == threads_before; }));
+    EXPECT_TRUE(eventually([&] { return live_threads() == threads_before; }));
   });
 }
 
@@ -343,8 +301,8 @@ TEST(Stateful, ProcessAllocatesNothingOnceTheWorkersExist) {
       for (int i = 0; i < calls; ++i) sum += pool.process(Job{i}) / 10;
     };
     {
-      // Warm up with two callers, as measured below: the request channel's caller list and idle ring reach the
-      // size two concurrent callers need before the count starts.
+      // Warm up with two callers, as measured below: the request channel's caller list and idle ring reach
+      // the size two concurrent callers need before the count starts.
       std::thread warm(producer);
       producer();
       warm.join();
