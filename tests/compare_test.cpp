@@ -889,6 +889,8 @@ TEST(CompareCli, BadFlagsExitTwo) {
                                                {"compare", "--alpha", "2", a, a},
                                                {"compare", "--min-effect", "lots", a, a},
                                                {"compare", "--min-effect", "-5%", a, a},
+                                               {"compare", "--alloc-growth", "double", a, a},
+                                               {"compare", "--alloc-growth", "-1", a, a},
                                                {"compare", "--metrics", "time,speed", a, a},
                                                {"compare", "--format", "xml", a, a},
                                                {"compare", "--profile", "fast", a, a},
