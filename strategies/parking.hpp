@@ -16,6 +16,8 @@
 #include <stop_token>
 #include <thread>
 
+#include <time.h>
+
 namespace poolbench::parking {
 
 // Tells the CPU that this thread is busy-waiting.
@@ -51,6 +53,27 @@ bool spin_until(Ready&& ready, SpinBudget budget = {}) {
   }
   return ready();
 }
+
+// A monotonic clock that reads the kernel's last tick instead of the TSC (Linux's CLOCK_MONOTONIC_COARSE: a
+// few nanoseconds, resolution of a scheduler tick, 1-4 ms): for idle-since stamps, where a hand-off should
+// not pay for precision nobody uses. Elsewhere it is steady_clock.
+struct CoarseClock {
+  using duration = std::chrono::nanoseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<CoarseClock>;
+  static constexpr bool is_steady = true;
+  static time_point now() noexcept {
+#ifdef CLOCK_MONOTONIC_COARSE
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return time_point(std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec));
+#else
+    return time_point(
+        std::chrono::duration_cast<duration>(std::chrono::steady_clock::now().time_since_epoch()));
+#endif
+  }
+};
 
 // A test-and-test-and-set lock for critical sections of a few instructions (ants uses the same kind of lock
 // for its worker stack: a mutex that sleeps costs more than the section it protects). Satisfies Lockable, so
