@@ -426,12 +426,12 @@ class Pool {
   // What every submit and every revert touches, on one cache line of its own: taking the lock brings the
   // stack's header and the counts along (the condition variables, touched only when someone blocks, used to
   // sit in between).
-  alignas(64) mutable parking::SpinLock
-      lock_;                         // ants' spin lock: guards everything below up to the purge members
+  // ants' spin lock: guards everything below up to the purge members.
+  alignas(64) mutable parking::SpinLock lock_;
   std::atomic<bool> closed_{false};  // written under lock_
   std::vector<Worker*> idle_;        // the worker stack; top = back = most recently idle
-  std::atomic<std::size_t> idle_count_{
-      0};  // idle_.size(), read without the lock by spinning submitters and workers
+  // idle_.size(), read without the lock by spinning submitters and workers.
+  std::atomic<std::size_t> idle_count_{0};
   std::size_t capacity_;
   std::size_t running_ = 0;   // live workers (busy, idle or starting)
   std::size_t starting_ = 0;  // workers whose thread is being started
