@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "errors.hpp"
 
@@ -27,12 +27,15 @@ std::string first_line(std::string text) {
 
 }  // namespace
 
-SubcommandRegistrar::SubcommandRegistrar(SubcommandInfo info) { subcommands().push_back(std::move(info)); }
+SubcommandRegistrar::SubcommandRegistrar(SubcommandInfo info) {
+  subcommands().push_back(std::move(info));
+}
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"poolbench: does a thread pool earn its place here, and which one? Measures pool strategies "
-               "against workloads and records the numbers as Google Benchmark JSON.",
-               "poolbench"};
+  CLI::App app{
+      "poolbench: does a thread pool earn its place here, and which one? Measures pool strategies "
+      "against workloads and records the numbers as Google Benchmark JSON.",
+      "poolbench"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(POOLBENCH_VERSION) + " (" + POOLBENCH_GIT_COMMIT + ")");
 
@@ -64,7 +67,8 @@ int run_cli(int argc, char** argv) {
     try {
       return action();
     } catch (const UsageError& error) {
-      std::fprintf(stderr, "poolbench %s: error: %s\n", command->get_name().c_str(), first_line(error.what()).c_str());
+      std::fprintf(stderr, "poolbench %s: error: %s\n", command->get_name().c_str(),
+                   first_line(error.what()).c_str());
       return exit_bad_input;
     }
   }

@@ -1,7 +1,7 @@
 // The command line (CLI11): `poolbench list | run | case | compare | report`.
 //
-// Subcommands other than the harness's own register themselves with a SubcommandRegistrar in their own .cpp (as
-// strategies do), so compare/ and report/ add their commands without editing this file.
+// Subcommands other than the harness's own register themselves with a SubcommandRegistrar in their own .cpp
+// (as strategies do), so compare/ and report/ add their commands without editing this file.
 #pragma once
 
 #include <functional>

@@ -1,5 +1,5 @@
-// Unusable input: bad flags, unknown names, malformed files, unwritable paths. The CLI prints the message as one
-// line and exits with status 2 before writing anything.
+// Unusable input: bad flags, unknown names, malformed files, unwritable paths. The CLI prints the message as
+// one line and exits with status 2 before writing anything.
 #pragma once
 
 #include <stdexcept>
@@ -11,7 +11,7 @@ struct UsageError : std::runtime_error {
 };
 
 inline constexpr int exit_ok = 0;
-inline constexpr int exit_failures = 1;     // run: some cases failed; compare: a regression
+inline constexpr int exit_failures = 1;  // run: some cases failed; compare: a regression
 inline constexpr int exit_bad_input = 2;
 
 }  // namespace poolbench

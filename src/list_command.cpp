@@ -3,8 +3,8 @@
 #include <iostream>
 #include <memory>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
@@ -16,7 +16,8 @@ namespace {
 nlohmann::json params_to_json(const std::vector<ParamSpec>& params) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& param : params) {
-    nlohmann::json spec = {{"name", param.name}, {"default", param.default_value}, {"description", param.description}};
+    nlohmann::json spec = {
+        {"name", param.name}, {"default", param.default_value}, {"description", param.description}};
     if (!param.choices.empty()) spec["choices"] = param.choices;
     out.push_back(spec);
   }

@@ -61,8 +61,8 @@ void validate_param(const ParamSpec& spec, const std::string& value) {
     case ParamKind::choice:
       for (const auto& choice : spec.choices)
         if (choice == value) return;
-      throw ParamError(
-          fmt::format("parameter {}: '{}' is not one of {}", spec.name, value, fmt::join(spec.choices, ", ")));
+      throw ParamError(fmt::format("parameter {}: '{}' is not one of {}", spec.name, value,
+                                   fmt::join(spec.choices, ", ")));
     case ParamKind::text:
       return;
   }

@@ -27,7 +27,8 @@ struct ParamSpec {
   std::vector<std::string> choices = {};  // for ParamKind::choice
 };
 
-// Thrown for a value that does not fit its declared kind; the message names the parameter and what is accepted.
+// Thrown for a value that does not fit its declared kind; the message names the parameter and what is
+// accepted.
 struct ParamError : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };

@@ -58,8 +58,8 @@ std::vector<const Info*> resolve(const Registry<Info>& registry, const std::vect
   for (const auto& name : flatten(requested)) {
     const Info* info = registry.find(name);
     if (info == nullptr)
-      throw UsageError(fmt::format("{}: unknown {} '{}'; known: {}", flag, what, name,
-                                   fmt::join(registry.names(), ", ")));
+      throw UsageError(
+          fmt::format("{}: unknown {} '{}'; known: {}", flag, what, name, fmt::join(registry.names(), ", ")));
     if (std::find(out.begin(), out.end(), info) == out.end()) out.push_back(info);
   }
   return out;
@@ -71,10 +71,11 @@ const ParamSpec* find_spec(const std::vector<ParamSpec>& specs, const std::strin
   return nullptr;
 }
 
-// --param name=v1,v2 -> {name: [v1, v2]}, each value checked against every selected component declaring `name`.
-std::map<std::string, std::vector<std::string>> parse_params(const std::vector<std::string>& given,
-                                                             const std::vector<const StrategyInfo*>& strategies,
-                                                             const std::vector<const WorkloadInfo*>& workloads) {
+// --param name=v1,v2 -> {name: [v1, v2]}, each value checked against every selected component declaring
+// `name`.
+std::map<std::string, std::vector<std::string>> parse_params(
+    const std::vector<std::string>& given, const std::vector<const StrategyInfo*>& strategies,
+    const std::vector<const WorkloadInfo*>& workloads) {
   std::map<std::string, std::vector<std::string>> out;
   for (const auto& item : given) {
     const auto equals = item.find('=');
@@ -94,8 +95,9 @@ std::map<std::string, std::vector<std::string>> parse_params(const std::vector<s
       if (const ParamSpec* spec = find_spec(info->params, name)) specs.push_back(spec);
     }
     if (specs.empty())
-      throw UsageError(fmt::format("--param: no selected strategy or workload has a parameter '{}'; they have: {}",
-                                   name, declared.empty() ? "none" : fmt::format("{}", fmt::join(declared, ", "))));
+      throw UsageError(
+          fmt::format("--param: no selected strategy or workload has a parameter '{}'; they have: {}", name,
+                      declared.empty() ? "none" : fmt::format("{}", fmt::join(declared, ", "))));
     for (const auto& value : values) {
       if (value.empty()) throw UsageError(fmt::format("--param: '{}' has an empty value", item));
       for (const ParamSpec* spec : specs) {
@@ -112,7 +114,8 @@ std::map<std::string, std::vector<std::string>> parse_params(const std::vector<s
 }
 
 // The cartesian product of parameter value lists, as name -> value assignments.
-std::vector<std::map<std::string, std::string>> product(const std::map<std::string, std::vector<std::string>>& lists) {
+std::vector<std::map<std::string, std::string>> product(
+    const std::map<std::string, std::vector<std::string>>& lists) {
   std::vector<std::map<std::string, std::string>> out{{}};
   for (const auto& [name, values] : lists) {
     std::vector<std::map<std::string, std::string>> next;
@@ -127,7 +130,8 @@ std::vector<std::map<std::string, std::string>> product(const std::map<std::stri
   return out;
 }
 
-double estimate_case_seconds(const StrategyInfo& strategy, const WorkloadInfo& workload, const CaseInfo& info) {
+double estimate_case_seconds(const StrategyInfo& strategy, const WorkloadInfo& workload,
+                             const CaseInfo& info) {
   // Spawning the child, Google Benchmark's start-up, the probe's calibration: measured at about 0.1 s here.
   constexpr double per_process_seconds = 0.1;
   Params params(info.params);
@@ -141,7 +145,8 @@ double estimate_case_seconds(const StrategyInfo& strategy, const WorkloadInfo& w
   double parallel = 1;
   if (lifecycle == WorkerLifecycle::caller_thread) {
     parallel = static_cast<double>(effective_producers(info.strategy, info.producers, info.workers));
-  } else if (lifecycle == WorkerLifecycle::thread_per_task && strategy.traits.when_full == WhenFull::never_full) {
+  } else if (lifecycle == WorkerLifecycle::thread_per_task &&
+             strategy.traits.when_full == WhenFull::never_full) {
     parallel = static_cast<double>(info.tasks);
   } else {
     parallel = static_cast<double>(info.workers);
@@ -161,11 +166,12 @@ double Plan::estimate_seconds() const {
 }
 
 Plan make_plan(const PlanRequest& request) {
-  const auto strategies =
-      resolve<StrategyInfo>(strategy_registry(), request.strategies, "--strategies", "strategy",
-                            [](const StrategyInfo& info) { return !info.test_only && info.in_default_matrix; });
-  const auto workloads = resolve<WorkloadInfo>(workload_registry(), request.workloads, "--workloads", "workload",
-                                               [](const WorkloadInfo& info) { return !info.test_only; });
+  const auto strategies = resolve<StrategyInfo>(
+      strategy_registry(), request.strategies, "--strategies", "strategy",
+      [](const StrategyInfo& info) { return !info.test_only && info.in_default_matrix; });
+  const auto workloads =
+      resolve<WorkloadInfo>(workload_registry(), request.workloads, "--workloads", "workload",
+                            [](const WorkloadInfo& info) { return !info.test_only; });
   if (strategies.empty()) throw UsageError("--strategies: no strategy selected");
   if (workloads.empty()) throw UsageError("--workloads: no workload selected");
   const auto tasks = parse_sizes(request.tasks, "--tasks");
@@ -191,14 +197,16 @@ Plan make_plan(const PlanRequest& request) {
   for (const WorkloadInfo* workload : workloads) {
     std::vector<std::size_t> workload_tasks = tasks;
     if (workload_tasks.empty())
-      workload_tasks = request.quick ? std::vector<std::size_t>{workload->quick_tasks} : workload->default_tasks;
+      workload_tasks =
+          request.quick ? std::vector<std::size_t>{workload->quick_tasks} : workload->default_tasks;
     const std::vector<std::size_t> workload_workers = workers.empty() ? workload->default_workers : workers;
 
     for (const StrategyInfo* strategy : strategies) {
       // Parameters that vary or were chosen appear in the name; the others run at their defaults.
       std::map<std::string, std::vector<std::string>> named;
       for (const auto& spec : strategy->params)
-        if (auto given = given_params.find(spec.name); given != given_params.end()) named[spec.name] = given->second;
+        if (auto given = given_params.find(spec.name); given != given_params.end())
+          named[spec.name] = given->second;
       for (const auto& spec : workload->params) {
         if (auto given = given_params.find(spec.name); given != given_params.end())
           named[spec.name] = given->second;
@@ -223,7 +231,8 @@ Plan make_plan(const PlanRequest& request) {
                 spec.info.params[param] = value;
                 name += fmt::format("/{}:{}", param, value);
               }
-              name += fmt::format("/tasks:{}/workers:{}/producers:{}", task_count, worker_count, producer_count);
+              name +=
+                  fmt::format("/tasks:{}/workers:{}/producers:{}", task_count, worker_count, producer_count);
               if (filter && !std::regex_search(name, *filter)) continue;
               spec.name = std::move(name);
               spec.family_index = plan.cases.size();

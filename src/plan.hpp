@@ -17,7 +17,8 @@ namespace poolbench {
 // One case: a strategy x workload at one point of the matrix, plus the repetition the child is to run.
 struct CaseSpec {
   std::string name;  // e.g. fifo_ring/atomic_increment/tasks:1000000/workers:2/producers:1
-  CaseInfo info;     // strategy, workload, tasks, workers, producers, params (every declared one, defaults applied)
+  CaseInfo
+      info;  // strategy, workload, tasks, workers, producers, params (every declared one, defaults applied)
   std::size_t family_index = 0;
   std::size_t repetition_index = 0;
   std::size_t repetitions = 1;
@@ -31,12 +32,12 @@ CaseSpec case_spec_from_json(const nlohmann::json& value);  // throws UsageError
 struct PlanRequest {
   std::vector<std::string> strategies;
   std::vector<std::string> workloads;
-  std::vector<std::string> tasks;      // as given, validated here
+  std::vector<std::string> tasks;  // as given, validated here
   std::vector<std::string> workers;
   std::vector<std::string> producers;
-  std::vector<std::string> params;     // "name=value" or "name=v1,v2" (a list sweeps the parameter)
+  std::vector<std::string> params;         // "name=value" or "name=v1,v2" (a list sweeps the parameter)
   std::optional<std::size_t> repetitions;  // default 3 (1 with --quick)
-  std::optional<std::string> filter;   // ECMAScript regex on case names
+  std::optional<std::string> filter;       // ECMAScript regex on case names
   bool quick = false;  // the quick matrix: each workload's quick_tasks and one repetition unless -r is given
 };
 
@@ -49,12 +50,12 @@ struct Plan {
 // Producer counts run when the user does not choose: one producer (low contention) and several (high).
 inline const std::vector<std::size_t> default_producers = {1, 4};
 
-// Expands and validates; throws UsageError naming the flag and what is accepted. Strategies and workloads marked
-// test-only are never in the default matrix but can be named explicitly.
+// Expands and validates; throws UsageError naming the flag and what is accepted. Strategies and workloads
+// marked test-only are never in the default matrix but can be named explicitly.
 Plan make_plan(const PlanRequest& request);
 
-// Producer threads a strategy is driven with: synchronous pools (tunny's Process) need at least one caller per
-// worker to keep their workers busy, so they get max(P, K); everything else gets P.
+// Producer threads a strategy is driven with: synchronous pools (tunny's Process) need at least one caller
+// per worker to keep their workers busy, so they get max(P, K); everything else gets P.
 std::size_t effective_producers(const std::string& strategy, std::size_t producers, std::size_t workers);
 
 }  // namespace poolbench

@@ -1,4 +1,5 @@
-// CaseSpec <-> JSON (the parent hands each child its case this way) and the producer rule for synchronous pools.
+// CaseSpec <-> JSON (the parent hands each child its case this way) and the producer rule for synchronous
+// pools.
 #include <fmt/format.h>
 
 #include "errors.hpp"

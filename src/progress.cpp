@@ -50,26 +50,28 @@ void Progress::finished(const CaseSpec& spec, double seconds, bool failed, const
   if (quiet_) return;
   if (terminal_) {
     // Failures stay on screen; successes are overwritten by the next case's line.
-    if (failed) fmt::print(stderr, "\r\033[K[{}/{}] {}: FAILED: {}\n", started_, total_, spec.name, error_message);
+    if (failed)
+      fmt::print(stderr, "\r\033[K[{}/{}] {}: FAILED: {}\n", started_, total_, spec.name, error_message);
     return;
   }
   if (failed)
     fmt::print(stderr, "[{}/{}] {} (rep {}): FAILED after {:.2f}s: {}\n", started_, total_, spec.name,
                spec.repetition_index + 1, seconds, error_message);
   else
-    fmt::print(stderr, "[{}/{}] {} (rep {}): ok {:.2f}s\n", started_, total_, spec.name, spec.repetition_index + 1,
-               seconds);
+    fmt::print(stderr, "[{}/{}] {} (rep {}): ok {:.2f}s\n", started_, total_, spec.name,
+               spec.repetition_index + 1, seconds);
 }
 
-void Progress::done(std::size_t finished, std::size_t failures, const std::string& out_path, bool interrupted) {
+void Progress::done(std::size_t finished, std::size_t failures, const std::string& out_path,
+                    bool interrupted) {
   if (quiet_) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (terminal_) fmt::print(stderr, "\r\033[K");
   if (interrupted)
     fmt::print(stderr, "poolbench: interrupted: {} finished runs kept in {}\n", finished, out_path);
   else
-    fmt::print(stderr, "poolbench: {} runs in {}, {} failed; results in {}\n", finished, duration_text(elapsed),
-               failures, out_path);
+    fmt::print(stderr, "poolbench: {} runs in {}, {} failed; results in {}\n", finished,
+               duration_text(elapsed), failures, out_path);
 }
 
 }  // namespace poolbench

@@ -1,5 +1,5 @@
-// Registry: strategies and workloads register themselves by name with a static registrar in their own .cpp, so
-// adding one is adding one file pair under strategies/ or workloads/ (CMake globs those folders).
+// Registry: strategies and workloads register themselves by name with a static registrar in their own .cpp,
+// so adding one is adding one file pair under strategies/ or workloads/ (CMake globs those folders).
 #pragma once
 
 #include <cstddef>
@@ -24,8 +24,8 @@ struct StrategyInfo {
   // Rough submit-to-finish overhead per task in nanoseconds on a small machine; only for --dry-run estimates.
   double nominal_overhead_ns = 500;
   bool test_only = false;  // hidden from the default matrix and `list` (shown with `list --all`)
-  // false for third-party baselines (a moodycamel queue pool, oneTBB, Boost.Asio): listed and runnable by name,
-  // left out of the default matrix so that it stays about the designs the guide compares.
+  // false for third-party baselines (a moodycamel queue pool, oneTBB, Boost.Asio): listed and runnable by
+  // name, left out of the default matrix so that it stays about the designs the guide compares.
   bool in_default_matrix = true;
 };
 

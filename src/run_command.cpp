@@ -7,8 +7,8 @@
 #include <iterator>
 #include <memory>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli.hpp"
 #include "errors.hpp"
@@ -49,7 +49,8 @@ std::string duration(double seconds) {
 void print_dry_run(const Plan& plan) {
   fmt::print("{} cases x {} repetitions (interleaved), one child process each:\n", plan.cases.size(),
              plan.repetitions);
-  for (const auto& spec : plan.cases) fmt::print("  {:<80} ~{}\n", spec.name, duration(spec.estimate_seconds));
+  for (const auto& spec : plan.cases)
+    fmt::print("  {:<80} ~{}\n", spec.name, duration(spec.estimate_seconds));
   fmt::print("estimated total: {} (an estimate from nominal costs; nothing was run)\n",
              duration(plan.estimate_seconds()));
 }
@@ -87,7 +88,8 @@ void print_summary(const std::string& path) {
       return values.empty() ? std::string("-") : fmt::format(fmt::runtime(format), median(values));
     };
     fmt::print("{:<72} {:>5} {:>10} {:>12} {:>10} {:>12}\n", name, fmt::format("{}/{}", times.size(), total),
-               cell(times, "{:.2f}"), cell(rates, "{:.3g}"), cell(per_task, "{:.1f}"), cell(e2e_p99, "{:.1f}"));
+               cell(times, "{:.2f}"), cell(rates, "{:.3g}"), cell(per_task, "{:.1f}"),
+               cell(e2e_p99, "{:.1f}"));
     if (!failure.empty()) fmt::print("    failed: {}\n", failure);
   }
 }
@@ -109,29 +111,41 @@ int run(RunFlags& flags) {
 
 const SubcommandRegistrar registrar{SubcommandInfo{
     .name = "run",
-    .description = "run the matrix strategies x workloads x tasks x workers x producers; write Google Benchmark JSON",
+    .description =
+        "run the matrix strategies x workloads x tasks x workers x producers; write Google Benchmark JSON",
     .order = 20,
     .setup =
         [](CLI::App& command) {
           auto flags = std::make_shared<RunFlags>();
           auto& request = flags->request;
-          command.add_option("-s,--strategies", request.strategies, "strategies to run (comma list; default: all)")
+          command
+              .add_option("-s,--strategies", request.strategies,
+                          "strategies to run (comma list; default: all)")
               ->delimiter(',');
-          command.add_option("-w,--workloads", request.workloads, "workloads to run (comma list; default: all)")
+          command
+              .add_option("-w,--workloads", request.workloads, "workloads to run (comma list; default: all)")
               ->delimiter(',');
-          command.add_option("-n,--tasks", request.tasks, "tasks per case, N (comma list; default: per workload)")
+          command
+              .add_option("-n,--tasks", request.tasks,
+                          "tasks per case, N (comma list; default: per workload)")
               ->delimiter(',');
-          command.add_option("-k,--workers", request.workers, "workers K (comma list; default: per workload)")
+          command
+              .add_option("-k,--workers", request.workers, "workers K (comma list; default: per workload)")
               ->delimiter(',');
-          command.add_option("-p,--producers", request.producers, "producer threads P (comma list; default: 1,4)")
+          command
+              .add_option("-p,--producers", request.producers,
+                          "producer threads P (comma list; default: 1,4)")
               ->delimiter(',');
-          command.add_option("--param", request.params,
-                             "a strategy or workload parameter, name=value or name=v1,v2 to sweep (repeatable)");
-          command.add_option("-r,--repetitions", flags->repetitions,
-                             "repetitions of each case, each in its own process (default 3; 1 with --quick)")
+          command.add_option(
+              "--param", request.params,
+              "a strategy or workload parameter, name=value or name=v1,v2 to sweep (repeatable)");
+          command
+              .add_option("-r,--repetitions", flags->repetitions,
+                          "repetitions of each case, each in its own process (default 3; 1 with --quick)")
               ->check(CLI::PositiveNumber.description(" >= 1"));
           command.add_option("--filter", request.filter, "run only cases whose name matches this regex");
-          command.add_option("--timeout", flags->timeout_seconds, "seconds before a case is killed (default 60)");
+          command.add_option("--timeout", flags->timeout_seconds,
+                             "seconds before a case is killed (default 60)");
           command.add_option("-o,--out", flags->out, "result file (default results/latest.json)");
           command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
           command.add_flag("--dry-run", flags->dry_run, "print the cases and a time estimate; run nothing");

@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,7 +32,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 volatile std::sig_atomic_t interrupt_requested = 0;
-void on_interrupt(int) { interrupt_requested = 1; }
+void on_interrupt(int) {
+  interrupt_requested = 1;
+}
 
 // Restores the previous SIGINT/SIGTERM handlers when the run ends.
 class InterruptGuard {
@@ -65,7 +67,8 @@ class ScratchDirectory {
     std::string pattern = fmt::format("{}/poolbench.XXXXXX", base != nullptr && *base != 0 ? base : "/tmp");
     if (::mkdtemp(pattern.data()) == nullptr)
       throw UsageError(fmt::format("cannot create a scratch directory under {}: {}",
-                                   std::filesystem::path(pattern).parent_path().string(), std::strerror(errno)));
+                                   std::filesystem::path(pattern).parent_path().string(),
+                                   std::strerror(errno)));
     path_ = pattern;
   }
   ~ScratchDirectory() {
@@ -98,11 +101,12 @@ std::string last_line(const std::string& text) {
 
 struct ChildOutcome {
   std::optional<nlohmann::ordered_json> entry;  // the child's Google Benchmark entry, when it wrote one
-  std::string failure;                         // why there is none (or why it cannot be trusted)
+  std::string failure;                          // why there is none (or why it cannot be trusted)
   double seconds = 0;
 };
 
-ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec, const std::filesystem::path& scratch) {
+ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
+                       const std::filesystem::path& scratch) {
   const auto result_path = scratch / "case.json";
   const auto stderr_path = scratch / "stderr.txt";
   std::filesystem::remove(result_path);
@@ -112,8 +116,8 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec, const st
   const pid_t pid = ::fork();
   if (pid < 0) return {{}, fmt::format("could not start the child process: {}", std::strerror(errno)), 0};
   if (pid == 0) {
-    // Own process group: the timeout kills the child and every process it made, and a terminal's Ctrl-C reaches
-    // the parent alone, which then stops the child itself.
+    // Own process group: the timeout kills the child and every process it made, and a terminal's Ctrl-C
+    // reaches the parent alone, which then stops the child itself.
     ::setpgid(0, 0);
     const int error_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int null_fd = ::open("/dev/null", O_RDWR);
@@ -124,7 +128,7 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec, const st
     }
     const std::string result_text = result_path.string();
     const char* argv[] = {options.self_path.c_str(), "case", "--spec", spec_text.c_str(), "--result-file",
-                          result_text.c_str(), nullptr};
+                          result_text.c_str(),       nullptr};
     ::execv(options.self_path.c_str(), const_cast<char* const*>(argv));
     std::fprintf(stderr, "cannot execute %s: %s\n", options.self_path.c_str(), std::strerror(errno));
     std::_Exit(127);
@@ -159,7 +163,8 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec, const st
   if (stopped_by_interrupt) {
     outcome.failure = "interrupt_requested";
   } else if (timed_out) {
-    outcome.failure = fmt::format("timed out after {:.3g} s (--timeout) and was killed", options.timeout_seconds);
+    outcome.failure =
+        fmt::format("timed out after {:.3g} s (--timeout) and was killed", options.timeout_seconds);
   } else if (WIFSIGNALED(status)) {
     const int signal_number = WTERMSIG(status);
     outcome.failure = fmt::format("crashed: signal {} ({}){}", signal_number, ::strsignal(signal_number),
@@ -176,7 +181,8 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec, const st
     if (benchmarks.size() != 1) throw std::runtime_error("expected exactly one benchmark entry");
     outcome.entry = benchmarks.at(0);
   } catch (const std::exception& e) {
-    outcome.failure = fmt::format("child wrote no usable result ({}){}", e.what(), reason.empty() ? "" : ": " + reason);
+    outcome.failure =
+        fmt::format("child wrote no usable result ({}){}", e.what(), reason.empty() ? "" : ": " + reason);
   }
   return outcome;
 }
@@ -247,8 +253,8 @@ void stamp_entry(nlohmann::ordered_json& entry, const CaseSpec& spec, std::size_
   entry["run_name"] = spec.name;
   entry["repetitions"] = spec.repetitions;
   entry["repetition_index"] = repetition;
-  entry["case"] = {{"strategy", spec.info.strategy}, {"workload", spec.info.workload},
-                   {"tasks", spec.info.tasks},       {"workers", spec.info.workers},
+  entry["case"] = {{"strategy", spec.info.strategy},   {"workload", spec.info.workload},
+                   {"tasks", spec.info.tasks},         {"workers", spec.info.workers},
                    {"producers", spec.info.producers}, {"params", spec.info.params}};
 }
 
@@ -277,10 +283,12 @@ class ResultDocument {
   }
 
   void add(std::size_t case_index, nlohmann::ordered_json entry) {
-    // The probe's own cost is a property of the build and machine: the first measurement goes into the context.
+    // The probe's own cost is a property of the build and machine: the first measurement goes into the
+    // context.
     auto& poolbench = context_["poolbench"];
     for (const char* key : {"instrumentation_ns_per_task", "timing_sample_every"})
-      if (!poolbench.contains(key) && entry.contains(key) && entry[key].is_number()) poolbench[key] = entry[key];
+      if (!poolbench.contains(key) && entry.contains(key) && entry[key].is_number())
+        poolbench[key] = entry[key];
     entries_[case_index].push_back(std::move(entry));
   }
 
@@ -318,7 +326,8 @@ void check_writable(const std::string& path) {
     throw UsageError(fmt::format("--out: '{}' is a directory", path));
   const auto directory = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
   if (!std::filesystem::is_directory(directory, error))
-    throw UsageError(fmt::format("--out: cannot write '{}': directory '{}' does not exist", path, directory.string()));
+    throw UsageError(
+        fmt::format("--out: cannot write '{}': directory '{}' does not exist", path, directory.string()));
   // Probe with the same kind of file the run will write (a temporary beside the target), then remove it.
   const auto probe = directory / fmt::format(".{}.{}.probe", target.filename().string(), ::getpid());
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);

@@ -1,9 +1,10 @@
-// Runner (the parent): executes a plan one child process per repetition of each case, with a timeout, and keeps
-// the result file current after every finished case.
+// Runner (the parent): executes a plan one child process per repetition of each case, with a timeout, and
+// keeps the result file current after every finished case.
 //
-// Repetitions are interleaved (every case's first repetition before any case's second) so that drift of a noisy
-// machine spreads over all cases instead of landing on one. A crash, a hang past the timeout or a child that cannot
-// start is recorded for its case with the reason, and the run goes on. The file is rewritten atomically (temp file
+// Repetitions are interleaved (every case's first repetition before any case's second) so that drift of a
+// noisy machine spreads over all cases instead of landing on one. A crash, a hang past the timeout or a child
+// that cannot start is recorded for its case with the reason, and the run goes on. The file is rewritten
+// atomically (temp file
 // + rename) after every case, so Ctrl-C or a killed parent leaves every finished case on disk.
 #pragma once
 

@@ -1,8 +1,8 @@
 // Strategy: one pool design (or non-design: inline, a thread per task) behind one interface.
 //
-// A strategy accepts Tasks with submit(), reports completion with wait(), and stops with shutdown(). Its traits
-// declare how it behaves (order, lifecycle, when full, on exceptions, ...); the conformance suite checks every
-// declaration against the real behaviour, and the report prints them as the capability table.
+// A strategy accepts Tasks with submit(), reports completion with wait(), and stops with shutdown(). Its
+// traits declare how it behaves (order, lifecycle, when full, on exceptions, ...); the conformance suite
+// checks every declaration against the real behaviour, and the report prints them as the capability table.
 #pragma once
 
 #include <cstddef>
@@ -41,35 +41,35 @@ struct SubmitResult {
 
 // In which order accepted tasks start.
 enum class QueueOrder {
-  caller,           // runs in the submitting thread at submit time (inline): order is program order
-  fifo,             // tasks start in submission order
-  lifo_idle_worker, // no task queue: each task goes to the most recently idle worker (ants)
-  fifo_per_shard,   // FIFO within a shard, no order across shards (pond with sharded queues)
-  unordered,        // the OS scheduler decides (a thread per task)
+  caller,            // runs in the submitting thread at submit time (inline): order is program order
+  fifo,              // tasks start in submission order
+  lifo_idle_worker,  // no task queue: each task goes to the most recently idle worker (ants)
+  fifo_per_shard,    // FIFO within a shard, no order across shards (pond with sharded queues)
+  unordered,         // the OS scheduler decides (a thread per task)
 };
 
 // Where tasks run and how long the threads live.
 enum class WorkerLifecycle {
-  caller_thread,            // no threads of its own
-  thread_per_task,          // a new thread for every task, never reused
-  fixed_workers,            // K threads created at start, live until shutdown
-  on_demand_with_expiry,    // threads created on demand up to K, idle ones expire (ants, workerpool)
+  caller_thread,          // no threads of its own
+  thread_per_task,        // a new thread for every task, never reused
+  fixed_workers,          // K threads created at start, live until shutdown
+  on_demand_with_expiry,  // threads created on demand up to K, idle ones expire (ants, workerpool)
 };
 
 // What submit does when the strategy cannot take more work right now.
 enum class WhenFull {
-  never_full,                 // accepts everything (unbounded queue or unbounded threads)
-  blocks,                     // submit blocks until there is room
-  blocks_or_rejects,          // blocks by default; rejects with `overloaded` in non-blocking mode
+  never_full,         // accepts everything (unbounded queue or unbounded threads)
+  blocks,             // submit blocks until there is room
+  blocks_or_rejects,  // blocks by default; rejects with `overloaded` in non-blocking mode
 };
 
 // What happens when a task throws.
 enum class OnException {
-  propagates_to_submitter,    // the exception leaves submit() (inline)
-  terminates_process,         // like an unrecovered Go panic: std::terminate
-  first_error_from_wait,      // the first exception is kept and returned by wait() (errgroup)
-  handler_called_continues,   // a handler is called and the pool keeps working (ants' PanicHandler)
-  stored_in_task_handle,      // the exception is delivered through the task's handle (pond, futures)
+  propagates_to_submitter,   // the exception leaves submit() (inline)
+  terminates_process,        // like an unrecovered Go panic: std::terminate
+  first_error_from_wait,     // the first exception is kept and returned by wait() (errgroup)
+  handler_called_continues,  // a handler is called and the pool keeps working (ants' PanicHandler)
+  stored_in_task_handle,     // the exception is delivered through the task's handle (pond, futures)
 };
 
 struct StrategyTraits {
@@ -107,12 +107,12 @@ class Strategy {
   // Hands one task to the strategy. `ok` means it will run exactly once.
   virtual SubmitResult submit(Task task) = 0;
 
-  // Blocks until every accepted task has finished. Returns the first error the design keeps (errgroup's Wait),
-  // or nullptr. Strategies that report errors another way (handler, handle) return nullptr.
+  // Blocks until every accepted task has finished. Returns the first error the design keeps (errgroup's
+  // Wait), or nullptr. Strategies that report errors another way (handler, handle) return nullptr.
   virtual std::exception_ptr wait() = 0;
 
-  // Stops accepting work, then drains or abandons queued work as the traits declare, and joins every thread it
-  // started. Idempotent.
+  // Stops accepting work, then drains or abandons queued work as the traits declare, and joins every thread
+  // it started. Idempotent.
   virtual void shutdown() = 0;
 
   virtual StrategyCounters counters() const = 0;

@@ -1,9 +1,9 @@
 // Task: the unit of work the harness hands to a strategy.
 //
 // A move-only `void()` callable that stores closures of up to `inline_capacity` bytes inside itself, so that
-// wrapping a harness closure never allocates: any allocation counted per task belongs to the strategy (a thread,
-// a future's shared state, a queue node), never to this wrapper. Larger callables are boxed in a unique_ptr
-// (which itself fits inline); the harness's own closures are static_asserted to fit.
+// wrapping a harness closure never allocates: any allocation counted per task belongs to the strategy (a
+// thread, a future's shared state, a queue node), never to this wrapper. Larger callables are boxed in a
+// unique_ptr (which itself fits inline); the harness's own closures are static_asserted to fit.
 #pragma once
 
 #include <cstddef>
@@ -19,15 +19,16 @@ class Task {
   static constexpr std::size_t inline_capacity = 48;
 
   template <class F>
-  static constexpr bool fits_inline = sizeof(F) <= inline_capacity &&
-                                      alignof(F) <= alignof(std::max_align_t) &&
-                                      std::is_nothrow_move_constructible_v<F>;
+  static constexpr bool fits_inline =
+      sizeof(F) <= inline_capacity &&
+      alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
 
   Task() noexcept = default;
 
   template <class F>
-    requires(!std::is_same_v<std::decay_t<F>, Task> && std::is_invocable_r_v<void, std::decay_t<F>&>)
-  Task(F&& callable) {  // NOLINT(google-explicit-constructor): a Task is made from any callable, as std::function
+  requires(!std::is_same_v<std::decay_t<F>, Task> && std::is_invocable_r_v<void, std::decay_t<F>&>)
+      Task(F&& callable) {  // NOLINT(google-explicit-constructor): a Task is made from any callable, as
+                            // std::function
     using Fn = std::decay_t<F>;
     if constexpr (fits_inline<Fn>) {
       ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(callable));

@@ -1,7 +1,8 @@
 // Per-worker state: the seam between a strategy that owns worker state (tunny's constructor-per-worker) and a
-// workload that can use it (warm_state). Such a strategy builds one WorkerState per worker with the factory it is
-// given, and installs it with a WorkerStateScope on that worker's thread; the running task finds it through
-// current_worker_state(). Every other strategy leaves it unset and the workload decides its own scope.
+// workload that can use it (warm_state). Such a strategy builds one WorkerState per worker with the factory
+// it is given, and installs it with a WorkerStateScope on that worker's thread; the running task finds it
+// through current_worker_state(). Every other strategy leaves it unset and the workload decides its own
+// scope.
 #pragma once
 
 #include <functional>

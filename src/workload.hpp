@@ -1,7 +1,8 @@
 // Workload: what each task does, and the proof that every task ran exactly once.
 //
-// The driver wraps `run(i)` in its own small closure (with the probe's timestamps) and submits that, so a workload
-// never builds Tasks itself and never allocates per task unless allocating is the point of the workload.
+// The driver wraps `run(i)` in its own small closure (with the probe's timestamps) and submits that, so a
+// workload never builds Tasks itself and never allocates per task unless allocating is the point of the
+// workload.
 #pragma once
 
 #include <cstddef>
@@ -13,8 +14,9 @@
 namespace poolbench {
 
 struct WorkloadConfig {
-  Params params;                     // the workload's declared parameters, defaults applied
-  bool strategy_has_worker_state = false;  // the strategy will install per-worker state from worker_state_factory()
+  Params params;  // the workload's declared parameters, defaults applied
+  bool strategy_has_worker_state =
+      false;  // the strategy will install per-worker state from worker_state_factory()
 };
 
 class Workload {

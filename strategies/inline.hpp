@@ -1,7 +1,7 @@
 // inline — no pool at all: submit() runs the task in the submitting thread before it returns.
 //
-// The lower bound every pool is measured against: no hand-off, no thread, no queue. A throwing task's exception
-// leaves submit(), as a plain function call would.
+// The lower bound every pool is measured against: no hand-off, no thread, no queue. A throwing task's
+// exception leaves submit(), as a plain function call would.
 #pragma once
 
 #include <atomic>

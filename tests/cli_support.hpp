@@ -1,4 +1,5 @@
-// Runs the real poolbench binary (POOLBENCH_BINARY) as a user would, capturing exit status, stdout and stderr.
+// Runs the real poolbench binary (POOLBENCH_BINARY) as a user would, capturing exit status, stdout and
+// stderr.
 #pragma once
 
 #include <sys/wait.h>
@@ -46,14 +47,15 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// Runs `POOLBENCH_BINARY <arguments>` through the shell (arguments are shell words), with a time limit so that a
-// hang fails the test instead of CI.
+// Runs `POOLBENCH_BINARY <arguments>` through the shell (arguments are shell words), with a time limit so
+// that a hang fails the test instead of CI.
 inline CommandResult run_poolbench(const std::string& arguments, int time_limit_seconds = 120) {
   TempDir scratch;
   const auto out_path = scratch / "stdout";
   const auto err_path = scratch / "stderr";
-  const std::string command = "timeout -k 5 " + std::to_string(time_limit_seconds) + " " + POOLBENCH_BINARY + " " +
-                              arguments + " >" + out_path.string() + " 2>" + err_path.string() + " </dev/null";
+  const std::string command = "timeout -k 5 " + std::to_string(time_limit_seconds) + " " + POOLBENCH_BINARY +
+                              " " + arguments + " >" + out_path.string() + " 2>" + err_path.string() +
+                              " </dev/null";
   const int status = std::system(command.c_str());
   CommandResult result;
   result.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

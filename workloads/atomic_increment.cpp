@@ -29,8 +29,9 @@ std::string AtomicIncrementWorkload::verify() {
   }
   const auto counted = counter_.load();
   if (lost == 0 && duplicated == 0 && counted == tasks_) return {};
-  return fmt::format("exactly-once violated: {} of {} tasks lost, {} ran more than once (first: task {}), counter {}",
-                     lost, tasks_, duplicated, first_bad, counted);
+  return fmt::format(
+      "exactly-once violated: {} of {} tasks lost, {} ran more than once (first: task {}), counter {}", lost,
+      tasks_, duplicated, first_bad, counted);
 }
 
 namespace {

@@ -1,8 +1,8 @@
 // atomic_increment — overhead-dominated: each task increments one shared counter.
 //
-// The work is a single atomic add, so what a case measures is almost entirely the strategy's own cost per task
-// (the guide's "100k atomic-increment tasks"). Exactly-once is checked with a per-task flag as well as the
-// counter, so a lost task and a duplicated one cannot cancel each other out.
+// The work is a single atomic add, so what a case measures is almost entirely the strategy's own cost per
+// task (the guide's "100k atomic-increment tasks"). Exactly-once is checked with a per-task flag as well as
+// the counter, so a lost task and a duplicated one cannot cancel each other out.
 #pragma once
 
 #include <atomic>

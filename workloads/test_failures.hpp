@@ -1,5 +1,6 @@
-// Test-only workloads that misbehave on purpose, so the tests can prove that the runner records a crash, a hang
-// and a lost task for that case alone while the run goes on. Hidden from the default matrix and from `list`.
+// Test-only workloads that misbehave on purpose, so the tests can prove that the runner records a crash, a
+// hang and a lost task for that case alone while the run goes on. Hidden from the default matrix and from
+// `list`.
 //
 //   test_crash     — task `at` dereferences null (SIGSEGV) or aborts, as `how` says
 //   test_hang      — task `at` blocks forever (until the runner's --timeout kills the child)

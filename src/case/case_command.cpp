@@ -1,13 +1,14 @@
 // `poolbench case --spec JSON --result-file PATH`: the child process. Runs one repetition of one case as a
-// registered Google Benchmark benchmark and writes Google Benchmark's JSON for it to PATH. The parent (runner)
-// starts one child per repetition so that RSS, heap state and threads never carry from one case to another, and
-// so that a crash or hang costs that case alone. Not meant to be typed by people; hidden from --help.
+// registered Google Benchmark benchmark and writes Google Benchmark's JSON for it to PATH. The parent
+// (runner) starts one child per repetition so that RSS, heap state and threads never carry from one case to
+// another, and so that a crash or hang costs that case alone. Not meant to be typed by people; hidden from
+// --help.
 #include <fstream>
 #include <memory>
 
-#include <CLI/CLI.hpp>
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "case/driver.hpp"
 #include "cli.hpp"
@@ -28,8 +29,8 @@ int run_child(const std::string& spec_text, const std::string& result_path) {
   std::ofstream result(result_path, std::ios::trunc);
   if (!result) throw UsageError(fmt::format("--result-file: cannot write '{}'", result_path));
 
-  // Google Benchmark reads its flags once; the child passes none, so its defaults apply and the benchmark's own
-  // settings below decide: one iteration (= all N tasks), wall-clock time, CPU time of the whole process.
+  // Google Benchmark reads its flags once; the child passes none, so its defaults apply and the benchmark's
+  // own settings below decide: one iteration (= all N tasks), wall-clock time, CPU time of the whole process.
   int argc = 1;
   char program[] = "poolbench";
   char* argv[] = {program, nullptr};
@@ -59,7 +60,8 @@ const SubcommandRegistrar registrar{SubcommandInfo{
           auto spec = std::make_shared<std::string>();
           auto result_path = std::make_shared<std::string>();
           command.add_option("--spec", *spec, "the case as JSON")->required();
-          command.add_option("--result-file", *result_path, "where to write Google Benchmark's JSON")->required();
+          command.add_option("--result-file", *result_path, "where to write Google Benchmark's JSON")
+              ->required();
           return std::function<int()>([=] { return run_child(*spec, *result_path); });
         },
 }};

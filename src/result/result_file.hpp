@@ -2,10 +2,11 @@
 // written here only. poolbench adds a `poolbench` object to the context and a `case` object to each entry;
 // Google Benchmark's own files (without them) read as well, so compare and report accept either.
 //
-// Entry fields as Google Benchmark 1.7.1 writes them: name, family_index, per_family_instance_index, run_name,
-// run_type ("iteration" | "aggregate"), repetitions, repetition_index, threads, iterations, real_time, cpu_time,
-// time_unit, aggregate_name / aggregate_unit (aggregates only), error_occurred / error_message (failed runs),
-// label, and every user counter as a top-level number (items_per_second, e2e_p99_ns, allocs_per_task, ...).
+// Entry fields as Google Benchmark 1.7.1 writes them: name, family_index, per_family_instance_index,
+// run_name, run_type ("iteration" | "aggregate"), repetitions, repetition_index, threads, iterations,
+// real_time, cpu_time, time_unit, aggregate_name / aggregate_unit (aggregates only), error_occurred /
+// error_message (failed runs), label, and every user counter as a top-level number (items_per_second,
+// e2e_p99_ns, allocs_per_task, ...).
 #pragma once
 
 #include <cstddef>
@@ -74,9 +75,9 @@ struct ResultFileError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Reads and validates a result file (poolbench's or Google Benchmark's own). Throws ResultFileError on a missing
-// or unreadable file, invalid or truncated JSON, a document that is not a result file, or a non-numeric or
-// negative metric. Never crashes on any input.
+// Reads and validates a result file (poolbench's or Google Benchmark's own). Throws ResultFileError on a
+// missing or unreadable file, invalid or truncated JSON, a document that is not a result file, or a
+// non-numeric or negative metric. Never crashes on any input.
 ResultFile read_result_file(const std::string& path);
 
 // Parses a document already in memory; `origin` names it in error messages.
@@ -84,14 +85,15 @@ ResultFile parse_result_document(const std::string& text, const std::string& ori
 
 // Entry <-> JSON in Google Benchmark's layout (and field order).
 nlohmann::ordered_json entry_to_json(const ResultEntry& entry);
-ResultEntry entry_from_json(const nlohmann::json& value, const std::string& origin);  // throws ResultFileError
+ResultEntry entry_from_json(const nlohmann::json& value,
+                            const std::string& origin);  // throws ResultFileError
 
 // Google Benchmark's aggregates (mean, median, stddev, cv) of the successful repetitions, over real_time,
 // cpu_time and every counter, named and laid out as Google Benchmark writes them. Empty for fewer than two.
 std::vector<ResultEntry> aggregates_of(const std::vector<const ResultEntry*>& repetitions);
 
-// Writes `document` to `path` through a temporary file in the same directory and a rename, so a reader (or a run
-// interrupted mid-write) never sees a partial file. Throws std::runtime_error naming the path on failure.
+// Writes `document` to `path` through a temporary file in the same directory and a rename, so a reader (or a
+// run interrupted mid-write) never sees a partial file. Throws std::runtime_error naming the path on failure.
 void write_text_atomically(const std::string& path, const std::string& text);
 void write_json_atomically(const std::string& path, const nlohmann::json& document);
 void write_json_atomically(const std::string& path, const nlohmann::ordered_json& document);

@@ -1,4 +1,5 @@
 // Writing half of the result document: entries in Google Benchmark's layout, its aggregates, atomic writes.
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -8,7 +9,6 @@
 #include <fstream>
 #include <numeric>
 #include <stdexcept>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -73,7 +73,7 @@ nlohmann::ordered_json entry_to_json(const ResultEntry& entry) {
   if (!entry.label.empty()) out["label"] = entry.label;
   if (entry.case_info) {
     const CaseInfo& info = *entry.case_info;
-    out["case"] = {{"strategy", info.strategy}, {"workload", info.workload}, {"tasks", info.tasks},
+    out["case"] = {{"strategy", info.strategy}, {"workload", info.workload},   {"tasks", info.tasks},
                    {"workers", info.workers},   {"producers", info.producers}, {"params", info.params}};
   }
   return out;
@@ -149,7 +149,8 @@ void write_text_atomically(const std::string& path, const std::string& text) {
       target.parent_path() / fmt::format(".{}.{}.tmp", target.filename().string(), ::getpid());
   {
     std::ofstream out(temporary, std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
+    if (!out)
+      throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
     out << text;
     out.flush();
     if (!out) {
