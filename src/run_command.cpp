@@ -23,6 +23,7 @@ struct RunFlags {
   PlanRequest request;
   std::size_t repetitions = 0;  // 0: not given
   double timeout_seconds = 60;
+  CLI::Option* timeout_option = nullptr;  // given: a fixed timeout for every case
   std::string out = "results/latest.json";
   bool dry_run = false;
   bool quiet = false;
@@ -103,7 +104,15 @@ int run(RunFlags& flags) {
     return exit_ok;
   }
   check_writable(flags.out);
-  RunOptions options{flags.out, flags.timeout_seconds, flags.quiet, own_command_line(), self_path()};
+  RunOptions options;
+  options.out_path = flags.out;
+  options.timeout_seconds = flags.timeout_seconds;
+  // Without --timeout: 60 s, or 20x the case's estimate where that is longer (semaphore_group with 100,000
+  // tasks: estimated 5 s, 3 s on the quiet 2-core machine, 31-50 s there while a build ran beside it).
+  options.timeout_estimate_factor = flags.timeout_option->count() > 0 ? 0.0 : 20.0;
+  options.quiet = flags.quiet;
+  options.command_line = own_command_line();
+  options.self_path = self_path();
   const int status = run_plan(plan, options);
   if (std::filesystem::exists(flags.out) && status != 130) print_summary(flags.out);
   return status;
@@ -144,8 +153,9 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                           "repetitions of each case, each in its own process (default 3; 1 with --quick)")
               ->check(CLI::PositiveNumber.description(" >= 1"));
           command.add_option("--filter", request.filter, "run only cases whose name matches this regex");
-          command.add_option("--timeout", flags->timeout_seconds,
-                             "seconds before a case is killed (default 60)");
+          flags->timeout_option = command.add_option(
+              "--timeout", flags->timeout_seconds,
+              "seconds before a case is killed (default: 60, or 20x the case's estimated time where longer)");
           command.add_option("-o,--out", flags->out, "result file (default results/latest.json)");
           command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
           command.add_flag("--dry-run", flags->dry_run, "print the cases and a time estimate; run nothing");

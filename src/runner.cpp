@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -138,7 +139,8 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
   int status = 0;
   bool timed_out = false;
   bool stopped_by_interrupt = false;
-  const auto deadline = started + std::chrono::duration<double>(options.timeout_seconds);
+  const double timeout_seconds = case_timeout_seconds(options, spec);
+  const auto deadline = started + std::chrono::duration<double>(timeout_seconds);
   auto poll_interval = std::chrono::microseconds(200);
   while (true) {
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
@@ -163,8 +165,7 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
   if (stopped_by_interrupt) {
     outcome.failure = "interrupt_requested";
   } else if (timed_out) {
-    outcome.failure =
-        fmt::format("timed out after {:.3g} s (--timeout) and was killed", options.timeout_seconds);
+    outcome.failure = fmt::format("timed out after {:.3g} s (--timeout) and was killed", timeout_seconds);
   } else if (WIFSIGNALED(status)) {
     const int signal_number = WTERMSIG(status);
     outcome.failure = fmt::format("crashed: signal {} ({}){}", signal_number, ::strsignal(signal_number),
@@ -239,6 +240,8 @@ nlohmann::ordered_json poolbench_context(const Plan& plan, const RunOptions& opt
   context["date"] = iso_now();
   context["repetitions"] = plan.repetitions;
   context["timeout_seconds"] = options.timeout_seconds;
+  if (options.timeout_estimate_factor > 0)
+    context["timeout_estimate_factor"] = options.timeout_estimate_factor;
   context["cases"] = plan.cases.size();
   context["repetition_order"] = "interleaved";
   return context;
@@ -336,6 +339,10 @@ void check_writable(const std::string& path) {
   std::filesystem::remove(probe, error);
   if (std::filesystem::exists(target, error) && ::access(target.c_str(), W_OK) != 0)
     throw UsageError(fmt::format("--out: cannot write '{}': {}", path, std::strerror(errno)));
+}
+
+double case_timeout_seconds(const RunOptions& options, const CaseSpec& spec) {
+  return std::max(options.timeout_seconds, options.timeout_estimate_factor * spec.estimate_seconds);
 }
 
 int run_plan(const Plan& plan, const RunOptions& options) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
+#include "runner.hpp"
 
 namespace poolbench {
 namespace {
@@ -163,6 +164,39 @@ TEST(Runner, ResultFileIsGoogleBenchmarkJsonWithPoolbenchContext) {
   }
   EXPECT_DOUBLE_EQ(benchmarks.at(4).at("real_time").get<double>(), times[1]);  // the median
   EXPECT_DOUBLE_EQ(benchmarks.at(3).at("real_time").get<double>(), (times[0] + times[1] + times[2]) / 3);
+}
+
+TEST(Runner, TimeoutIsTheFloorOrTheEstimateTimesTheFactor) {
+  RunOptions options;
+  options.timeout_seconds = 60;
+  options.timeout_estimate_factor = 20;
+  CaseSpec spec;
+  spec.estimate_seconds = 5.1;
+  EXPECT_DOUBLE_EQ(case_timeout_seconds(options, spec), 102);  // a long case gets 20x its estimate
+  spec.estimate_seconds = 0.1;
+  EXPECT_DOUBLE_EQ(case_timeout_seconds(options, spec), 60);  // a short one the floor
+  options.timeout_estimate_factor = 0;  // --timeout given: the same limit for every case
+  spec.estimate_seconds = 5.1;
+  EXPECT_DOUBLE_EQ(case_timeout_seconds(options, spec), 60);
+}
+
+TEST(Runner, DefaultTimeoutScalesWithTheEstimateAnExplicitOneDoesNot) {
+  TempDir dir;
+  const auto scaled = dir / "scaled.json";
+  auto result =
+      run_poolbench("run -s inline -w atomic_increment -n 100 -p 1 -r 1 -q --out " + scaled.string());
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  const auto scaled_context = load(scaled).at("context").at("poolbench");
+  EXPECT_EQ(scaled_context.at("timeout_seconds"), 60.0);
+  EXPECT_EQ(scaled_context.at("timeout_estimate_factor"), 20.0);
+
+  const auto fixed = dir / "fixed.json";
+  result = run_poolbench("run -s inline -w atomic_increment -n 100 -p 1 -r 1 -q --timeout 7 --out " +
+                         fixed.string());
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  const auto fixed_context = load(fixed).at("context").at("poolbench");
+  EXPECT_EQ(fixed_context.at("timeout_seconds"), 7.0);
+  EXPECT_FALSE(fixed_context.contains("timeout_estimate_factor"));
 }
 
 TEST(Runner, InterruptKeepsEveryFinishedCase) {
