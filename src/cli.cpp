@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "build_info.hpp"
 #include "errors.hpp"
 
 namespace poolbench {
@@ -37,7 +38,7 @@ int run_cli(int argc, char** argv) {
       "against workloads and records the numbers as Google Benchmark JSON.",
       "poolbench"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(POOLBENCH_VERSION) + " (" + POOLBENCH_GIT_COMMIT + ")");
+  app.set_version_flag("--version", std::string(POOLBENCH_VERSION) + " (" + git_commit() + ")");
 
   auto ordered = subcommands();
   std::stable_sort(ordered.begin(), ordered.end(),

@@ -23,6 +23,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "build_info.hpp"
 #include "errors.hpp"
 #include "progress.hpp"
 #include "result/result_file.hpp"
@@ -224,7 +225,7 @@ nlohmann::ordered_json poolbench_context(const Plan& plan, const RunOptions& opt
   ::uname(&system);
   nlohmann::ordered_json context;
   context["version"] = POOLBENCH_VERSION;
-  context["git_commit"] = POOLBENCH_GIT_COMMIT;
+  context["git_commit"] = git_commit();
   context["compiler"] = fmt::format("g++ {}", __VERSION__);
   context["build_type"] = POOLBENCH_BUILD_TYPE;
   context["sanitizer"] = POOLBENCH_SANITIZE;
