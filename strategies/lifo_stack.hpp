@@ -247,7 +247,7 @@ class Pool {
   using Clock = parking::CoarseClock;
 
   // The slot and the flag that announces it share cache lines (the job first, the flag's word right after
-  // it), so a hand-off moves two lines from the submitter's core to the worker's, not four.
+  // it), so a small task and its flag travel to the worker in two cache lines (they were three apart).
   struct alignas(64) Worker {
     std::optional<Job> job;
     parking::ParkingFlag signal;  // set when `job` holds a job or `stop_requested` is true
