@@ -5,7 +5,7 @@
 #include <set>
 
 #include "errors.hpp"
-#include "plan.hpp"
+#include "run/plan.hpp"
 #include "registry.hpp"
 
 namespace poolbench {

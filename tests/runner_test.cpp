@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
-#include "runner.hpp"
+#include "run/runner.hpp"
 
 namespace poolbench {
 namespace {

@@ -22,7 +22,7 @@
 
 #include <cstddef>
 
-#include "plan.hpp"
+#include "run/plan.hpp"
 
 namespace poolbench {
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "plan.hpp"
+#include "run/plan.hpp"
 
 namespace poolbench {
 

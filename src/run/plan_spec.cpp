@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "errors.hpp"
-#include "plan.hpp"
+#include "run/plan.hpp"
 #include "registry.hpp"
 
 namespace poolbench {

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "plan.hpp"
+#include "run/plan.hpp"
 
 namespace poolbench {
 

@@ -1,4 +1,4 @@
-#include "runner.hpp"
+#include "run/runner.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -25,7 +25,7 @@
 
 #include "build_info.hpp"
 #include "errors.hpp"
-#include "progress.hpp"
+#include "run/progress.hpp"
 #include "result/result_file.hpp"
 
 namespace poolbench {

@@ -1,4 +1,4 @@
-#include "plan.hpp"
+#include "run/plan.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -12,9 +12,9 @@
 
 #include "cli.hpp"
 #include "errors.hpp"
-#include "plan.hpp"
+#include "run/plan.hpp"
 #include "result/result_file.hpp"
-#include "runner.hpp"
+#include "run/runner.hpp"
 
 namespace poolbench {
 namespace {
