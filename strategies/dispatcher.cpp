@@ -10,7 +10,6 @@ namespace poolbench {
 namespace {
 
 constexpr int yield_rounds = 4;
-constexpr std::uint64_t hint_interval = 1024;  // tasks between a worker's liveness hints to wait()
 
 // The waiting deque (workerpool's deque.Deque). It holds the batches taken from the submitters, in order, and
 // is consumed from the front: taking a batch in is one vector move, so each task is moved once on its way
@@ -71,7 +70,8 @@ DispatcherStrategy::DispatcherStrategy(const Options& options)
       }()),
       handoff_(options_.handoff),
       slots_(std::make_unique<WorkerSlot[]>(options_.workers)) {
-  dispatcher_ = std::jthread([this] { dispatch(); });
+  dispatcher_ =
+      support::start_helper_thread<std::jthread>("dispatcher's dispatcher thread", [this] { dispatch(); });
   threads_created_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -114,7 +114,7 @@ bool DispatcherStrategy::start_worker() noexcept {
   }
   try {
     free_slot->exited.store(false, std::memory_order_relaxed);
-    free_slot->thread = std::jthread([this, free_slot] { work(*free_slot); });
+    free_slot->thread = support::start_thread<std::jthread>([this, free_slot] { work(*free_slot); });
   } catch (const std::system_error&) {
     return false;  // the OS refused a thread: the tasks wait for a running worker or the next attempt
   }
@@ -159,7 +159,7 @@ void DispatcherStrategy::dispatch() noexcept {
 
   auto feed_workers = [&] {
     std::size_t handed = 0;
-    while (!waiting.empty() && handoff_.try_push(waiting.front()) == BoundedTaskRing::Push::pushed) {
+    while (!waiting.empty() && handoff_.try_push(waiting.front()) == support::BoundedTaskRing::Push::pushed) {
       waiting.pop_front();
       ++handed;
     }
@@ -198,7 +198,7 @@ void DispatcherStrategy::dispatch() noexcept {
     // Nothing queued: poll the input briefly, then park until a submit, shutdown, or the idle timer.
     bool seen = false;
     for (std::uint32_t i = 0; i < options_.spin && !seen; ++i) {
-      cpu_relax();
+      support::cpu_relax();
       seen = input_size_.load(std::memory_order_relaxed) != 0;
     }
     for (int i = 0; i < yield_rounds && !seen; ++i) {
@@ -222,7 +222,7 @@ void DispatcherStrategy::dispatch() noexcept {
       if (idle && live_workers_.load(std::memory_order_relaxed) > 0 && handoff_.looks_empty() &&
           ready_workers_.load(std::memory_order_seq_cst) > 0) {
         Task stop;  // empty
-        if (handoff_.try_push(stop) == BoundedTaskRing::Push::pushed) {
+        if (handoff_.try_push(stop) == support::BoundedTaskRing::Push::pushed) {
           handoff_not_empty_.wake();
           live_workers_.fetch_sub(1, std::memory_order_release);
           idle_workers_stopped_.fetch_add(1, std::memory_order_relaxed);
@@ -238,7 +238,7 @@ void DispatcherStrategy::dispatch() noexcept {
     if (!start_worker()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   for (std::size_t to_stop = live_workers_.load(std::memory_order_relaxed); to_stop > 0;) {
     Task stop;
-    if (handoff_.try_push(stop) == BoundedTaskRing::Push::pushed) {
+    if (handoff_.try_push(stop) == support::BoundedTaskRing::Push::pushed) {
       handoff_not_empty_.wake();
       --to_stop;
     } else {
@@ -259,7 +259,7 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
   std::uint64_t finished = slot.finished.load(std::memory_order_relaxed);
   auto spin_pop = [&] {
     for (std::uint32_t i = 0; i < options_.spin; ++i) {
-      cpu_relax();
+      support::cpu_relax();
       if (handoff_.try_pop(task)) return true;
     }
     for (int i = 0; i < yield_rounds; ++i) {
@@ -271,8 +271,7 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
   for (;;) {
     if (!handoff_.try_pop(task)) {
       // Nothing handed to us: publish what this worker finished and let wait() callers re-check.
-      publish(slot);
-      quiescent_.wake();
+      quiescent_.publish_and_wake(slot.finished);
       ready_workers_.fetch_add(1, std::memory_order_seq_cst);
       while (!spin_pop()) handoff_not_empty_.park_unless([this] { return !handoff_.looks_empty(); });
       ready_workers_.fetch_sub(1, std::memory_order_seq_cst);
@@ -285,22 +284,14 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
         dispatcher_awaits_room_.exchange(false, std::memory_order_seq_cst))
       signal_dispatcher();
     if (!task) {  // the stop signal
-      publish(slot);
-      quiescent_.wake();
+      quiescent_.publish_and_wake(slot.finished);
       slot.exited.store(true, std::memory_order_release);
       return;
     }
     task();  // this function is noexcept: a throwing task terminates the process, as a panic in workerpool
              // does
     task.reset();
-    slot.finished.store(++finished, std::memory_order_release);
-    // A liveness hint for wait() during a stream that never lets the hand-off run empty, rate-limited: a
-    // waiter parked behind a long backlog must not cost a futex wake per task. The wake above is the
-    // guarantee.
-    if ((finished % hint_interval) == 0 && quiescent_.maybe_parked()) {
-      publish(slot);
-      quiescent_.wake();
-    }
+    quiescent_.task_finished(slot.finished, ++finished);
   }
 }
 
@@ -317,8 +308,7 @@ std::exception_ptr DispatcherStrategy::wait() {
     std::scoped_lock lock(input_mutex_);
     target = submitted_;
   }
-  for (std::uint32_t i = 0; i < options_.spin && finished_total() < target; ++i) cpu_relax();
-  while (finished_total() < target) quiescent_.park_unless([&] { return finished_total() >= target; });
+  quiescent_.wait_until([&] { return finished_total() >= target; }, options_.spin);
   return nullptr;
 }
 

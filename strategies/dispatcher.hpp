@@ -54,8 +54,11 @@
 #include <thread>
 #include <vector>
 
-#include "fifo_ring.hpp"
 #include "strategy.hpp"
+#include "support/bounded_task_ring.hpp"
+#include "support/parking_lot.hpp"
+#include "support/quiescence.hpp"
+#include "support/thread_start.hpp"
 
 namespace poolbench {
 
@@ -93,9 +96,6 @@ class DispatcherStrategy final : public Strategy {
 
   void dispatch() noexcept;
   void work(WorkerSlot& slot) noexcept;
-  // A seq_cst read-modify-write of the worker's counter, ordering what it finished before the wake-up check
-  // that follows (ParkingLot's handshake) without a fence.
-  static void publish(WorkerSlot& slot) noexcept { slot.finished.fetch_add(0, std::memory_order_seq_cst); }
   bool start_worker() noexcept;
   void start_workers_as_needed() noexcept;
   void reap_exited_workers() noexcept;
@@ -119,12 +119,12 @@ class DispatcherStrategy final : public Strategy {
   std::atomic<bool> dispatcher_awaits_room_{false};   // parked on a full hand-off: workers wake it
 
   // Dispatcher -> workers.
-  BoundedTaskRing handoff_;
-  ParkingLot handoff_not_empty_;
+  support::BoundedTaskRing handoff_;
+  support::ParkingLot handoff_not_empty_;
   std::atomic<std::uint32_t> ready_workers_{0};
   std::unique_ptr<WorkerSlot[]> slots_;
 
-  ParkingLot quiescent_;  // wait() callers
+  support::Quiescence quiescent_;  // wait() callers
 
   std::atomic<std::size_t> live_workers_{0};
   std::atomic<std::size_t> waiting_{0};

@@ -1,5 +1,7 @@
 #include "fifo_ring.hpp"
 
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "registry.hpp"
@@ -11,7 +13,6 @@ namespace {
 // producer, 2 workers) the thread we wait for may need our core, and a yield hands it over without a futex
 // round trip.
 constexpr int yield_rounds = 4;
-constexpr std::uint64_t hint_interval = 1024;  // tasks between a worker's liveness hints to wait()
 
 }  // namespace
 
@@ -24,10 +25,9 @@ FifoRingStrategy::FifoRingStrategy(const Options& options)
     : options_(normalized(options)),
       ring_(options_.capacity),
       slots_(std::make_unique<WorkerSlot[]>(options_.workers)) {
-  for (std::size_t i = 0; i < options_.workers; ++i) {
-    slots_[i].thread = std::jthread([this, &slot = slots_[i]] { work(slot); });
-    ++threads_created_;
-  }
+  workers_.start(
+      options_.workers, "fifo_ring", [this](std::size_t i) { work(slots_[i]); }, [this] { close(); });
+  threads_created_ = options_.workers;
 }
 
 FifoRingStrategy::~FifoRingStrategy() {
@@ -37,12 +37,12 @@ FifoRingStrategy::~FifoRingStrategy() {
 SubmitResult FifoRingStrategy::submit(Task task) {
   for (;;) {
     switch (ring_.try_push(task)) {
-      case BoundedTaskRing::Push::pushed:
+      case support::BoundedTaskRing::Push::pushed:
         not_empty_.wake();
         return SubmitResult::accepted();
-      case BoundedTaskRing::Push::closed:
+      case support::BoundedTaskRing::Push::closed:
         return SubmitResult::closed();
-      case BoundedTaskRing::Push::full:
+      case support::BoundedTaskRing::Push::full:
         break;
     }
     if (options_.nonblocking) {
@@ -52,7 +52,7 @@ SubmitResult FifoRingStrategy::submit(Task task) {
     // Full: a worker usually frees a slot within a task's time, so retry for a while before parking.
     bool room = false;
     for (std::uint32_t i = 0; i < options_.spin && !room; ++i) {
-      cpu_relax();
+      support::cpu_relax();
       room = !ring_.looks_full() || ring_.closed();
     }
     for (int i = 0; i < yield_rounds && !room; ++i) {
@@ -73,7 +73,7 @@ void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
     // Poll the two positions, not the next cell: the producer is writing that cell, and two workers reading
     // it in a loop would take its cache line away from the producer on every poll.
     for (std::uint32_t i = 0; i < options_.spin; ++i) {
-      cpu_relax();
+      support::cpu_relax();
       if (!ring_.looks_empty() && ring_.try_pop(task)) return true;
     }
     for (int i = 0; i < yield_rounds; ++i) {
@@ -92,18 +92,11 @@ void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
         handle_exception(slot, std::current_exception());
       }
       task.reset();
-      slot.finished.store(++finished, std::memory_order_release);
-      // A liveness hint for wait() during a stream that never lets the ring run empty, rate-limited: a waiter
-      // parked behind a full ring must not cost a futex wake per task. The wake below is the guarantee.
-      if ((finished % hint_interval) == 0 && quiescent_.maybe_parked()) {
-        publish(slot);
-        quiescent_.wake();
-      }
+      quiescent_.task_finished(slot.finished, ++finished);
       continue;
     }
     // The ring looks empty: publish what this worker finished and let wait() callers re-check.
-    publish(slot);
-    quiescent_.wake();
+    quiescent_.publish_and_wake(slot.finished);
     if (ring_.closed() && ring_.looks_empty())
       return;  // closed: no push can succeed any more, and all are taken
     not_empty_.park_unless([this] { return !ring_.looks_empty() || ring_.closed(); });
@@ -138,18 +131,20 @@ std::uint64_t FifoRingStrategy::finished_total() const noexcept {
 
 std::exception_ptr FifoRingStrategy::wait() {
   const std::uint64_t target = ring_.pushed_count();
-  for (std::uint32_t i = 0; i < options_.spin && finished_total() < target; ++i) cpu_relax();
-  while (finished_total() < target) quiescent_.park_unless([&] { return finished_total() >= target; });
+  quiescent_.wait_until([&] { return finished_total() >= target; }, options_.spin);
   return nullptr;
+}
+
+void FifoRingStrategy::close() noexcept {
+  ring_.close();  // seq_cst: parked workers and submitters re-check closed() after the wake below
+  not_empty_.wake();
+  not_full_.wake();
 }
 
 void FifoRingStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
-    ring_.close();  // seq_cst: parked workers and submitters re-check closed() after the wake below
-    not_empty_.wake();
-    not_full_.wake();
-    for (std::size_t i = 0; i < options_.workers; ++i)
-      if (slots_[i].thread.joinable()) slots_[i].thread.join();
+    close();
+    workers_.join();
     // (Each worker published and woke wait() callers on its way out.)
   });
 }

@@ -22,8 +22,8 @@
 // this pool starts its K threads up front and keeps them (WorkerLifecycle::fixed_workers). A goroutine
 // blocked on a full pool sleeps on a sync.Cond; here a blocked submitter and an idle worker first spin
 // briefly (`spin` pause rounds, then a few yields: the next slot usually frees within nanoseconds) and then
-// park on a futex (ParkingLot below), so an idle pool uses no CPU. A parked submitter is woken when the ring
-// has drained to half, not on every pop.
+// park on a futex (support::ParkingLot), so an idle pool uses no CPU. A parked submitter is woken when the
+// ring has drained to half, not on every pop.
 //
 // Exceptions. A throwing task is caught by its worker, counted (`exceptions_handled`) and handed to the
 // exception handler (ants' PanicHandler); the worker goes on with the next task. Without a handler set, the
@@ -42,189 +42,20 @@
 #pragma once
 
 #include <atomic>
-#include <bit>
-#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
-#include <vector>
-
-#ifdef __linux__
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "strategy.hpp"
+#include "support/bounded_task_ring.hpp"
+#include "support/parking_lot.hpp"
+#include "support/quiescence.hpp"
+#include "support/worker_threads.hpp"
 
 namespace poolbench {
-
-// A hint to the CPU that this thread is busy-waiting (frees pipeline resources for the sibling hyper-thread).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
-
-// An event count: lets threads park until a condition, checked by a predicate, becomes true — without a lost
-// wake-up, and with at most one wake-up system call per park, however many signallers there are.
-//
-// Protocol. A waiter reads the epoch, then *arms* the lot (a seq_cst store), re-checks its condition, and
-// only then sleeps on the epoch (a private futex: the kernel compares it with what the waiter read). A
-// signaller first makes the condition true with a seq_cst operation, then looks at the flag: disarmed means
-// any waiter armed after its change and will see it; armed, it disarms the flag (exchange: only one signaller
-// wins) and bumps the epoch and wakes every sleeper, each of which re-checks and re-arms if it must sleep
-// again. So the signallers that arrive while a woken thread is still getting up (microseconds on a busy
-// machine) cost a load, not a syscall — a per-thread sleeper count would make every one of them a futex call.
-// The price is that a wake-up is a broadcast: fine for the few threads of a pool.
-class ParkingLot {
- public:
-  template <class Predicate>
-  void park_unless(Predicate&& ready) {
-    const std::uint32_t seen = epoch_.load(std::memory_order_seq_cst);
-    armed_.store(true, std::memory_order_seq_cst);
-    if (ready()) return;  // the flag may stay armed: one later signaller pays one spurious wake-up
-    futex_wait(seen);
-  }
-
-  // The predicate must read with seq_cst loads, and signallers must make the condition true with a seq_cst
-  // operation before calling wake(): the handshake is a Dekker pattern on (condition, armed_). No fences:
-  // TSan does not model them.
-  void wake() noexcept {
-    if (!armed_.load(std::memory_order_seq_cst) || !armed_.exchange(false, std::memory_order_seq_cst)) return;
-    epoch_.fetch_add(1, std::memory_order_seq_cst);
-    futex_wake_all();
-  }
-  // Cheap, racy check for a hot path ("might anybody be parked?"); correctness never depends on it.
-  bool maybe_parked() const noexcept { return armed_.load(std::memory_order_relaxed); }
-
- private:
-  void futex_wait(std::uint32_t seen) noexcept {
-#ifdef __linux__
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr,
-            0);
-#else
-    epoch_.wait(seen, std::memory_order_seq_cst);
-#endif
-  }
-  void futex_wake_all() noexcept {
-#ifdef __linux__
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr,
-            nullptr, 0);
-#else
-    epoch_.notify_all();
-#endif
-  }
-
-  alignas(64) std::atomic<bool> armed_{false};
-  std::atomic<std::uint32_t> epoch_{0};
-  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
-};
-
-// Dmitry Vyukov's bounded MPMC queue, holding Tasks. Capacity is rounded up to a power of two (at least 2).
-//
-// Each cell's sequence number says whose turn it is: `pos` means "free for the producer claiming position
-// pos", `pos + 1` means "holds the task of position pos, for its consumer". The positions only grow; the top
-// bit of the enqueue position is the closed flag, so that closing and pushing are ordered by the same CAS and
-// no push can slip in after the workers saw "closed and empty".
-class BoundedTaskRing {
- public:
-  enum class Push { pushed, full, closed };
-
-  explicit BoundedTaskRing(std::size_t capacity)
-      : mask_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity) - 1),
-        cells_(std::make_unique<Cell[]>(mask_ + 1)) {
-    for (std::size_t i = 0; i <= mask_; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
-  }
-
-  // Moves from `task` only when it returns pushed.
-  Push try_push(Task& task) {
-    std::uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
-    for (;;) {
-      if ((pos & closed_bit) != 0) return Push::closed;
-      Cell& cell = cells_[pos & mask_];
-      const std::uint64_t sequence = cell.sequence.load(std::memory_order_acquire);
-      const auto turn = static_cast<std::int64_t>(sequence - pos);
-      if (turn == 0) {
-        // seq_cst: ParkingLot's handshake relies on the claim being ordered before the signaller's sleeper
-        // check.
-        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_seq_cst,
-                                               std::memory_order_relaxed)) {
-          cell.task = std::move(task);
-          cell.sequence.store(pos + 1, std::memory_order_release);
-          return Push::pushed;
-        }
-      } else if (turn < 0) {
-        return Push::full;  // the consumer of the previous lap has not released this cell yet
-      } else {
-        pos = enqueue_pos_.load(std::memory_order_relaxed);
-      }
-    }
-  }
-
-  bool try_pop(Task& out) {
-    std::uint64_t pos = dequeue_pos_.load(std::memory_order_relaxed);
-    for (;;) {
-      Cell& cell = cells_[pos & mask_];
-      const std::uint64_t sequence = cell.sequence.load(std::memory_order_acquire);
-      const auto turn = static_cast<std::int64_t>(sequence - (pos + 1));
-      if (turn == 0) {
-        if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_seq_cst,
-                                               std::memory_order_relaxed)) {
-          out = std::move(cell.task);
-          cell.sequence.store(pos + mask_ + 1, std::memory_order_release);
-          return true;
-        }
-      } else if (turn < 0) {
-        return false;  // empty, or its producer is still writing the task
-      } else {
-        pos = dequeue_pos_.load(std::memory_order_relaxed);
-      }
-    }
-  }
-
-  // Sets the closed flag: every later try_push returns closed. Returns the number of tasks ever pushed.
-  std::uint64_t close() noexcept {
-    return enqueue_pos_.fetch_or(closed_bit, std::memory_order_seq_cst) & ~closed_bit;
-  }
-
-  // Position-based views, read with seq_cst loads (ParkingLot predicates). "Not empty" includes a task whose
-  // producer has claimed its slot but not finished writing it: the consumer must retry, not sleep.
-  std::uint64_t pushed_count() const noexcept {
-    return enqueue_pos_.load(std::memory_order_seq_cst) & ~closed_bit;
-  }
-  std::uint64_t popped_count() const noexcept { return dequeue_pos_.load(std::memory_order_seq_cst); }
-  bool closed() const noexcept { return (enqueue_pos_.load(std::memory_order_seq_cst) & closed_bit) != 0; }
-  bool looks_empty() const noexcept { return popped_count() == pushed_count(); }
-  bool looks_full() const noexcept { return pushed_count() - popped_count() > mask_; }
-  std::size_t size_approx() const noexcept {
-    const std::uint64_t popped = popped_count();
-    const std::uint64_t pushed = pushed_count();
-    return pushed > popped ? static_cast<std::size_t>(pushed - popped) : 0;
-  }
-  std::size_t capacity() const noexcept { return mask_ + 1; }
-
- private:
-  static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
-
-  // One cache line per cell, so that a producer filling cell i+1 does not invalidate the line a consumer is
-  // reading cell i from.
-  struct alignas(64) Cell {
-    std::atomic<std::uint64_t> sequence{0};
-    Task task;
-  };
-
-  const std::size_t mask_;
-  std::unique_ptr<Cell[]> cells_;
-  alignas(64) std::atomic<std::uint64_t> enqueue_pos_{0};
-  alignas(64) std::atomic<std::uint64_t> dequeue_pos_{0};
-};
 
 class FifoRingStrategy final : public Strategy {
  public:
@@ -257,23 +88,20 @@ class FifoRingStrategy final : public Strategy {
   struct alignas(64) WorkerSlot {
     std::atomic<std::uint64_t> finished{0};  // written only by its worker: no contended counter per task
     std::atomic<std::uint64_t> exceptions{0};
-    std::jthread thread;
   };
 
   static Options normalized(Options options);
   bool below_half() const noexcept { return ring_.size_approx() <= ring_.capacity() / 2; }
   void work(WorkerSlot& slot) noexcept;
-  // A seq_cst read-modify-write of the worker's counter: everything it finished is then ordered before the
-  // wake-up check that follows (the signaller's half of ParkingLot's handshake), without a fence.
-  static void publish(WorkerSlot& slot) noexcept { slot.finished.fetch_add(0, std::memory_order_seq_cst); }
+  void close() noexcept;  // refuses further pushes and wakes every parked worker and submitter
   void handle_exception(WorkerSlot& slot, std::exception_ptr error) noexcept;
   std::uint64_t finished_total() const noexcept;
 
   const Options options_;
-  BoundedTaskRing ring_;
-  ParkingLot not_empty_;  // idle workers
-  ParkingLot not_full_;   // submitters blocked on a full ring
-  ParkingLot quiescent_;  // wait() callers
+  support::BoundedTaskRing ring_;
+  support::ParkingLot not_empty_;  // idle workers
+  support::ParkingLot not_full_;   // submitters blocked on a full ring
+  support::Quiescence quiescent_;  // wait() callers
   std::atomic<std::uint64_t> rejected_{0};
   std::unique_ptr<WorkerSlot[]> slots_;
   std::uint64_t threads_created_ = 0;
@@ -283,6 +111,7 @@ class FifoRingStrategy final : public Strategy {
   std::exception_ptr first_exception_;
 
   std::once_flag shutdown_once_;
+  support::WorkerThreads workers_;  // last: started after everything they use exists
 };
 
 }  // namespace poolbench

@@ -16,7 +16,7 @@
 // Goroutines and channels onto threads. A goWorker is a thread plus a slot (its `task` channel of capacity 1)
 // and a ParkingFlag: the submitter moves the task into the slot and sets the flag; the worker spins briefly,
 // then parks on a futex (std::atomic::wait), so a busy pool hands off without system calls and an idle one
-// uses no CPU. ants' spin lock becomes parking::SpinLock, sync.Cond a std::condition_variable_any on it, the
+// uses no CPU. ants' spin lock becomes support::SpinLock, sync.Cond a std::condition_variable_any on it, the
 // workerCache (sync.Pool of goWorker structs) a list of spare Worker objects whose threads have been joined.
 //
 // Exceptions. As ants recovers a panic in its worker (worker.go's deferred recover): the exception handler
@@ -48,7 +48,7 @@
 // lifo_stack 205, Boost.Asio thread_pool 369. Every pool there is about 4x slower while the host is busy
 // (a whole round of repetitions, inline unaffected): lifo_stack 1.1 us and fifo_ring 230 ns per task before
 // these changes. With three threads on two cores, a preempted thread costs a scheduler round trip — which is
-// why the top idle worker alone spins and every other wait parks instead of yielding (parking.hpp).
+// why the top idle worker alone spins and every other wait parks instead of yielding (support/spin_wait.hpp).
 #pragma once
 
 #include <algorithm>
@@ -70,8 +70,12 @@
 #include <utility>
 #include <vector>
 
-#include "parking.hpp"
 #include "strategy.hpp"
+#include "support/coarse_clock.hpp"
+#include "support/parking_flag.hpp"
+#include "support/spin_lock.hpp"
+#include "support/spin_wait.hpp"
+#include "support/thread_start.hpp"
 
 namespace poolbench {
 
@@ -108,7 +112,8 @@ class Pool {
     if (options_.expiry <= std::chrono::nanoseconds::zero())
       throw std::invalid_argument("lifo_stack: the expiry must be positive");
     idle_.reserve(options_.capacity);
-    purge_thread_ = std::jthread([this](std::stop_token stop) { purge_stale_workers(stop); });
+    purge_thread_ = support::start_helper_thread<std::jthread>(
+        "lifo_stack's purge thread", [this](std::stop_token stop) { purge_stale_workers(stop); });
   }
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -148,7 +153,7 @@ class Pool {
         if (!spun) {  // a worker is usually back within a microsecond: look before sleeping
           spun = true;
           lock.unlock();
-          parking::spin_until([this] {
+          support::spin_until([this] {
             return idle_count_.load(std::memory_order_relaxed) != 0 ||
                    closed_.load(std::memory_order_relaxed);
           });
@@ -244,13 +249,13 @@ class Pool {
  private:
   // ants stamps a worker going idle with a time its ticktock goroutine caches every 500 ms; a coarse clock
   // (a few milliseconds' resolution, no TSC read) is the same trade: the stamp is off the hand-off's path.
-  using Clock = parking::CoarseClock;
+  using Clock = support::CoarseClock;
 
   // The slot and the flag that announces it share cache lines (the job first, the flag's word right after
   // it), so a small task and its flag travel to the worker in two cache lines (they were three apart).
   struct alignas(64) Worker {
     std::optional<Job> job;
-    parking::ParkingFlag signal;  // set when `job` holds a job or `stop_requested` is true
+    support::ParkingFlag signal;  // set when `job` holds a job or `stop_requested` is true
     bool stop_requested = false;
     std::size_t stack_index = 0;  // its place on the idle stack when it last went idle (read by itself only)
     Clock::time_point last_used;
@@ -284,11 +289,11 @@ class Pool {
     std::thread thread;
     std::string failure;
     try {
-      thread = std::thread([this, &worker] { work(worker); });
+      thread = support::start_thread([this, &worker] { work(worker); });
     } catch (const std::system_error& e) {
-      failure = e.code().message();
+      failure = "out of threads: the OS refused a new worker thread (" + e.code().message() + ")";
     } catch (const std::bad_alloc&) {
-      failure = "out of memory";
+      failure = "out of memory starting a new worker thread";
     }
     std::lock_guard lock(lock_);
     --starting_;
@@ -299,7 +304,7 @@ class Pool {
       spare_.push_back(&worker);
       if (waiting_ > 0) worker_available_.notify_one();
       notify_if_all_idle();
-      return SubmitResult::failed("lifo_stack: the OS refused a new worker thread (" + failure + ")");
+      return SubmitResult::failed("lifo_stack: " + failure);
     }
     ++threads_created_;
     worker.thread = std::move(thread);
@@ -427,7 +432,7 @@ class Pool {
   // stack's header and the counts along (the condition variables, touched only when someone blocks, used to
   // sit in between).
   // ants' spin lock: guards everything below up to the purge members.
-  alignas(64) mutable parking::SpinLock lock_;
+  alignas(64) mutable support::SpinLock lock_;
   std::atomic<bool> closed_{false};  // written under lock_
   std::vector<Worker*> idle_;        // the worker stack; top = back = most recently idle
   // idle_.size(), read without the lock by spinning submitters and workers.

@@ -37,12 +37,12 @@ SubmitResult RawThreadsStrategy::submit(Task task) {
         terminate_after_task_exception();
       }
     });
-    if (started == thread_per_task::ThreadPerTask::Started::closed) return SubmitResult::closed();
+    if (started == support::ThreadPerTask::Started::closed) return SubmitResult::closed();
     return SubmitResult::accepted();
   } catch (const std::system_error& e) {
     start_failures_.fetch_add(1, std::memory_order_relaxed);
     return SubmitResult::failed(
-        fmt::format("the OS refused a new thread ({}) while {} raw_threads threads were live",
+        fmt::format("out of threads: the OS refused a new thread ({}) while {} raw_threads threads were live",
                     e.code().message(), threads_.live()));
   } catch (const std::bad_alloc&) {
     start_failures_.fetch_add(1, std::memory_order_relaxed);

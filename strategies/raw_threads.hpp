@@ -8,7 +8,7 @@
 // Goroutines onto threads. `go f()` becomes a std::thread; the WaitGroup becomes a live-thread count that
 // wait() blocks on. A goroutine needs no joining; a thread does, so each finished thread is joined by the
 // next submit (or by wait()/shutdown()), which keeps finished-but-unjoined threads few (see
-// thread_per_task.hpp).
+// support/thread_per_task.hpp).
 //
 // Where it deliberately differs. The Go runtime never refuses a goroutine (it grows memory until the process
 // dies); the OS does refuse threads (EAGAIN from pthread_create at the thread, pid or memory limits). Then
@@ -27,7 +27,7 @@
 #include <exception>
 
 #include "strategy.hpp"
-#include "thread_per_task.hpp"
+#include "support/thread_per_task.hpp"
 
 namespace poolbench {
 
@@ -44,7 +44,7 @@ class RawThreadsStrategy final : public Strategy {
   std::size_t live_threads() const { return threads_.live(); }
 
  private:
-  thread_per_task::ThreadPerTask threads_;
+  support::ThreadPerTask threads_;
   std::atomic<std::uint64_t> start_failures_{0};
 };
 

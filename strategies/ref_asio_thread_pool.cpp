@@ -15,15 +15,19 @@
 namespace poolbench {
 
 RefAsioThreadPoolStrategy::RefAsioThreadPoolStrategy(std::size_t workers)
-    : worker_count_(std::max<std::size_t>(workers, 1)), pool_(worker_count_) {}
+    : worker_count_(std::max<std::size_t>(workers, 1)), pool_(worker_count_ == 1 ? 1 : 0) {
+  if (worker_count_ > 1)
+    attached_.start(
+        worker_count_, "ref_asio_thread_pool", [this](std::size_t) { pool_.attach(); },
+        [this] { pool_.stop(); });
+}
 
 RefAsioThreadPoolStrategy::~RefAsioThreadPoolStrategy() {
   shutdown();
 }
 
 SubmitResult RefAsioThreadPoolStrategy::submit(Task task) {
-  if ((submitted_.fetch_add(1, std::memory_order_acq_rel) & closed_bit) != 0) {
-    submitted_.fetch_sub(1, std::memory_order_seq_cst);
+  if (!submitted_.try_admit()) {
     quiescent_.wake();  // a wait() may have counted our increment
     return SubmitResult::closed();
   }
@@ -53,15 +57,18 @@ void RefAsioThreadPoolStrategy::wait_until(Target target) {
 std::exception_ptr RefAsioThreadPoolStrategy::wait() {
   // The target is re-read: it may include a submit that is being refused after shutdown began, which takes
   // its increment back (and wakes us).
-  wait_until([this] { return submitted_.load(std::memory_order_seq_cst) & ~closed_bit; });
+  wait_until([this] { return submitted_.admitted(); });
   return nullptr;
 }
 
 void RefAsioThreadPoolStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
-    const std::uint64_t accepted = submitted_.fetch_or(closed_bit, std::memory_order_acq_rel) & ~closed_bit;
+    const std::uint64_t accepted = submitted_.close();
     wait_until([accepted] { return accepted; });
-    pool_.join();  // no outstanding work: the threads return from run() and are joined
+    // Every accepted task has finished: stopping drops nothing. The threads return from run() and are joined.
+    pool_.stop();
+    pool_.join();
+    attached_.join();
   });
 }
 

@@ -11,7 +11,13 @@
 // What this wrapper adds, so that it fits the Strategy contract: thread_pool::wait() joins the threads (the
 // pool cannot be used afterwards), so wait() here counts finished tasks instead — one shared fetch_add per
 // task in the handler wrapper, which wakes a parked wait() only once its target is reached. Shutdown closes
-// submission, waits until every accepted task has finished, and then joins.
+// submission, waits until every accepted task has finished, and then stops the pool and joins its threads.
+//
+// Threads. With K = 1, thread_pool(1) starts its thread (and runs its scheduler in single-thread mode). With
+// K > 1 the pool is built with no thread of its own and K threads of this strategy attach to it
+// (thread_pool::attach runs the same thread function that thread_pool(K) would start): thread_pool(K)
+// itself, when the OS refuses one of its threads, throws from a constructor whose unwinding joins the threads
+// already started, which never stop — a deadlock.
 #pragma once
 
 #include <atomic>
@@ -22,8 +28,10 @@
 
 #include <boost/asio/thread_pool.hpp>
 
-#include "fifo_ring.hpp"  // ParkingLot
 #include "strategy.hpp"
+#include "support/admission_counter.hpp"
+#include "support/parking_lot.hpp"
+#include "support/worker_threads.hpp"
 
 namespace poolbench {
 
@@ -40,20 +48,21 @@ class RefAsioThreadPoolStrategy final : public Strategy {
   StrategyCounters counters() const override;
 
  private:
-  static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
-
   template <class Target>
   void wait_until(Target target);  // until finished_ reaches target(), re-read on every wake-up
 
   const std::size_t worker_count_;
-  alignas(64) std::atomic<std::uint64_t> submitted_{0};  // top bit: closed
+  alignas(64) support::AdmissionCounter submitted_;
   static constexpr std::uint64_t no_target = ~std::uint64_t{0};
 
   alignas(64) std::atomic<std::uint64_t> finished_{0};
   std::atomic<std::uint64_t> wait_target_{no_target};  // what a parked wait() needs finished_ to reach
-  ParkingLot quiescent_;
+  support::ParkingLot quiescent_;
+  // One thread: asio's own (its single-thread scheduler). More: threads of ours that attach to it, so that a
+  // refused thread start can stop and join the others (asio's constructor would join them unstopped).
   boost::asio::thread_pool pool_;
   std::once_flag shutdown_once_;
+  support::WorkerThreads attached_;  // last: started after everything they use exists
 };
 
 }  // namespace poolbench

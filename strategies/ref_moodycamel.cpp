@@ -15,8 +15,9 @@ namespace poolbench {
 RefMoodycamelStrategy::RefMoodycamelStrategy(std::size_t workers)
     : worker_count_(std::max<std::size_t>(workers, 1)),
       slots_(std::make_unique<WorkerSlot[]>(worker_count_)) {
-  for (std::size_t i = 0; i < worker_count_; ++i)
-    slots_[i].thread = std::jthread([this, &slot = slots_[i]] { work(slot); });
+  workers_.start(
+      worker_count_, "ref_moodycamel", [this](std::size_t i) { work(slots_[i]); },
+      [this] { send_stop_signals(); });
 }
 
 RefMoodycamelStrategy::~RefMoodycamelStrategy() {
@@ -25,8 +26,7 @@ RefMoodycamelStrategy::~RefMoodycamelStrategy() {
 
 SubmitResult RefMoodycamelStrategy::submit(Task task) {
   if (!task) return SubmitResult::failed("empty task");  // an empty Task is the workers' stop signal
-  if ((submitted_.fetch_add(1, std::memory_order_acq_rel) & closed_bit) != 0) {
-    submitted_.fetch_sub(1, std::memory_order_seq_cst);
+  if (!submitted_.try_admit()) {
     quiescent_.wake();  // a wait() may have counted our increment
     return SubmitResult::closed();
   }
@@ -39,18 +39,13 @@ void RefMoodycamelStrategy::work(WorkerSlot& slot) noexcept {
   std::uint64_t finished = 0;
   for (;;) {
     if (!queue_.try_dequeue(task)) {
-      slot.finished.fetch_add(0, std::memory_order_seq_cst);  // publish (ParkingLot's handshake, no fence)
-      quiescent_.wake();
+      quiescent_.publish_and_wake(slot.finished);
       queue_.wait_dequeue(task);
     }
     if (!task) return;  // stop signal
     task();             // noexcept function: a throwing task terminates the process
     task.reset();
-    slot.finished.store(++finished, std::memory_order_release);
-    if ((finished % 1024) == 0 && quiescent_.maybe_parked()) {  // liveness hint, rate-limited
-      slot.finished.fetch_add(0, std::memory_order_seq_cst);
-      quiescent_.wake();
-    }
+    quiescent_.task_finished(slot.finished, ++finished);
   }
 }
 
@@ -63,20 +58,21 @@ std::uint64_t RefMoodycamelStrategy::finished_total() const noexcept {
 std::exception_ptr RefMoodycamelStrategy::wait() {
   // The target is re-read on every check: it may include a submit that is being refused after shutdown began,
   // which takes its increment back (and wakes us).
-  auto reached = [this] {
-    return finished_total() >= (submitted_.load(std::memory_order_seq_cst) & ~closed_bit);
-  };
-  while (!reached()) quiescent_.park_unless(reached);
+  quiescent_.wait_until([this] { return finished_total() >= submitted_.admitted(); });
   return nullptr;
 }
 
 void RefMoodycamelStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
-    const std::uint64_t accepted = submitted_.fetch_or(closed_bit, std::memory_order_acq_rel) & ~closed_bit;
-    while (finished_total() < accepted) quiescent_.park_unless([&] { return finished_total() >= accepted; });
-    for (std::size_t i = 0; i < worker_count_; ++i) queue_.enqueue(Task{});
-    for (std::size_t i = 0; i < worker_count_; ++i) slots_[i].thread.join();
+    const std::uint64_t accepted = submitted_.close();
+    quiescent_.wait_until([&] { return finished_total() >= accepted; });
+    send_stop_signals();
+    workers_.join();
   });
+}
+
+void RefMoodycamelStrategy::send_stop_signals() noexcept {
+  for (std::size_t i = 0; i < worker_count_; ++i) queue_.enqueue(Task{});
 }
 
 StrategyCounters RefMoodycamelStrategy::counters() const {

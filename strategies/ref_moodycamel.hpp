@@ -22,12 +22,13 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include <concurrentqueue/blockingconcurrentqueue.h>
 
-#include "fifo_ring.hpp"  // ParkingLot
 #include "strategy.hpp"
+#include "support/admission_counter.hpp"
+#include "support/quiescence.hpp"
+#include "support/worker_threads.hpp"
 
 namespace poolbench {
 
@@ -44,22 +45,21 @@ class RefMoodycamelStrategy final : public Strategy {
   StrategyCounters counters() const override;
 
  private:
-  static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
-
   struct alignas(64) WorkerSlot {
     std::atomic<std::uint64_t> finished{0};
-    std::jthread thread;
   };
 
   void work(WorkerSlot& slot) noexcept;
+  void send_stop_signals() noexcept;  // one empty Task per worker
   std::uint64_t finished_total() const noexcept;
 
   const std::size_t worker_count_;
   moodycamel::BlockingConcurrentQueue<Task> queue_;
-  alignas(64) std::atomic<std::uint64_t> submitted_{0};  // top bit: closed
-  ParkingLot quiescent_;
+  alignas(64) support::AdmissionCounter submitted_;
+  support::Quiescence quiescent_;
   std::unique_ptr<WorkerSlot[]> slots_;
   std::once_flag shutdown_once_;
+  support::WorkerThreads workers_;  // last: started after everything they use exists
 };
 
 }  // namespace poolbench

@@ -54,10 +54,7 @@ RefTbbTaskGroupStrategy::~RefTbbTaskGroupStrategy() {
 
 SubmitResult RefTbbTaskGroupStrategy::submit(Task task) {
   // Announce the submit before checking `closed`, so that shutdown() can wait for every run() it let through.
-  if ((submits_started_.fetch_add(1, std::memory_order_seq_cst) & closed_bit) != 0) {
-    submits_started_.fetch_sub(1, std::memory_order_seq_cst);
-    return SubmitResult::closed();
-  }
+  if (!submits_started_.try_admit()) return SubmitResult::closed();
   external_of = tbb_->id;  // a submitting thread runs tasks only inside wait(): it is not a worker
   tbb_->group.run(RunTask{std::move(task), tbb_->id, &tbb_->workers_seen});
   submits_done_.fetch_add(1, std::memory_order_release);
@@ -76,8 +73,7 @@ std::exception_ptr RefTbbTaskGroupStrategy::wait() {
 
 void RefTbbTaskGroupStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
-    const std::uint64_t accepted =
-        submits_started_.fetch_or(closed_bit, std::memory_order_seq_cst) & ~closed_bit;
+    const std::uint64_t accepted = submits_started_.close();
     while (submits_done_.load(std::memory_order_acquire) < accepted) std::this_thread::yield();
     wait();  // drains; an exception here was already reported by a wait() or is dropped with the group
     tbb_->thread_limit.reset();

@@ -34,6 +34,7 @@
 #include <mutex>
 
 #include "strategy.hpp"
+#include "support/admission_counter.hpp"
 
 namespace poolbench {
 
@@ -52,10 +53,8 @@ class RefTbbTaskGroupStrategy final : public Strategy {
  private:
   struct Tbb;  // the TBB objects, kept out of this header
 
-  static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
-
   std::unique_ptr<Tbb> tbb_;
-  std::atomic<std::uint64_t> submits_started_{0};  // top bit: closed
+  support::AdmissionCounter submits_started_;
   std::atomic<std::uint64_t> submits_done_{0};
   std::atomic<bool> finalized_{false};
   std::once_flag shutdown_once_;

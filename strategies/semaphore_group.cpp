@@ -73,15 +73,15 @@ SubmitResult SemaphoreGroup::start(Task task, bool block) {
       task.reset();  // the closure's destructor is part of the task: before the slot is given back
       release_slot();
     });
-    if (started == thread_per_task::ThreadPerTask::Started::yes) return SubmitResult::accepted();
+    if (started == support::ThreadPerTask::Started::yes) return SubmitResult::accepted();
     release_slot();
     return SubmitResult::closed();
   } catch (const std::system_error& e) {
     release_slot();
     start_failures_.fetch_add(1, std::memory_order_relaxed);
-    return SubmitResult::failed(
-        fmt::format("the OS refused a new thread ({}) while {} semaphore_group threads were live",
-                    e.code().message(), threads_.live()));
+    return SubmitResult::failed(fmt::format(
+        "out of threads: the OS refused a new thread ({}) while {} semaphore_group threads were live",
+        e.code().message(), threads_.live()));
   } catch (const std::bad_alloc&) {
     release_slot();
     start_failures_.fetch_add(1, std::memory_order_relaxed);

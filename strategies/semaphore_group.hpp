@@ -36,7 +36,7 @@
 #include <stop_token>
 
 #include "strategy.hpp"
-#include "thread_per_task.hpp"
+#include "support/thread_per_task.hpp"
 #include "weighted_semaphore.hpp"
 
 namespace poolbench {
@@ -92,7 +92,7 @@ class SemaphoreGroup final : public Strategy {
   std::atomic<std::uint64_t> submit_rejected_{0};
   std::atomic<std::uint64_t> start_failures_{0};
 
-  thread_per_task::ThreadPerTask threads_;  // last member: joined first on destruction
+  support::ThreadPerTask threads_;  // last member: joined first on destruction
 };
 
 }  // namespace poolbench

@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "fifo_ring.hpp"  // cpu_relax
 #include "registry.hpp"
+#include "support/cpu_relax.hpp"
 
 namespace poolbench {
 namespace {
@@ -20,7 +20,7 @@ std::unique_lock<std::mutex> lock_briefly_spinning(std::mutex& mutex) {
   constexpr int tries = 64;
   for (int i = 0; i < tries; ++i) {
     if (mutex.try_lock()) return std::unique_lock<std::mutex>(mutex, std::adopt_lock);
-    cpu_relax();
+    support::cpu_relax();
   }
   return std::unique_lock<std::mutex>(mutex);
 }
@@ -56,12 +56,11 @@ ShardedStrategy::ShardedStrategy(const Options& options)
       shard_count_(options_.shards),
       shards_(std::make_unique<Shard[]>(shard_count_)) {
   for (std::size_t s = 0; s < shard_count_; ++s) shards_[s].ring.resize(options_.queue_size);
-  workers_.reserve(options_.workers);
-  for (std::size_t w = 0; w < options_.workers; ++w) {
-    Shard& shard = shards_[w % shard_count_];  // K/S workers per shard, the first K mod S shards one more
-    workers_.emplace_back([this, &shard] { work(shard); });
-    ++threads_created_;
-  }
+  // K/S workers per shard, the first K mod S shards one more.
+  workers_.start(
+      options_.workers, "sharded", [this](std::size_t w) { work(shards_[w % shard_count_]); },
+      [this] { close_shards(); });
+  threads_created_ = options_.workers;
 }
 
 ShardedStrategy::~ShardedStrategy() {
@@ -95,7 +94,7 @@ SubmitResult ShardedStrategy::submit(Task task) {
       lock.unlock();
       bool room = false;
       for (std::uint32_t i = 0; i < options_.spin && !room; ++i) {
-        cpu_relax();
+        support::cpu_relax();
         room = shard.size_hint.load(std::memory_order_relaxed) < shard.ring.size();
       }
       for (int i = 0; i < yield_rounds && !room; ++i) {
@@ -145,7 +144,7 @@ void ShardedStrategy::work(Shard& shard) noexcept {
           lock.unlock();
           bool seen = false;
           for (std::uint32_t i = 0; i < options_.spin && !seen; ++i) {
-            cpu_relax();
+            support::cpu_relax();
             seen = shard.size_hint.load(std::memory_order_relaxed) != 0;
           }
           for (int i = 0; i < yield_rounds && !seen; ++i) {
@@ -207,18 +206,21 @@ std::exception_ptr ShardedStrategy::wait() {
   return nullptr;
 }
 
+void ShardedStrategy::close_shards() {
+  for (std::size_t s = 0; s < shard_count_; ++s) {
+    {
+      std::scoped_lock lock(shards_[s].mutex);
+      shards_[s].closed = true;
+    }
+    shards_[s].has_work.notify_all();
+    shards_[s].has_room.notify_all();
+  }
+}
+
 void ShardedStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
-    for (std::size_t s = 0; s < shard_count_; ++s) {
-      {
-        std::scoped_lock lock(shards_[s].mutex);
-        shards_[s].closed = true;
-      }
-      shards_[s].has_work.notify_all();
-      shards_[s].has_room.notify_all();
-    }
-    for (auto& worker : workers_)
-      if (worker.joinable()) worker.join();
+    close_shards();
+    workers_.join();
   });
 }
 

@@ -70,6 +70,7 @@
 #include <vector>
 
 #include "strategy.hpp"
+#include "support/worker_threads.hpp"
 
 namespace poolbench {
 
@@ -238,6 +239,7 @@ class ShardedStrategy final : public Strategy {
   static Options normalized(Options options);
   Shard& pick_shard() noexcept;
   void work(Shard& shard) noexcept;
+  void close_shards();  // refuses further submits; the workers drain their shard and return
   bool quiescent() const;
   void notify_quiescent();
 
@@ -245,7 +247,6 @@ class ShardedStrategy final : public Strategy {
   const std::size_t shard_count_;
   std::unique_ptr<Shard[]> shards_;
   alignas(64) std::atomic<std::size_t> next_shard_{0};
-  std::vector<std::jthread> workers_;
   std::uint64_t threads_created_ = 0;
 
   std::mutex quiescent_mutex_;  // wait() callers; lock order: quiescent_mutex_, then a shard's mutex
@@ -253,6 +254,7 @@ class ShardedStrategy final : public Strategy {
   std::atomic<std::uint32_t> waiters_{0};
 
   std::once_flag shutdown_once_;
+  support::WorkerThreads workers_;  // last: started after everything they use exists
 };
 
 template <class F, class R>

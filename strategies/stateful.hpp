@@ -10,7 +10,7 @@
 // waiting for them to finish their job; Close stops them all. The worker's state lives in the Worker object
 // the constructor built, so an expensive state (warm_state's) is built K times instead of once per task.
 //
-// Goroutines and channels onto threads. Each workerWrapper is a thread with two hand-off slots (parking::
+// Goroutines and channels onto threads. Each workerWrapper is a thread with two hand-off slots (support::
 // ParkingFlag: jobChan and retChan) and a tri-state outcome word for the interrupt race. reqChan is a small
 // mutex-guarded channel: a FIFO of idle workers and a FIFO of waiting callers; a worker offered while callers
 // wait goes straight to the first of them, as a Go channel hands a send to its first blocked receiver.
@@ -47,13 +47,16 @@
 #include <optional>
 #include <stdexcept>
 #include <stop_token>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
 
-#include "parking.hpp"
 #include "strategy.hpp"
+#include "support/parking_flag.hpp"
+#include "support/thread_start.hpp"
 
 namespace poolbench {
 
@@ -176,9 +179,9 @@ class StatefulPool {
 
   // One workerWrapper: its thread, its Worker, and its job / return hand-off slots.
   struct Slot {
-    parking::ParkingFlag job_ready;     // jobChan: a payload is posted, or stop_requested
-    parking::ParkingFlag result_ready;  // retChan: `result` is there
-    parking::ParkingFlag constructed;   // built and offered, or the constructor threw
+    support::ParkingFlag job_ready;     // jobChan: a payload is posted, or stop_requested
+    support::ParkingFlag result_ready;  // retChan: `result` is there
+    support::ParkingFlag constructed;   // built and offered, or the constructor threw
     std::optional<Payload> payload;
     std::optional<Result> result;
     std::atomic<std::uint32_t> outcome{pending};
@@ -389,7 +392,12 @@ class StatefulPool {
     while (slots_.size() + added.size() < size) {
       auto slot = std::make_unique<Slot>();
       try {
-        slot->thread = std::thread([this, raw = slot.get()] { work(*raw); });
+        slot->thread = support::start_thread([this, raw = slot.get()] { work(*raw); });
+      } catch (const std::system_error& refused) {
+        error = std::make_exception_ptr(support::out_of_threads(
+            refused, "stateful started " + std::to_string(added.size()) + " of " +
+                         std::to_string(size - slots_.size()) + " worker threads before the OS refused one"));
+        break;
       } catch (...) {
         error = std::current_exception();
         break;

@@ -21,6 +21,7 @@
 #include "fifo_ring.hpp"
 #include "registry.hpp"
 #include "strategy_test_support.hpp"
+#include "support/bounded_task_ring.hpp"
 
 namespace poolbench {
 namespace {
@@ -38,15 +39,15 @@ std::unique_ptr<FifoRingStrategy> make_ring(std::size_t workers, std::size_t cap
 }
 
 TEST(BoundedTaskRing, RoundsCapacityUpToAPowerOfTwo) {
-  EXPECT_EQ(BoundedTaskRing(0).capacity(), 2u);
-  EXPECT_EQ(BoundedTaskRing(1).capacity(), 2u);
-  EXPECT_EQ(BoundedTaskRing(3).capacity(), 4u);
-  EXPECT_EQ(BoundedTaskRing(1024).capacity(), 1024u);
-  EXPECT_EQ(BoundedTaskRing(1025).capacity(), 2048u);
+  EXPECT_EQ(support::BoundedTaskRing(0).capacity(), 2u);
+  EXPECT_EQ(support::BoundedTaskRing(1).capacity(), 2u);
+  EXPECT_EQ(support::BoundedTaskRing(3).capacity(), 4u);
+  EXPECT_EQ(support::BoundedTaskRing(1024).capacity(), 1024u);
+  EXPECT_EQ(support::BoundedTaskRing(1025).capacity(), 2048u);
 }
 
 TEST(BoundedTaskRing, PopsInPushOrderAcrossManyLapsAndReportsFull) {
-  BoundedTaskRing ring(4);
+  support::BoundedTaskRing ring(4);
   std::vector<int> ran;
   int next_push = 0;
   int next_expected = 0;
@@ -56,11 +57,11 @@ TEST(BoundedTaskRing, PopsInPushOrderAcrossManyLapsAndReportsFull) {
       const int value = next_push;
       Task task{[&ran, value] { ran.push_back(value); }};
       const auto pushed = ring.try_push(task);
-      if (pushed == BoundedTaskRing::Push::full) {
+      if (pushed == support::BoundedTaskRing::Push::full) {
         EXPECT_TRUE(static_cast<bool>(task)) << "a refused push must leave the task with the caller";
         break;
       }
-      ASSERT_EQ(pushed, BoundedTaskRing::Push::pushed);
+      ASSERT_EQ(pushed, support::BoundedTaskRing::Push::pushed);
       EXPECT_FALSE(static_cast<bool>(task));
       ++next_push;
     }
@@ -85,16 +86,16 @@ TEST(BoundedTaskRing, PopsInPushOrderAcrossManyLapsAndReportsFull) {
 }
 
 TEST(BoundedTaskRing, CloseRefusesPushesButKeepsWhatIsQueued) {
-  BoundedTaskRing ring(8);
+  support::BoundedTaskRing ring(8);
   int ran = 0;
   for (int i = 0; i < 3; ++i) {
     Task task{[&ran] { ++ran; }};
-    ASSERT_EQ(ring.try_push(task), BoundedTaskRing::Push::pushed);
+    ASSERT_EQ(ring.try_push(task), support::BoundedTaskRing::Push::pushed);
   }
   EXPECT_EQ(ring.close(), 3u);
   EXPECT_TRUE(ring.closed());
   Task late{[&ran] { ran += 100; }};
-  EXPECT_EQ(ring.try_push(late), BoundedTaskRing::Push::closed);
+  EXPECT_EQ(ring.try_push(late), support::BoundedTaskRing::Push::closed);
   EXPECT_TRUE(static_cast<bool>(late));
   Task task;
   while (ring.try_pop(task)) task();

@@ -18,7 +18,9 @@
 #include <utility>
 #include <vector>
 
-namespace poolbench::thread_per_task {
+#include "support/thread_start.hpp"
+
+namespace poolbench::support {
 
 class ThreadPerTask {
  public:
@@ -53,7 +55,7 @@ class ThreadPerTask {
     }
     std::thread thread;
     try {
-      thread = std::thread([this, slot, body = std::forward<Body>(body)]() mutable {
+      thread = start_thread([this, slot, body = std::forward<Body>(body)]() mutable {
         body();
         exited(slot);
       });
@@ -168,4 +170,4 @@ class ThreadPerTask {
   bool closed_ = false;
 };
 
-}  // namespace poolbench::thread_per_task
+}  // namespace poolbench::support
