@@ -1,9 +1,14 @@
 #include "cli.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <iostream>
 #include <memory>
+#include <new>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
@@ -24,6 +29,33 @@ std::vector<SubcommandInfo>& subcommands() {
 std::string first_line(std::string text) {
   if (auto newline = text.find('\n'); newline != std::string::npos) text.resize(newline);
   return text;
+}
+
+void print_error(const std::string& command, const std::string& message) {
+  std::fprintf(stderr, "poolbench%s%s: error: %s\n", command.empty() ? "" : " ", command.c_str(),
+               first_line(message).c_str());
+}
+
+// Output that never reached stdout (a full disk, /dev/full, a closed pipe) is an error, not a success.
+int finish_stdout(const std::string& command, int status) {
+  std::cout.flush();
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  const int error = errno;
+  if (flushed && !std::ferror(stdout) && std::cout.good()) return status;
+  print_error(command, fmt::format("cannot write to standard output{}",
+                                   error != 0 ? std::string(": ") + std::strerror(error) : ""));
+  return exit_environment;
+}
+
+// Why an exception that is not UsageError ended the command, in one line.
+std::string describe(const std::exception& error) {
+  if (std::ferror(stdout) || !std::cout.good()) {
+    const auto* system = dynamic_cast<const std::system_error*>(&error);
+    return "cannot write to standard output" + (system != nullptr ? ": " + system->code().message() : "");
+  }
+  if (dynamic_cast<const std::bad_alloc*>(&error) != nullptr) return "out of memory";
+  return error.what();
 }
 
 }  // namespace
@@ -53,24 +85,31 @@ int run_cli(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
-    return app.exit(help);
+    return finish_stdout("", app.exit(help));
   } catch (const CLI::CallForAllHelp& help) {
-    return app.exit(help);
+    return finish_stdout("", app.exit(help));
   } catch (const CLI::CallForVersion& version) {
-    return app.exit(version);
+    return finish_stdout("", app.exit(version));
   } catch (const CLI::ParseError& error) {
     std::fprintf(stderr, "poolbench: error: %s (see --help)\n", first_line(error.what()).c_str());
     return exit_bad_input;
   }
 
+  // Every subcommand ends here whatever happens: one line and a defined exit status, never terminate().
   for (auto& [command, action] : actions) {
     if (!command->parsed()) continue;
+    const std::string name = command->get_name();
     try {
-      return action();
+      return finish_stdout(name, action());
     } catch (const UsageError& error) {
-      std::fprintf(stderr, "poolbench %s: error: %s\n", command->get_name().c_str(),
-                   first_line(error.what()).c_str());
+      print_error(name, error.what());
       return exit_bad_input;
+    } catch (const std::exception& error) {
+      print_error(name, describe(error));
+      return exit_environment;
+    } catch (...) {
+      print_error(name, "internal error: an unknown exception");
+      return exit_environment;
     }
   }
   return exit_bad_input;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "errors.hpp"
 #include "report/report_model.hpp"
 #include "report/report_render.hpp"
+#include "result/output_file.hpp"
 #include "result/result_file.hpp"
 
 extern char** environ;
@@ -53,18 +55,19 @@ std::string python_interpreter() {
   return "python3";
 }
 
-// A private temporary file that is removed when this goes out of scope.
+// A private temporary file in TMPDIR (or /tmp) that is removed when this goes out of scope.
 class TemporaryFile {
  public:
   TemporaryFile() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "poolbench-report-XXXXXX.json").string();
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    const int fd = ::mkstemps(buffer.data(), 5);
+    const char* base = std::getenv("TMPDIR");
+    const std::string folder = base != nullptr && *base != 0 ? base : "/tmp";
+    std::string pattern = folder + "/poolbench-report-XXXXXX.json";
+    const int fd = ::mkstemps(pattern.data(), 5);
     if (fd < 0)
-      throw std::runtime_error(fmt::format("cannot create a temporary file: {}", std::strerror(errno)));
+      throw std::runtime_error(
+          fmt::format("cannot create a temporary file in '{}' (TMPDIR): {}", folder, std::strerror(errno)));
     ::close(fd);
-    path_ = buffer.data();
+    path_ = pattern;
   }
   ~TemporaryFile() {
     std::error_code ignored;
@@ -80,8 +83,8 @@ class TemporaryFile {
 
 // Runs plot.py on the JSON report; its chatter goes to stderr so that a report on stdout stays clean.
 // Returns an empty string on success, otherwise why it failed.
-std::string run_plot_script(const nlohmann::ordered_json& report_json, const std::string& plots_dir) {
-  TemporaryFile input;
+std::string run_plot_script(const nlohmann::ordered_json& report_json, const TemporaryFile& input,
+                            const std::string& plots_dir) {
   write_json_atomically(input.path(), report_json);
   std::vector<std::string> args = {python_interpreter(), plot_script(), input.path(), "--out", plots_dir};
   std::vector<char*> argv;
@@ -122,9 +125,19 @@ int run_report(const ReportRequest& request) {
   }
 
   const nlohmann::ordered_json as_json = report_to_json(report);
-  const std::string text = request.format == "json" ? as_json.dump(2) + "\n" : render_markdown(report) + "\n";
+  const std::string text = request.format == "json"
+                               ? as_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
+                               : render_markdown(report) + "\n";
 
+  // Everything that can refuse is checked before anything is written.
+  std::optional<OutputLock> out_lock;
+  if (!request.out.empty()) {
+    check_output_path("--out", request.out);
+    out_lock.emplace("--out", request.out);
+  }
+  std::optional<TemporaryFile> plot_input;
   if (!request.plots_dir.empty()) {
+    plot_input.emplace();
     std::error_code error;
     std::filesystem::create_directories(request.plots_dir, error);
     if (error || !std::filesystem::is_directory(request.plots_dir) ||
@@ -133,18 +146,13 @@ int run_report(const ReportRequest& request) {
                                    error ? ": " + error.message() : ""));
   }
 
-  if (request.out.empty()) {
+  if (request.out.empty())
     std::cout << text << std::flush;
-  } else {
-    try {
-      write_text_atomically(request.out, text);
-    } catch (const std::exception& error) {
-      throw UsageError(fmt::format("--out: {}", error.what()));
-    }
-  }
+  else
+    write_text_atomically(request.out, text);
 
-  if (!request.plots_dir.empty()) {
-    const std::string failure = run_plot_script(as_json, request.plots_dir);
+  if (plot_input) {
+    const std::string failure = run_plot_script(as_json, *plot_input, request.plots_dir);
     if (!failure.empty()) {
       std::fprintf(stderr, "poolbench report: plots not written: %s\n", failure.c_str());
       return exit_failures;

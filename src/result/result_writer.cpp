@@ -135,36 +135,14 @@ std::vector<ResultEntry> aggregates_of(const std::vector<const ResultEntry*>& re
   return out;
 }
 
+// Strings from the command line (paths, --filter) may hold bytes that are not UTF-8: written as U+FFFD
+// rather than failing the write.
 void write_json_atomically(const std::string& path, const nlohmann::json& document) {
-  write_text_atomically(path, document.dump(2) + "\n");
+  write_text_atomically(path, document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 void write_json_atomically(const std::string& path, const nlohmann::ordered_json& document) {
-  write_text_atomically(path, document.dump(2) + "\n");
-}
-
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::filesystem::path target(path);
-  const std::filesystem::path temporary =
-      target.parent_path() / fmt::format(".{}.{}.tmp", target.filename().string(), ::getpid());
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    if (!out)
-      throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      throw std::runtime_error(fmt::format("cannot write {}: disk full or I/O error", temporary.string()));
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, target, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
-    throw std::runtime_error(fmt::format("cannot replace {}: {}", path, error.message()));
-  }
+  write_text_atomically(path, document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace poolbench

@@ -67,7 +67,11 @@ void Progress::done(std::size_t finished, std::size_t failures, const std::strin
   if (quiet_) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (terminal_) fmt::print(stderr, "\r\033[K");
-  if (interrupted)
+  if (interrupted && finished == 0)
+    fmt::print(stderr,
+               "poolbench: interrupted before any run finished: nothing written ({} left as it was)\n",
+               out_path);
+  else if (interrupted)
     fmt::print(stderr, "poolbench: interrupted: {} finished runs kept in {}\n", finished, out_path);
   else
     fmt::print(stderr, "poolbench: {} runs in {}, {} failed; results in {}\n", finished,

@@ -25,8 +25,9 @@
 
 #include "build_info.hpp"
 #include "errors.hpp"
-#include "run/progress.hpp"
+#include "result/output_file.hpp"
 #include "result/result_file.hpp"
+#include "run/progress.hpp"
 
 namespace poolbench {
 namespace {
@@ -323,23 +324,7 @@ class ResultDocument {
 }  // namespace
 
 void check_writable(const std::string& path) {
-  if (path.empty()) throw UsageError("--out: empty path");
-  const std::filesystem::path target(path);
-  std::error_code error;
-  if (std::filesystem::is_directory(target, error))
-    throw UsageError(fmt::format("--out: '{}' is a directory", path));
-  const auto directory = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  if (!std::filesystem::is_directory(directory, error))
-    throw UsageError(
-        fmt::format("--out: cannot write '{}': directory '{}' does not exist", path, directory.string()));
-  // Probe with the same kind of file the run will write (a temporary beside the target), then remove it.
-  const auto probe = directory / fmt::format(".{}.{}.probe", target.filename().string(), ::getpid());
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-  if (fd < 0) throw UsageError(fmt::format("--out: cannot write '{}': {}", path, std::strerror(errno)));
-  ::close(fd);
-  std::filesystem::remove(probe, error);
-  if (std::filesystem::exists(target, error) && ::access(target.c_str(), W_OK) != 0)
-    throw UsageError(fmt::format("--out: cannot write '{}': {}", path, std::strerror(errno)));
+  check_output_path("--out", path);
 }
 
 double case_timeout_seconds(const RunOptions& options, const CaseSpec& spec) {
@@ -348,6 +333,7 @@ double case_timeout_seconds(const RunOptions& options, const CaseSpec& spec) {
 
 int run_plan(const Plan& plan, const RunOptions& options) {
   check_writable(options.out_path);
+  const OutputLock out_lock("--out", options.out_path);  // held to the end: one run per result file
   ScratchDirectory scratch;
   InterruptGuard interrupt_guard;
   ResultDocument document(plan, options);
