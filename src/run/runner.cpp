@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -39,7 +43,9 @@ void on_interrupt(int) {
   interrupt_requested = 1;
 }
 
-// Restores the previous SIGINT/SIGTERM handlers when the run ends.
+// SIGINT (Ctrl-C), SIGTERM (kill, a CI's cancel) and SIGHUP (the terminal or ssh session closed) all stop the
+// run the same way: the running child is killed, the finished cases stay in the file, the scratch directory
+// is removed, exit 130. Restores the previous handlers when the run ends.
 class InterruptGuard {
  public:
   InterruptGuard() {
@@ -47,19 +53,19 @@ class InterruptGuard {
     struct sigaction action {};
     action.sa_handler = on_interrupt;
     sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_int_);
-    sigaction(SIGTERM, &action, &previous_term_);
+    for (std::size_t index = 0; index < signals_.size(); ++index)
+      sigaction(signals_[index], &action, &previous_[index]);
   }
   ~InterruptGuard() {
-    sigaction(SIGINT, &previous_int_, nullptr);
-    sigaction(SIGTERM, &previous_term_, nullptr);
+    for (std::size_t index = 0; index < signals_.size(); ++index)
+      sigaction(signals_[index], &previous_[index], nullptr);
   }
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;
 
  private:
-  struct sigaction previous_int_ {};
-  struct sigaction previous_term_ {};
+  static constexpr std::array<int, 3> signals_ = {SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> previous_{};
 };
 
 // A private directory for the children's result and stderr files, removed with everything in it.
@@ -108,17 +114,68 @@ struct ChildOutcome {
   double seconds = 0;
 };
 
+// The child's own limits, which hold when the parent cannot enforce its timeout (stopped, or starved of CPU):
+// a wall-clock timer (ITIMER_REAL, kept across exec, SIGALRM kills) and a CPU-time limit (RLIMIT_CPU, SIGXCPU
+// kills) as a backstop should the case disarm the timer. Both lie above the parent's timeout by a margin, so
+// the parent's own timeout, which reports the same way, normally comes first.
+struct ChildHardLimit {
+  double wall_seconds = 0;
+  itimerval timer{};
+  rlimit cpu{};
+};
+
+ChildHardLimit child_hard_limit(double timeout_seconds) {
+  // A limit beyond a year is no limit worth having, and keeps the conversions below defined.
+  constexpr double longest_seconds = 365.0 * 24 * 3600;
+  ChildHardLimit limit;
+  limit.wall_seconds = std::min(timeout_seconds + std::max(2.0, 0.1 * timeout_seconds), longest_seconds);
+  const double whole_seconds = std::floor(limit.wall_seconds);
+  limit.timer.it_value.tv_sec = static_cast<time_t>(whole_seconds);
+  limit.timer.it_value.tv_usec = static_cast<suseconds_t>((limit.wall_seconds - whole_seconds) * 1e6);
+  // CPU time runs at most `cores` times as fast as wall time, so this never fires before the timer.
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  ::getrlimit(RLIMIT_CPU, &limit.cpu);
+  const auto cpu_seconds = static_cast<rlim_t>(std::ceil(limit.wall_seconds * cores));
+  // Soft below hard: SIGXCPU (which the parent reads as this limit) rather than SIGKILL; never above a limit
+  // the user already set.
+  if (limit.cpu.rlim_max == RLIM_INFINITY || cpu_seconds < limit.cpu.rlim_max)
+    limit.cpu.rlim_max = cpu_seconds + 1;
+  limit.cpu.rlim_cur = std::min(cpu_seconds, limit.cpu.rlim_max);
+  return limit;
+}
+
 ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
                        const std::filesystem::path& scratch) {
   const auto result_path = scratch / "case.json";
   const auto stderr_path = scratch / "stderr.txt";
   std::filesystem::remove(result_path);
   const std::string spec_text = case_spec_to_json(spec).dump();
+  const double timeout_seconds = case_timeout_seconds(options, spec);
+  const ChildHardLimit hard_limit = child_hard_limit(timeout_seconds);
+  const pid_t parent_pid = ::getpid();
 
   const auto started = Clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) return {{}, fmt::format("could not start the child process: {}", std::strerror(errno)), 0};
   if (pid == 0) {
+    // Dies with the parent: a parent killed outright (SIGKILL, which it cannot see, or a crash) takes the
+    // case with it instead of leaving it to run, unwatched, forever. The parent may have died before prctl
+    // took effect; then this process already has another parent and no signal will come, so it stops here.
+    // (The signal follows the thread that forked: the runner forks from the thread that runs the plan.)
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent_pid) std::_Exit(127);
+    // Default dispositions and unblocked, whatever the parent inherited (`nohup`, a shell's ignored signals):
+    // exec keeps an ignored signal ignored, and the hard limits below kill through these two.
+    sigset_t limit_signals;
+    sigemptyset(&limit_signals);
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    for (int signal_number : {SIGALRM, SIGXCPU}) {
+      sigaddset(&limit_signals, signal_number);
+      ::sigaction(signal_number, &default_action, nullptr);
+    }
+    ::sigprocmask(SIG_UNBLOCK, &limit_signals, nullptr);
+    ::setitimer(ITIMER_REAL, &hard_limit.timer, nullptr);
+    ::setrlimit(RLIMIT_CPU, &hard_limit.cpu);
     // Own process group: the timeout kills the child and every process it made, and a terminal's Ctrl-C
     // reaches the parent alone, which then stops the child itself.
     ::setpgid(0, 0);
@@ -141,7 +198,6 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
   int status = 0;
   bool timed_out = false;
   bool stopped_by_interrupt = false;
-  const double timeout_seconds = case_timeout_seconds(options, spec);
   const auto deadline = started + std::chrono::duration<double>(timeout_seconds);
   auto poll_interval = std::chrono::microseconds(200);
   while (true) {
@@ -168,6 +224,10 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
     outcome.failure = "interrupt_requested";
   } else if (timed_out) {
     outcome.failure = fmt::format("timed out after {:.3g} s (--timeout) and was killed", timeout_seconds);
+  } else if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGALRM || WTERMSIG(status) == SIGXCPU)) {
+    outcome.failure =
+        fmt::format("timed out after {:.3g} s (the case's own hard limit, {}) and was killed",
+                    hard_limit.wall_seconds, WTERMSIG(status) == SIGALRM ? "wall clock" : "CPU time");
   } else if (WIFSIGNALED(status)) {
     const int signal_number = WTERMSIG(status);
     outcome.failure = fmt::format("crashed: signal {} ({}){}", signal_number, ::strsignal(signal_number),
@@ -333,9 +393,11 @@ double case_timeout_seconds(const RunOptions& options, const CaseSpec& spec) {
 
 int run_plan(const Plan& plan, const RunOptions& options) {
   check_writable(options.out_path);
+  // The handlers first: a signal between these lines would otherwise leave the lock file or the scratch
+  // directory behind.
+  InterruptGuard interrupt_guard;
   const OutputLock out_lock("--out", options.out_path);  // held to the end: one run per result file
   ScratchDirectory scratch;
-  InterruptGuard interrupt_guard;
   ResultDocument document(plan, options);
   Progress progress(plan, options.quiet);
 
