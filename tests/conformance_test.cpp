@@ -35,6 +35,7 @@
 #include <tuple>
 #include <vector>
 
+#include "exactly_once.hpp"
 #include "registry.hpp"
 #include "strategy_test_support.hpp"
 
@@ -78,38 +79,6 @@ double process_cpu_seconds() {
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
-
-// One flag per task: how many times it ran.
-class RunCounts {
- public:
-  explicit RunCounts(std::size_t tasks)
-      : tasks_(tasks), runs_(std::make_unique<std::atomic<std::uint32_t>[]>(tasks)) {}
-  void ran(std::size_t index) { runs_[index].fetch_add(1, std::memory_order_relaxed); }
-  std::uint32_t runs(std::size_t index) const { return runs_[index].load(std::memory_order_acquire); }
-  // "" when every task in [0, tasks) with `expected(i)` runs ran exactly that often, else a description.
-  template <class Expected>
-  std::string check(Expected expected) const {
-    std::size_t wrong = 0;
-    std::string first;
-    for (std::size_t i = 0; i < tasks_; ++i) {
-      const std::uint32_t want = expected(i);
-      const std::uint32_t got = runs(i);
-      if (got == want) continue;
-      if (wrong++ == 0)
-        first = "task " + std::to_string(i) + " ran " + std::to_string(got) + " times, expected " +
-                std::to_string(want);
-    }
-    return wrong == 0 ? std::string()
-                      : std::to_string(wrong) + " of " + std::to_string(tasks_) + " wrong; first: " + first;
-  }
-  std::string check_all_once() const {
-    return check([](std::size_t) { return 1u; });
-  }
-
- private:
-  std::size_t tasks_;
-  std::unique_ptr<std::atomic<std::uint32_t>[]> runs_;
-};
 
 const StrategyInfo& info_of(const std::string& name) {
   const StrategyInfo* info = strategy_registry().find(name);
@@ -210,7 +179,7 @@ TEST_P(ExactlyOnce, EveryTaskRunsOnce) {
   const StrategyInfo& info = info_of(name);
   with_time_limit([&] {
     const std::size_t tasks = exactly_once_tasks(info);
-    RunCounts counts(tasks);
+    ExactlyOnceLedger counts(tasks);
     auto strategy = make_strategy(info, 2);
     std::atomic<std::size_t> not_ok{0};
     std::string first_problem;
@@ -222,7 +191,7 @@ TEST_P(ExactlyOnce, EveryTaskRunsOnce) {
         threads.emplace_back([&, p] {
           start.wait();
           for (std::size_t i = tasks * p / producers; i < tasks * (p + 1) / producers; ++i) {
-            const SubmitResult result = strategy->submit(Task{[&counts, i] { counts.ran(i); }});
+            const SubmitResult result = strategy->submit(Task{[&counts, i] { counts.record(i); }});
             if (!result.ok()) {
               if (not_ok.fetch_add(1) == 0) {
                 std::scoped_lock lock(problem_mutex);
@@ -238,9 +207,9 @@ TEST_P(ExactlyOnce, EveryTaskRunsOnce) {
     const std::exception_ptr error = strategy->wait();
     EXPECT_EQ(not_ok.load(), 0u) << first_problem;
     EXPECT_FALSE(error) << "wait() reported " << describe(error);
-    EXPECT_EQ(counts.check_all_once(), "") << "after wait(), with " << producers << " producers";
+    EXPECT_EQ(counts.verify(), "") << "after wait(), with " << producers << " producers";
     strategy->shutdown();
-    EXPECT_EQ(counts.check_all_once(), "") << "after shutdown()";
+    EXPECT_EQ(counts.verify(), "") << "after shutdown()";
   });
 }
 
@@ -293,7 +262,7 @@ TEST_P(Conformance, ShutdownDrainsAcceptedTasksAndJoinsEveryThread) {
     const std::size_t threads_before = live_threads();
     constexpr std::size_t workers = 3;
     const std::size_t tasks = thread_per_task(info()) ? 60 : 300;
-    RunCounts counts(tasks);
+    ExactlyOnceLedger counts(tasks);
     std::mutex ids_mutex;
     std::set<std::thread::id> ran_on;
     auto strategy = make_strategy(info(), workers);
@@ -304,13 +273,12 @@ TEST_P(Conformance, ShutdownDrainsAcceptedTasksAndJoinsEveryThread) {
           std::scoped_lock lock(ids_mutex);
           ran_on.insert(std::this_thread::get_id());
         }
-        counts.ran(i);
+        counts.record(i);
       }});
       ASSERT_TRUE(result.ok()) << "submit " << i << ": " << result.message;
     }
     strategy->shutdown();  // no wait(): shutdown itself must drain what it accepted
-    EXPECT_EQ(counts.check_all_once(), "")
-        << "after shutdown(), every accepted task must have run exactly once";
+    EXPECT_EQ(counts.verify(), "") << "after shutdown(), every accepted task must have run exactly once";
     EXPECT_EQ(live_threads_settled(threads_before), threads_before)
         << "shutdown() left threads running (before construction: " << threads_before << ")";
 
@@ -342,13 +310,13 @@ TEST_P(Conformance, DestructorShutsDownAndJoins) {
   with_time_limit([&] {
     const std::size_t threads_before = live_threads();
     constexpr std::size_t tasks = 100;
-    RunCounts counts(tasks);
+    ExactlyOnceLedger counts(tasks);
     {
       auto strategy = make_strategy(info(), 2);
       for (std::size_t i = 0; i < tasks; ++i)
-        ASSERT_TRUE(strategy->submit(Task{[&counts, i] { counts.ran(i); }}).ok());
+        ASSERT_TRUE(strategy->submit(Task{[&counts, i] { counts.record(i); }}).ok());
     }
-    EXPECT_EQ(counts.check_all_once(), "") << "destroyed without wait(): accepted tasks must still run once";
+    EXPECT_EQ(counts.verify(), "") << "destroyed without wait(): accepted tasks must still run once";
     EXPECT_EQ(live_threads_settled(threads_before), threads_before);
   });
 }
@@ -467,11 +435,11 @@ TEST_P(Conformance, NonBlockingSubmitOnASaturatedStrategyReportsOverloadAndLoses
     Gate gate;
     std::vector<SubmitStatus> status;
     std::size_t rejected = 0;
-    RunCounts counts(max_attempts);
+    ExactlyOnceLedger counts(max_attempts);
     for (std::size_t i = 0; i < max_attempts && rejected <= extra_rejections; ++i) {
       const SubmitResult result = strategy->submit(Task{[&gate, &counts, i] {
         gate.pass();
-        counts.ran(i);
+        counts.record(i);
       }});
       status.push_back(result.status);
       if (result.status == SubmitStatus::overloaded) {
@@ -487,7 +455,7 @@ TEST_P(Conformance, NonBlockingSubmitOnASaturatedStrategyReportsOverloadAndLoses
     gate.open();
     EXPECT_FALSE(strategy->wait());
     EXPECT_EQ(
-        counts.check([&](std::size_t i) { return i < attempts && status[i] == SubmitStatus::ok ? 1u : 0u; }),
+        counts.verify([&](std::size_t i) { return i < attempts && status[i] == SubmitStatus::ok ? 1u : 0u; }),
         "")
         << "accepted tasks must run once, rejected ones never";
     expect_counter_if_published(while_full, "dropped", static_cast<double>(rejected));
@@ -507,7 +475,7 @@ TEST_P(Conformance, BlockedSubmitResumesWhenRoomFrees) {
     const std::size_t max_tasks = thread_per_task(info()) ? 500 : under_sanitizer ? 20'000 : 200'000;
     auto strategy = make_strategy(info(), 2);
     Gate gate;
-    RunCounts counts(max_tasks);
+    ExactlyOnceLedger counts(max_tasks);
     std::atomic<std::size_t> submitted{0};
     std::atomic<bool> producer_done{false};
     std::string problem;
@@ -515,7 +483,7 @@ TEST_P(Conformance, BlockedSubmitResumesWhenRoomFrees) {
       for (std::size_t i = 0; i < max_tasks; ++i) {
         const SubmitResult result = strategy->submit(Task{[&gate, &counts, i] {
           gate.pass();
-          counts.ran(i);
+          counts.record(i);
         }});
         if (!result.ok()) {
           problem = "submit " + std::to_string(i) + ": " + result.message;
@@ -542,7 +510,7 @@ TEST_P(Conformance, BlockedSubmitResumesWhenRoomFrees) {
     EXPECT_EQ(problem, "");
     EXPECT_EQ(submitted.load(), max_tasks) << "the blocked submit did not resume after room freed";
     EXPECT_FALSE(strategy->wait());
-    EXPECT_EQ(counts.check([&](std::size_t i) { return i < submitted.load() ? 1u : 0u; }), "");
+    EXPECT_EQ(counts.verify([&](std::size_t i) { return i < submitted.load() ? 1u : 0u; }), "");
     strategy->shutdown();
   });
 }
@@ -555,17 +523,17 @@ TEST_P(Conformance, NeverFullStrategiesAcceptWithoutBlocking) {
     const std::size_t tasks = thread_per_task(info()) ? 100 : 20'000;
     auto strategy = make_strategy(info(), 2);
     Gate gate;
-    RunCounts counts(tasks);
+    ExactlyOnceLedger counts(tasks);
     for (std::size_t i = 0; i < tasks; ++i) {
       const SubmitResult result = strategy->submit(Task{[&gate, &counts, i] {
         gate.pass();
-        counts.ran(i);
+        counts.record(i);
       }});
       ASSERT_TRUE(result.ok()) << "submit " << i << " with every worker busy: " << result.message;
     }
     gate.open();
     EXPECT_FALSE(strategy->wait());
-    EXPECT_EQ(counts.check_all_once(), "");
+    EXPECT_EQ(counts.verify(), "");
     strategy->shutdown();
   });
 }
@@ -594,7 +562,7 @@ TEST_P(Conformance, AThrowingTaskGetsTheDeclaredBehaviour) {
     auto strategy = make_strategy(info(), 2);
     constexpr std::size_t normal_tasks = 100;
     constexpr std::size_t throwing_tasks = 3;
-    RunCounts counts(normal_tasks);
+    ExactlyOnceLedger counts(normal_tasks);
     switch (declared) {
       case OnException::propagates_to_submitter: {
         try {
@@ -604,9 +572,9 @@ TEST_P(Conformance, AThrowingTaskGetsTheDeclaredBehaviour) {
           EXPECT_STREQ(e.what(), boom);
         }
         for (std::size_t i = 0; i < normal_tasks; ++i)
-          ASSERT_TRUE(strategy->submit(Task{[&counts, i] { counts.ran(i); }}).ok());
+          ASSERT_TRUE(strategy->submit(Task{[&counts, i] { counts.record(i); }}).ok());
         EXPECT_FALSE(strategy->wait());
-        EXPECT_EQ(counts.check_all_once(), "") << "the strategy must keep working after the exception";
+        EXPECT_EQ(counts.verify(), "") << "the strategy must keep working after the exception";
         break;
       }
       case OnException::first_error_from_wait: {
@@ -621,12 +589,12 @@ TEST_P(Conformance, AThrowingTaskGetsTheDeclaredBehaviour) {
         for (std::size_t k = 0; k < throwing_tasks; ++k)
           ASSERT_TRUE(strategy->submit(Task{[] { throw std::runtime_error(boom); }}).ok());
         for (std::size_t i = 0; i < normal_tasks; ++i)
-          ASSERT_TRUE(strategy->submit(Task{[&counts, i] { counts.ran(i); }}).ok());
+          ASSERT_TRUE(strategy->submit(Task{[&counts, i] { counts.record(i); }}).ok());
         const std::exception_ptr error = strategy->wait();
         EXPECT_FALSE(error) << "declares " << to_string(declared)
                             << ": the error goes to the handler or handle, not wait(); got "
                             << describe(error);
-        EXPECT_EQ(counts.check_all_once(), "") << "the pool must keep working after a task threw";
+        EXPECT_EQ(counts.verify(), "") << "the pool must keep working after a task threw";
         const StrategyCounters counters = strategy->counters();
         expect_counter_if_published(counters, "exceptions_handled", throwing_tasks);
         expect_counter_if_published(counters, "failed", throwing_tasks);

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "exactly_once.hpp"
 #include "fifo_ring.hpp"
 #include "registry.hpp"
 #include "strategy_test_support.hpp"
@@ -244,7 +245,7 @@ TEST(FifoRing, ManyProducersAndWorkersOnATinyRingRunEveryTaskOnce) {
 #endif
     constexpr std::size_t producers = 4;
     auto pool = make_ring(3, 8);
-    auto runs = std::make_unique<std::atomic<std::uint8_t>[]>(tasks);
+    ExactlyOnceLedger ledger(tasks);
     {
       std::latch start(1);
       std::vector<std::jthread> threads;
@@ -252,15 +253,13 @@ TEST(FifoRing, ManyProducersAndWorkersOnATinyRingRunEveryTaskOnce) {
         threads.emplace_back([&, p] {
           start.wait();
           for (std::size_t i = p; i < tasks; i += producers)
-            ASSERT_TRUE(pool->submit(Task{[&runs, i] { runs[i].fetch_add(1); }}).ok());
+            ASSERT_TRUE(pool->submit(Task{[&ledger, i] { ledger.record(i); }}).ok());
         });
       }
       start.count_down();
     }
     EXPECT_FALSE(pool->wait());
-    std::size_t wrong = 0;
-    for (std::size_t i = 0; i < tasks; ++i) wrong += runs[i].load() == 1 ? 0 : 1;
-    EXPECT_EQ(wrong, 0u);
+    EXPECT_EQ(ledger.verify(), "");
   });
 }
 

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "exactly_once.hpp"
 #include "registry.hpp"
 #include "strategy_test_support.hpp"
 
@@ -125,7 +126,7 @@ void refused_thread_scenario() {
   RawThreadsStrategy strategy;
   Gate gate;
   constexpr std::size_t max_tasks = 4096;
-  auto runs = std::make_unique<std::atomic<int>[]>(max_tasks);
+  ExactlyOnceLedger ledger(max_tasks);
   std::vector<std::string> failures;
   failures.reserve(8);
   const rlimit cap{address_space_bytes() + (96u << 20), RLIM_INFINITY};
@@ -133,9 +134,9 @@ void refused_thread_scenario() {
   std::size_t accepted = 0;
   SubmitResult refused;
   for (std::size_t i = 0; i < max_tasks; ++i) {
-    SubmitResult result = strategy.submit([&gate, &runs, i] {
+    SubmitResult result = strategy.submit([&gate, &ledger, i] {
       gate.pass();
-      runs[i].fetch_add(1);
+      ledger.record(i);
     });
     if (!result.ok()) {
       refused = std::move(result);
@@ -155,8 +156,7 @@ void refused_thread_scenario() {
     std::_Exit(5);
   gate.open();
   if (strategy.wait()) std::_Exit(6);
-  for (std::size_t i = 0; i < max_tasks; ++i)
-    if (runs[i].load() != (i < accepted ? 1 : 0)) std::_Exit(7);
+  if (!ledger.verify([&](std::size_t i) { return i < accepted ? 1u : 0u; }).empty()) std::_Exit(7);
   if (strategy.counters().extra.at("thread_start_failures") != 1.0) std::_Exit(8);
   std::_Exit(0);
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "exactly_once.hpp"
 #include "workload.hpp"
 
 namespace poolbench {
@@ -22,7 +23,7 @@ class AtomicIncrementWorkload final : public Workload {
  private:
   std::size_t tasks_ = 0;
   alignas(64) std::atomic<std::uint64_t> counter_{0};
-  std::unique_ptr<std::atomic<std::uint8_t>[]> runs_;  // how many times each task ran
+  ExactlyOnceLedger ledger_;
 };
 
 }  // namespace poolbench

@@ -77,27 +77,16 @@ void CpuBurstWorkload::prepare(std::size_t tasks) {
       1, static_cast<std::uint64_t>(std::llround(duration_ns_ * calibrated_steps_per_ns())));
   tasks_ = tasks;
   results_ = std::make_unique<std::uint64_t[]>(tasks);
-  runs_ = std::make_unique<std::atomic<std::uint8_t>[]>(tasks);
+  ledger_.reset(tasks);
 }
 
 void CpuBurstWorkload::run(std::size_t index) {
   results_[index] = burst(seed_of(index), steps_);
-  runs_[index].fetch_add(1, std::memory_order_release);
+  ledger_.record(index);
 }
 
 std::string CpuBurstWorkload::verify() {
-  std::size_t lost = 0;
-  std::size_t duplicated = 0;
-  std::size_t first_bad = tasks_;
-  for (std::size_t i = 0; i < tasks_; ++i) {
-    const auto runs = runs_[i].load(std::memory_order_acquire);
-    if (runs == 1) continue;
-    if (first_bad == tasks_) first_bad = i;
-    (runs == 0 ? lost : duplicated) += 1;
-  }
-  if (lost != 0 || duplicated != 0)
-    return fmt::format("exactly-once violated: {} of {} tasks lost, {} ran more than once (first: task {})",
-                       lost, tasks_, duplicated, first_bad);
+  if (std::string failure = ledger_.verify(); !failure.empty()) return failure;
   // Recomputing every result would double the case's time; 64 evenly spread tasks show that the stored
   // results are the computation's and not stale or torn.
   const std::size_t checks = std::min<std::size_t>(tasks_, 64);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "exactly_once.hpp"
 #include "workload.hpp"
 
 namespace poolbench {
@@ -37,7 +38,7 @@ class CpuBurstWorkload final : public Workload {
   std::uint64_t steps_ = 1;
   std::size_t tasks_ = 0;
   std::unique_ptr<std::uint64_t[]> results_;
-  std::unique_ptr<std::atomic<std::uint8_t>[]> runs_;
+  ExactlyOnceLedger ledger_;
 };
 
 }  // namespace poolbench

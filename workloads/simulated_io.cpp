@@ -81,7 +81,7 @@ void SimulatedIoWorkload::prepare(std::size_t tasks) {
     u = std::clamp(u, 1e-12, 1 - 1e-12);
     waits_ns_[i] = std::llround(median_ns_ * std::exp(sigma_ * inverse_normal_cdf(u)));
   }
-  runs_ = std::make_unique<std::atomic<std::uint8_t>[]>(tasks);
+  ledger_.reset(tasks);
   woke_early_.store(0);
 }
 
@@ -96,22 +96,11 @@ void SimulatedIoWorkload::run(std::size_t index) {
   while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
   }
   if (now_ns() < deadline) woke_early_.fetch_add(1, std::memory_order_relaxed);
-  runs_[index].fetch_add(1, std::memory_order_relaxed);
+  ledger_.record(index);
 }
 
 std::string SimulatedIoWorkload::verify() {
-  std::size_t lost = 0;
-  std::size_t duplicated = 0;
-  std::size_t first_bad = tasks_;
-  for (std::size_t i = 0; i < tasks_; ++i) {
-    const auto runs = runs_[i].load(std::memory_order_relaxed);
-    if (runs == 1) continue;
-    if (first_bad == tasks_) first_bad = i;
-    (runs == 0 ? lost : duplicated) += 1;
-  }
-  if (lost != 0 || duplicated != 0)
-    return fmt::format("exactly-once violated: {} of {} tasks lost, {} ran more than once (first: task {})",
-                       lost, tasks_, duplicated, first_bad);
+  if (std::string failure = ledger_.verify(); !failure.empty()) return failure;
   if (const auto early = woke_early_.load(); early != 0)
     return fmt::format("{} tasks woke before their deadline", early);
   return {};

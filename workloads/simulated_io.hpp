@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "exactly_once.hpp"
 #include "workload.hpp"
 
 namespace poolbench {
@@ -37,7 +38,7 @@ class SimulatedIoWorkload final : public Workload {
   std::uint64_t seed_;
   std::size_t tasks_ = 0;
   std::vector<std::int64_t> waits_ns_;
-  std::unique_ptr<std::atomic<std::uint8_t>[]> runs_;
+  ExactlyOnceLedger ledger_;
   std::atomic<std::size_t> woke_early_{0};
 };
 

@@ -5,15 +5,13 @@
 #include <cstring>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "registry.hpp"
 
 namespace poolbench {
 
 void MisbehavingWorkload::prepare(std::size_t tasks) {
   tasks_ = tasks;
-  runs_ = std::make_unique<std::atomic<std::uint8_t>[]>(tasks);
+  ledger_.reset(tasks);
 }
 
 namespace {
@@ -42,14 +40,11 @@ void MisbehavingWorkload::run(std::size_t index) {
         return;
     }
   }
-  runs_[index].fetch_add(1, std::memory_order_relaxed);
+  ledger_.record(index);
 }
 
 std::string MisbehavingWorkload::verify() {
-  std::size_t lost = 0;
-  for (std::size_t i = 0; i < tasks_; ++i) lost += runs_[i].load() == 1 ? 0 : 1;
-  return lost == 0 ? std::string{}
-                   : fmt::format("exactly-once violated: {} of {} tasks did not run once", lost, tasks_);
+  return ledger_.verify();
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "exactly_once.hpp"
 #include "workload.hpp"
 
 namespace poolbench {
@@ -31,7 +32,7 @@ class MisbehavingWorkload final : public Workload {
   std::size_t at_;
   std::string how_;
   std::size_t tasks_ = 0;
-  std::unique_ptr<std::atomic<std::uint8_t>[]> runs_;
+  ExactlyOnceLedger ledger_;
 };
 
 }  // namespace poolbench

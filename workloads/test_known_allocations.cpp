@@ -15,8 +15,7 @@ KnownAllocationsWorkload::KnownAllocationsWorkload(std::size_t allocations, std:
     : allocations_(allocations), bytes_(bytes), via_(via) {}
 
 void KnownAllocationsWorkload::prepare(std::size_t tasks) {
-  tasks_ = tasks;
-  runs_ = std::make_unique<std::atomic<std::uint8_t>[]>(tasks);
+  ledger_.reset(tasks);
   tasks_on_worker_threads_.store(0);
   failed_allocations_.store(0);
 }
@@ -37,15 +36,11 @@ void KnownAllocationsWorkload::run(std::size_t index) {
       ::operator delete(block);
   }
   if (!probe::on_producer_thread()) tasks_on_worker_threads_.fetch_add(1, std::memory_order_relaxed);
-  runs_[index].fetch_add(1, std::memory_order_relaxed);
+  ledger_.record(index);
 }
 
 std::string KnownAllocationsWorkload::verify() {
-  std::size_t bad = 0;
-  for (std::size_t i = 0; i < tasks_; ++i)
-    if (runs_[i].load(std::memory_order_relaxed) != 1) ++bad;
-  if (bad != 0)
-    return fmt::format("exactly-once violated: {} of {} tasks did not run exactly once", bad, tasks_);
+  if (std::string failure = ledger_.verify(); !failure.empty()) return failure;
   if (const auto failed = failed_allocations_.load(); failed != 0)
     return fmt::format("{} allocations failed", failed);
   return {};

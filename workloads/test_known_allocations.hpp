@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "exactly_once.hpp"
 #include "workload.hpp"
 
 namespace poolbench {
@@ -33,8 +34,7 @@ class KnownAllocationsWorkload final : public Workload {
   std::size_t allocations_;
   std::size_t bytes_;
   Via via_;
-  std::size_t tasks_ = 0;
-  std::unique_ptr<std::atomic<std::uint8_t>[]> runs_;
+  ExactlyOnceLedger ledger_;
   std::atomic<std::size_t> tasks_on_worker_threads_{0};
   std::atomic<std::size_t> failed_allocations_{0};
 };

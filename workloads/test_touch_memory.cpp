@@ -34,20 +34,18 @@ void TouchMemoryWorkload::prepare(std::size_t tasks) {
     throw std::runtime_error(fmt::format("mapping {} bytes failed: {}", bytes_, std::strerror(errno)));
   block_ = static_cast<unsigned char*>(mapped);
   tasks_ = tasks;
-  runs_ = std::make_unique<std::atomic<std::uint8_t>[]>(tasks);
+  ledger_.reset(tasks);
 }
 
 void TouchMemoryWorkload::run(std::size_t index) {
   const std::size_t first = pages_ * index / tasks_;
   const std::size_t last = pages_ * (index + 1) / tasks_;
   for (std::size_t page = first; page < last; ++page) block_[page * page_size_] += 1;
-  runs_[index].fetch_add(1, std::memory_order_release);
+  ledger_.record(index);
 }
 
 std::string TouchMemoryWorkload::verify() {
-  for (std::size_t i = 0; i < tasks_; ++i)
-    if (const auto runs = runs_[i].load(std::memory_order_acquire); runs != 1)
-      return fmt::format("exactly-once violated: task {} ran {} times", i, runs);
+  if (std::string failure = ledger_.verify(); !failure.empty()) return failure;
   // Every page written exactly once: its first byte went from 0 to 1.
   for (std::size_t page = 0; page < pages_; ++page)
     if (block_[page * page_size_] != 1)

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "exactly_once.hpp"
 #include "workload.hpp"
 
 namespace poolbench {
@@ -36,7 +37,7 @@ class TouchMemoryWorkload final : public Workload {
   std::size_t pages_ = 0;
   unsigned char* block_ = nullptr;
   std::size_t tasks_ = 0;
-  std::unique_ptr<std::atomic<std::uint8_t>[]> runs_;
+  ExactlyOnceLedger ledger_;
 };
 
 }  // namespace poolbench

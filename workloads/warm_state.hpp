@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "exactly_once.hpp"
 #include "workload.hpp"
 
 namespace poolbench {
@@ -64,7 +65,7 @@ class WarmStateWorkload final : public Workload {
   std::vector<std::string> lines_;
   std::vector<std::uint64_t> expected_;
   std::unique_ptr<std::uint64_t[]> results_;
-  std::unique_ptr<std::atomic<std::uint8_t>[]> runs_;
+  ExactlyOnceLedger ledger_;
   std::atomic<std::size_t> states_built_{0};
   std::atomic<std::size_t> tasks_without_worker_state_{0};
 };
