@@ -33,14 +33,9 @@
 // takes submissions a whole batch at a time and moves each task once; it waits for the hand-off to drain to
 // half (not for one slot) and yields rather than spins while the workers catch up; exactly one signaller
 // wakes a parked dispatcher; a parked wait() is woken at most once per 1,024 tasks per worker while work is
-// queued, not after every task. Measured with `poolbench run --workloads atomic_increment --tasks 1000000
-// --workers 2 --producers 1` (ns per task):
-//   this project's 2-core AMD machine, shared with other builds, --repetitions 3: dispatcher 165.1 / 184.0 /
-//     180.6 against ref_moodycamel 101.8 / 169.2 / 97.8 in the same run;
-//   why handoff = 1024 (--param handoff=256,1024 --param spin=0,256, medians of 3): handoff 256: 177.0 and
-//     163.0; handoff 1024: 95.3 and 141.8;
-//   a quiet Intel Xeon VM pinned to two CPUs (taskset -c 0,1), medians of 3: dispatcher 65.3, fifo_ring
-//     122.7, sharded 318.1, ref_moodycamel 239.2 — there the dispatcher's batching beats the direct designs.
+// queued, not after every task. The hand-off holds 1024 tasks by default because a smaller one (256) was
+// slower with both spin settings tried; on a quiet machine the batching beat the direct designs (fifo_ring,
+// sharded, ref_moodycamel), on a busy one it did not. The measurements are in results/strategy-notes.md.
 #pragma once
 
 #include <atomic>

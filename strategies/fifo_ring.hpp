@@ -32,13 +32,9 @@
 //
 // Shutdown stops accepting (closed), lets the workers drain every accepted task, and joins them.
 //
-// Measured with `poolbench run --workloads atomic_increment --tasks 1000000 --workers 2 --producers 1` on
-// this project's 2-core machine while other builds shared it (ns per task, per repetition):
-//   side by side (--repetitions 3): fifo_ring 28.9 / 67.1 / 39.9; sharded 62.6 / 47.7 / 81.4;
-//     ref_moodycamel 101.8 / 169.2 / 97.8; inline 12.9 / 12.0 / 7.4.
-//   why spin = 32 (--param spin=0,32,256 --repetitions 5, sorted): spin 0: 24.2 24.6 31.7 49.5 183.8;
-//     spin 32: 27.0 28.3 30.5 33.8 35.8; spin 256: 38.4 44.9 50.1 56.6 65.1. With three threads on two cores
-//     a long spin takes the core the producer needs; none at all parks workers that a yield would have kept.
+// Why spin = 32 by default: with three threads on two cores a long spin takes the core the producer needs,
+// and none at all parks workers that a yield would have kept; 32 gave the narrowest spread of the three
+// values tried (0, 32, 256). The measurements are in results/strategy-notes.md.
 #pragma once
 
 #include <atomic>

@@ -30,25 +30,21 @@
 // in ~100 ns, a thread takes microseconds to wake, and at K on a busy pool a worker is usually back within
 // that time. (3) A worker going idle stamps itself with a coarse clock (CLOCK_MONOTONIC_COARSE, one scheduler
 // tick of resolution) where ants reads a time its ticktock goroutine caches every 500 ms: either way no
-// precise clock is read on the hand-off's path (reading steady_clock there cost ~20% of the hand-off). (4)
+// precise clock is read on the hand-off's path (steady_clock there was a measurable part of the hand-off,
+// see results/strategy-notes.md). (4)
 // wait() (for the harness) returns when every worker is idle on the stack — ants users put a WaitGroup in
 // their tasks. shutdown() is Release plus a join: it stops the idle workers, lets busy ones finish their task
 // (there is no queue, so nothing accepted is dropped), wakes blocked submitters with `closed`, and joins
 // every thread.
 //
-// Measured (atomic_increment, 1 producer, K=2; poolbench and a standalone loop over LifoStackPool). There
-// is no queue, so every task is a rendezvous with an idle worker: the submitter usually finds the stack empty
-// and waits for the worker it just fed to come back, so a task costs one round trip of cache lines between
-// two cores. What that round trip touches is kept small: the lock, the stack and the counts share one cache
-// line, a worker's slot and flag share two, a spinning worker looks at the stack's line only every 16th spin,
-// and the idle stamp reads a coarse clock. Standalone, 1,000,000 tasks on this project's 2-core machine,
-// alternating builds: 310 ns per task before those changes, 275 ns with the layout and the spin, 228 ns with
-// the coarse clock as well. poolbench, same machine, one run, 1,000,000 tasks, median of 5 (ns per task):
-// inline 13, fifo_ring 59, dispatcher 88, the moodycamel pool 101, sharded 106, oneTBB task_group 172,
-// lifo_stack 205, Boost.Asio thread_pool 369. Every pool there is about 4x slower while the host is busy
-// (a whole round of repetitions, inline unaffected): lifo_stack 1.1 us and fifo_ring 230 ns per task before
-// these changes. With three threads on two cores, a preempted thread costs a scheduler round trip — which is
-// why the top idle worker alone spins and every other wait parks instead of yielding (support/spin_wait.hpp).
+// Cost. There is no queue, so every task is a rendezvous with an idle worker: the submitter usually finds the
+// stack empty and waits for the worker it just fed to come back, so a task costs one round trip of cache
+// lines between two cores. What that round trip touches is kept small: the lock, the stack and the counts
+// share one cache line, a worker's slot and flag share two, a spinning worker looks at the stack's line only
+// every 16th spin, and the idle stamp reads a coarse clock (each step's effect is in
+// results/strategy-notes.md). With three threads on two cores, a preempted thread costs a scheduler round
+// trip — which is why the top idle worker alone spins and every other wait parks instead of yielding
+// (support/spin_wait.hpp).
 #pragma once
 
 #include <algorithm>

@@ -22,9 +22,8 @@
 // shutdown() refuses new tasks, cancels a weighted acquire that is blocked, waits for the running tasks and
 // joins every thread.
 //
-// Measured (atomic_increment, 1,000,000 tasks, K=2, 1 producer, counting limiter; this project's 2-core
-// machine under load average 4-19): 43-56 us per task — a thread start per task, and at K the producer waits
-// for a thread to finish.
+// Cost: a thread start per task, and at K the producer waits for a thread to finish (figures in
+// results/strategy-notes.md).
 #pragma once
 
 #include <atomic>

@@ -41,17 +41,13 @@
 // blocked submitter first polls and yields, and once asleep is woken when its shard's queue has drained to
 // half, not on every pop, so a producer faster than the workers pays one wake-up per half-queue instead of
 // one per task; the shard mutex is tried for a moment before blocking, because its critical sections last
-// nanoseconds and a contended std::mutex otherwise sleeps in the kernel at once (this took a run's voluntary
-// context switches from about 1,700 to about 10). Shutdown drains every accepted task (pond's StopAndWait)
-// and joins all workers.
+// nanoseconds and a contended std::mutex otherwise sleeps in the kernel at once (it removed almost all of a
+// run's voluntary context switches). Shutdown drains every accepted task (pond's StopAndWait) and joins all
+// workers.
 //
-// Measured with `poolbench run --workloads atomic_increment --tasks 1000000 --workers 2 --producers 1
-// --repetitions 3` (ns per task, per repetition): on this project's 2-core AMD machine, shared with other
-// builds: sharded 62.6 / 47.7 / 81.4, fifo_ring 28.9 / 67.1 / 39.9, ref_moodycamel 101.8 / 169.2 / 97.8. The
-// same binary on a quiet Intel Xeon VM pinned to two CPUs (taskset -c 0,1), medians: sharded 318.1, fifo_ring
-// 122.7, dispatcher 65.3, ref_moodycamel 239.2 — there the per-shard lock and the worker polling its shard
-// cost more cache-line transfers per task than the lock-free ring, and the design is the slowest of the
-// three.
+// Cost: the per-shard lock and the worker polling its shard cost more cache-line transfers per task than
+// fifo_ring's lock-free ring; on a quiet machine this design was the slowest of the three queue designs
+// (fifo_ring, dispatcher, sharded). The measurements are in results/strategy-notes.md.
 #pragma once
 
 #include <atomic>

@@ -30,9 +30,8 @@
 // throws terminates the process, as a panic in a tunny worker goroutine crashes the program
 // (OnException::terminates_process).
 //
-// Measured (atomic_increment, 1,000,000 tasks, K=2, so 2 producers; this project's 2-core machine while other
-// builds ran, load average 4-19): 3.8 to 23 us per task in six repetitions over two runs — each task is two
-// hand-offs (payload to the worker, result back), each a rendezvous of two of the four threads on two cores.
+// Cost: each task is two hand-offs (payload to the worker, result back), each a rendezvous of two of the
+// four threads (K=2, so 2 producers) on two cores (figures in results/strategy-notes.md).
 #pragma once
 
 #include <atomic>
