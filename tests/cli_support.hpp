@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace poolbench::testing {
 
@@ -62,6 +63,26 @@ inline CommandResult run_poolbench(const std::string& arguments, int time_limit_
   result.out = slurp(out_path);
   result.err = slurp(err_path);
   return result;
+}
+
+// `text` as one shell word.
+inline std::string quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'')
+      out.append("'\\''");
+    else
+      out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+// The same with each argument quoted: paths and values pass through as they are.
+inline CommandResult run_poolbench(const std::vector<std::string>& arguments, int time_limit_seconds = 120) {
+  std::string words;
+  for (const auto& argument : arguments) words.append(" ").append(quote(argument));
+  return run_poolbench(words, time_limit_seconds);
 }
 
 inline std::size_t count_lines(const std::string& text) {

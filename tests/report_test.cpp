@@ -121,7 +121,7 @@ TEST(ReportModel, MediansAndSpreadsComeFromTheRepetitionsNotTheAggregates) {
   EXPECT_EQ(group.successful_repetitions, 3u);
   expect_spread(group, metric::total_time_ns, 45e6, 44e6, 46e6, 3);
   expect_spread(group, metric::time_per_task_ns, 45e3, 44e3, 46e3, 3);
-  expect_spread(group, metric::tasks_per_second, 1000 / 0.045, 1000 / 0.046, 1000 / 0.044, 3);
+  expect_spread(group, metric::items_per_second, 1000 / 0.045, 1000 / 0.046, 1000 / 0.044, 3);
   expect_spread(group, metric::cpu_cores, 1.25, 1.2, 1.3, 3);
   expect_spread(group, metric::allocs_per_million_tasks, 2e6, 2e6, 2e6, 3);
   expect_spread(group, metric::bytes_per_task, 96, 96, 96, 3);

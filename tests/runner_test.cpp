@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
+#include "metrics/catalogue.hpp"
 #include "run/runner.hpp"
 
 namespace poolbench {
@@ -132,6 +134,20 @@ TEST(Runner, ResultFileIsGoogleBenchmarkJsonWithPoolbenchContext) {
                           "command_line", "date", "repetitions"})
     EXPECT_TRUE(poolbench.contains(key)) << key;
   EXPECT_THAT(poolbench.at("command_line").get<std::string>(), HasSubstr("run -s inline"));
+  // The file describes its metrics, and the driver writes exactly the catalogue's counters (inline has no
+  // strategy-specific ones).
+  EXPECT_EQ(poolbench.at("metrics"), nlohmann::json(metrics::catalogue_to_json()));
+  std::set<std::string> written;
+  for (const auto& [key, value] : document.at("benchmarks").at(0).items())
+    if (value.is_number() &&
+        !std::set<std::string>{"family_index", "per_family_instance_index", "repetitions", "repetition_index",
+                               "threads", "iterations", "real_time", "cpu_time"}
+             .count(key))
+      written.insert(key);
+  std::set<std::string> catalogued;
+  for (const auto& metric : metrics::catalogue())
+    if (metric.source == metrics::Source::counter) catalogued.emplace(metric.name);
+  EXPECT_EQ(written, catalogued);
 
   const auto& benchmarks = document.at("benchmarks");
   ASSERT_EQ(benchmarks.size(), 3u + 4u);  // three repetitions, then mean, median, stddev, cv

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "metrics/catalogue.hpp"
 #include "probe/alloc_counter.hpp"
 #include "probe/clock.hpp"
 #include "probe/latency_recorder.hpp"
@@ -308,31 +309,33 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     return;
   }
 
+  namespace metric = metrics::name;
   const auto tasks = static_cast<double>(info.tasks);
   const auto as_counter = [](std::uint64_t value) { return static_cast<double>(value); };
   auto& counters = state.counters;
   state.SetItemsProcessed(static_cast<std::int64_t>(info.tasks));
-  counters["cpu_cores"] = window.wall_seconds() > 0 ? window.cpu_seconds() / window.wall_seconds() : 0.0;
-  counters["submit_p50_ns"] = as_counter(latencies->submit.value_at_quantile(0.50));
-  counters["submit_p99_ns"] = as_counter(latencies->submit.value_at_quantile(0.99));
-  counters["queue_wait_p50_ns"] = as_counter(latencies->queue_wait.value_at_quantile(0.50));
-  counters["queue_wait_p99_ns"] = as_counter(latencies->queue_wait.value_at_quantile(0.99));
-  counters["queue_wait_p999_ns"] = as_counter(latencies->queue_wait.value_at_quantile(0.999));
-  counters["e2e_p50_ns"] = as_counter(latencies->end_to_end.value_at_quantile(0.50));
-  counters["e2e_p99_ns"] = as_counter(latencies->end_to_end.value_at_quantile(0.99));
-  counters["e2e_p999_ns"] = as_counter(latencies->end_to_end.value_at_quantile(0.999));
-  counters["e2e_max_ns"] = as_counter(latencies->end_to_end.max());
-  counters["allocs_per_task"] = as_counter(window.allocations().allocations) / tasks;
-  counters["bytes_per_task"] = as_counter(window.allocations().bytes) / tasks;
-  if (peak_rss) counters["peak_rss_bytes"] = as_counter(*peak_rss);
-  if (empty_case_peak_rss) counters["empty_case_peak_rss_bytes"] = as_counter(*empty_case_peak_rss);
-  counters["threads_created"] = as_counter(strategy_counters.threads_created);
-  counters["producers_used"] = static_cast<double>(producers);
-  counters["voluntary_ctx_switches"] = static_cast<double>(window.voluntary_context_switches());
-  counters["involuntary_ctx_switches"] = static_cast<double>(window.involuntary_context_switches());
-  counters["instrumentation_ns_per_task"] = cost.timed_task_ns;
-  counters["timing_sample_every"] = static_cast<double>(sample_every);
-  counters["timed_tasks"] = as_counter(latencies->end_to_end.count());
+  counters[metric::cpu_cores] =
+      window.wall_seconds() > 0 ? window.cpu_seconds() / window.wall_seconds() : 0.0;
+  counters[metric::submit_p50_ns] = as_counter(latencies->submit.value_at_quantile(0.50));
+  counters[metric::submit_p99_ns] = as_counter(latencies->submit.value_at_quantile(0.99));
+  counters[metric::queue_wait_p50_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.50));
+  counters[metric::queue_wait_p99_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.99));
+  counters[metric::queue_wait_p999_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.999));
+  counters[metric::e2e_p50_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.50));
+  counters[metric::e2e_p99_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.99));
+  counters[metric::e2e_p999_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.999));
+  counters[metric::e2e_max_ns] = as_counter(latencies->end_to_end.max());
+  counters[metric::allocs_per_task] = as_counter(window.allocations().allocations) / tasks;
+  counters[metric::bytes_per_task] = as_counter(window.allocations().bytes) / tasks;
+  if (peak_rss) counters[metric::peak_rss_bytes] = as_counter(*peak_rss);
+  if (empty_case_peak_rss) counters[metric::empty_case_peak_rss_bytes] = as_counter(*empty_case_peak_rss);
+  counters[metric::threads_created] = as_counter(strategy_counters.threads_created);
+  counters[metric::producers_used] = static_cast<double>(producers);
+  counters[metric::voluntary_ctx_switches] = static_cast<double>(window.voluntary_context_switches());
+  counters[metric::involuntary_ctx_switches] = static_cast<double>(window.involuntary_context_switches());
+  counters[metric::instrumentation_ns_per_task] = cost.timed_task_ns;
+  counters[metric::timing_sample_every] = static_cast<double>(sample_every);
+  counters[metric::timed_tasks] = as_counter(latencies->end_to_end.count());
   for (const auto& [name, value] : strategy_counters.extra) counters[name] = value;
   if (auto label = workload->label(); !label.empty()) state.SetLabel(label);
 }

@@ -16,31 +16,15 @@
 #include <string>
 #include <vector>
 
+#include "metrics/catalogue.hpp"
 #include "result/result_file.hpp"
 
 namespace poolbench::compare {
 
-enum class Direction { lower_is_better, higher_is_better };
-
-enum class Rule {
-  timed,      // Mann-Whitney U at alpha and the minimum effect (threshold alone with too few repetitions)
-  exact,      // any increase beyond the exact tolerance (default 0) and the repetitions' own variation
-  threshold,  // relative change beyond the RSS threshold
-};
-
-enum class Unit { nanoseconds, per_second, count, bytes };
-
-struct MetricSpec {
-  std::string name;  // as in the result file ("time" is the entry's real_time)
-  Direction direction;
-  Rule rule;
-  Unit unit;
-  bool normalizable;  // a time or rate: divided by the reference strategy's under --normalize-to
-};
-
-// Every metric compare knows, in display order.
-const std::vector<MetricSpec>& known_metrics();
-const MetricSpec* find_metric(const std::string& name);
+// The metrics compare judges (those the catalogue gives a rule), in catalogue order.
+std::vector<const metrics::Metric*> compared_metrics();
+// A compared metric by name; nullptr for a name the catalogue lacks or does not compare.
+const metrics::Metric* find_metric(const std::string& name);
 
 struct Options {
   double alpha = 0.05;
@@ -64,25 +48,6 @@ struct Options {
 // threads created exact, allowing 0.05 allocations per task (a worker restarted after its idle timeout adds a
 // few allocations to a case; an allocation per task adds 1).
 Options ci_profile();
-
-// ---- statistics ----
-
-double median(std::vector<double> values);
-
-struct MannWhitney {
-  double u = 0;        // U of the first sample (scipy's statistic)
-  double p_value = 1;  // two-sided
-  bool exact = false;  // exact distribution (small samples without ties) or normal approximation
-};
-
-// Two-sided Mann-Whitney U test as scipy.stats.mannwhitneyu(x, y, alternative="two-sided") with its defaults
-// (method "auto": exact when either sample has at most 8 values and there are no ties; otherwise the normal
-// approximation with tie correction and continuity correction). Both samples need at least one value.
-MannWhitney mann_whitney_u(const std::vector<double>& x, const std::vector<double>& y);
-
-// The smallest two-sided p-value the test can give for samples of these sizes (complete separation):
-// 2 / C(n1 + n2, n1). When it is not below alpha, no outcome could be significant.
-double smallest_p_value(std::size_t n1, std::size_t n2);
 
 // ---- comparison ----
 
@@ -170,8 +135,9 @@ std::string format_text(const Comparison& comparison);
 std::string format_markdown(const Comparison& comparison);
 std::string format_json(const Comparison& comparison);
 
-// A value for people: times with a unit, rates with k/M/G, bytes in KiB/MiB/GiB, ratios with "x".
-std::string format_value(const MetricSpec& metric, double value, bool normalized);
+// A value for people, as every poolbench output prints it (format/units.hpp); ratios to the reference with
+// "x".
+std::string format_value(const metrics::Metric& metric, double value, bool normalized);
 std::string format_change(const std::optional<double>& change);
 std::string summary_line(const Comparison& comparison);
 

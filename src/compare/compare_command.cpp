@@ -106,7 +106,7 @@ Options options_from(const Arguments& arguments) {
     for (const auto& name : arguments.metrics) {
       if (find_metric(name) == nullptr) {
         std::vector<std::string> known;
-        for (const auto& metric : known_metrics()) known.push_back(metric.name);
+        for (const metrics::Metric* metric : compared_metrics()) known.emplace_back(metric->name);
         throw UsageError(
             fmt::format("--metrics: unknown metric '{}'; known: {}", name, fmt::join(known, ", ")));
       }
@@ -135,6 +135,19 @@ int run_compare(const Arguments& arguments) {
     std::cout << format_text(comparison);
   std::cout.flush();
   return exit_status(comparison);
+}
+
+// The metrics compare judges, grouped by the catalogue's rule for them.
+std::string metrics_by_rule() {
+  std::string out = "\nMetrics compared (the metric catalogue's rule for each):\n";
+  for (const metrics::Rule rule :
+       {metrics::Rule::significance, metrics::Rule::any_increase, metrics::Rule::relative_threshold}) {
+    std::vector<std::string> names;
+    for (const metrics::Metric* metric : compared_metrics())
+      if (metric->rule == rule) names.emplace_back(metric->name);
+    out += fmt::format("  {}: {}\n", metrics::to_string(rule), fmt::join(names, ", "));
+  }
+  return out;
 }
 
 const char* const help_footer = R"(
@@ -218,7 +231,7 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                                           .add_option("--metrics", arguments->metrics,
                                                       "comma list of metrics to compare (default all)")
                                           ->delimiter(',');
-          command.footer(help_footer);
+          command.footer(metrics_by_rule() + help_footer);
           return std::function<int()>([arguments] { return run_compare(*arguments); });
         },
 }};

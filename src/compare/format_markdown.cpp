@@ -4,23 +4,13 @@
 
 #include "compare/compare.hpp"
 #include "compare/format_common.hpp"
+#include "format/markdown.hpp"
 
 namespace poolbench::compare {
 namespace {
 
-// Case names hold '/' and ':', which Markdown leaves alone; '|' would end a table cell.
-std::string cell(std::string text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n')
-      out += ' ';
-    else
-      out += c;
-  }
-  return out;
-}
+using markdown::cell;
+using markdown::code;
 
 std::string marked(Verdict verdict) {
   switch (verdict) {
@@ -42,7 +32,7 @@ void table(std::string& out, const Comparison& comparison, bool changed_only) {
   for (const auto& result : comparison.cases) {
     if (result.status != CaseStatus::compared) {
       if (changed_only && result.status != CaseStatus::failed_in_new) continue;
-      out += fmt::format("| `{}` | | | | | | {}: {} |\n", cell(result.name),
+      out += fmt::format("| {} | | | | | | {}: {} |\n", code(result.name),
                          result.status == CaseStatus::failed_in_new ? ":red_circle: **failed in new**"
                                                                     : to_string(result.status),
                          cell(result.error));
@@ -52,7 +42,7 @@ void table(std::string& out, const Comparison& comparison, bool changed_only) {
       if (changed_only && metric.verdict != Verdict::regression && metric.verdict != Verdict::improvement)
         continue;
       out +=
-          fmt::format("| `{}` | {} | {} | {} | {} | {} | {} |\n", cell(result.name), metric.metric,
+          fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", code(result.name), metric.metric,
                       value_or_dash(metric, true), value_or_dash(metric, false), format_change(metric.change),
                       format_p_value(metric.p_value), marked(metric.verdict));
     }
@@ -67,8 +57,8 @@ std::string format_markdown(const Comparison& comparison) {
   out += fmt::format("### poolbench compare: {}\n\n",
                      s.regressions > 0 ? ":red_circle: regression" : ":white_check_mark: no regression");
   out += fmt::format("**Summary:** {}\n\n", summary_line(comparison));
-  out += fmt::format("Base `{}`, new `{}`. Rules: {}.\n\n", cell(comparison.base_path),
-                     cell(comparison.new_path), rules_in_words(comparison.options));
+  out += fmt::format("Base {}, new {}. Rules: {}.\n\n", code(comparison.base_path), code(comparison.new_path),
+                     rules_in_words(comparison.options));
   if (s.regressions + s.improvements > 0) {
     out += "#### Changes\n\n";
     table(out, comparison, true);
@@ -81,8 +71,8 @@ std::string format_markdown(const Comparison& comparison) {
         s.threshold_only);
   if (!comparison.only_in_base.empty() || !comparison.only_in_new.empty()) {
     out += "#### Cases in one file only\n\n";
-    for (const auto& name : comparison.only_in_base) out += fmt::format("- only in base: `{}`\n", cell(name));
-    for (const auto& name : comparison.only_in_new) out += fmt::format("- only in new: `{}`\n", cell(name));
+    for (const auto& name : comparison.only_in_base) out += fmt::format("- only in base: {}\n", code(name));
+    for (const auto& name : comparison.only_in_new) out += fmt::format("- only in new: {}\n", code(name));
     out += '\n';
   }
   out += fmt::format("<details><summary>All comparisons ({} cases)</summary>\n\n", comparison.cases.size());

@@ -5,31 +5,13 @@
 
 #include "compare/compare.hpp"
 #include "compare/format_common.hpp"
+#include "format/units.hpp"
 
 namespace poolbench::compare {
 
-std::string format_value(const MetricSpec& metric, double value, bool normalized) {
-  if (normalized) return fmt::format("{:.4g}x", value);
-  switch (metric.unit) {
-    case Unit::nanoseconds:
-      if (value < 1e3) return fmt::format("{:.4g} ns", value);
-      if (value < 1e6) return fmt::format("{:.4g} us", value / 1e3);
-      if (value < 1e9) return fmt::format("{:.4g} ms", value / 1e6);
-      return fmt::format("{:.4g} s", value / 1e9);
-    case Unit::per_second:
-      if (value < 1e3) return fmt::format("{:.4g}/s", value);
-      if (value < 1e6) return fmt::format("{:.4g}k/s", value / 1e3);
-      if (value < 1e9) return fmt::format("{:.4g}M/s", value / 1e6);
-      return fmt::format("{:.4g}G/s", value / 1e9);
-    case Unit::count:
-      return fmt::format("{:.6g}", value);
-    case Unit::bytes:
-      if (value < 1024) return fmt::format("{:.6g} B", value);
-      if (value < 1024.0 * 1024) return fmt::format("{:.4g} KiB", value / 1024);
-      if (value < 1024.0 * 1024 * 1024) return fmt::format("{:.4g} MiB", value / 1024 / 1024);
-      return fmt::format("{:.4g} GiB", value / 1024 / 1024 / 1024);
-  }
-  return fmt::format("{:g}", value);
+std::string format_value(const metrics::Metric& metric, double value, bool normalized) {
+  if (normalized) return format_ratio(value);
+  return format_quantity(value, metric.unit);
 }
 
 std::string format_change(const std::optional<double>& change) {
@@ -59,7 +41,7 @@ std::string verdict_marker(Verdict verdict) {
 }
 
 std::string value_or_dash(const MetricComparison& metric, bool base) {
-  const MetricSpec* spec = find_metric(metric.metric);
+  const metrics::Metric* spec = metrics::find(metric.metric);
   const std::size_t count = base ? metric.base_count : metric.new_count;
   if (spec == nullptr || count == 0) return "-";
   return format_value(*spec, base ? metric.base_median : metric.new_median, metric.normalized);

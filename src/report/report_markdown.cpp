@@ -6,7 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "report/report_format.hpp"
+#include "format/markdown.hpp"
+#include "format/units.hpp"
 #include "report/report_render.hpp"
 
 namespace poolbench::report {
@@ -14,27 +15,8 @@ namespace {
 
 constexpr const char* not_measured = "—";
 
-// Table cells may hold error messages and command lines: keep them on one line and away from the pipes.
-std::string cell(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n' || c == '\r')
-      out += ' ';
-    else
-      out += c;
-  }
-  return out;
-}
-
-// Built by appending: GCC 12 warns falsely (-Wrestrict) on `"`" + std::string + "`"`.
-std::string code(const std::string& text) {
-  std::string out(1, '`');
-  out.append(cell(text));
-  out.push_back('`');
-  return out;
-}
+using markdown::cell;
+using markdown::code;
 
 using Formatter = std::string (*)(double);
 
@@ -179,7 +161,7 @@ void render_tables(const Report& report, std::string& out) {
     for (const auto& row : table.rows) {
       table_row(out, {strategy_cell(row), repetitions_cell(row),
                       spread_cell(row.find(metric::total_time_ns), format_duration_ns),
-                      spread_cell(row.find(metric::tasks_per_second), format_rate),
+                      spread_cell(row.find(metric::items_per_second), format_rate),
                       spread_cell(row.find(metric::cpu_cores), format_cores),
                       spread_cell(row.find(metric::allocs_per_million_tasks), format_count),
                       spread_cell(row.find(metric::bytes_per_task), format_significant),

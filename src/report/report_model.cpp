@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "format/units.hpp"
 #include "registry.hpp"
-#include "report/report_format.hpp"
 
 namespace poolbench::report {
 namespace {
@@ -122,28 +122,28 @@ std::map<std::string, double> metrics_of(const ResultEntry& entry, std::size_t t
     if (found == entry.counters.end() || !std::isfinite(found->second)) return std::nullopt;
     return found->second;
   };
-  const auto copy = [&](const char* from, const char* to, double scale = 1.0) {
-    if (auto value = counter(from)) out[to] = *value * scale;
+  const auto copy = [&](const char* from, const char* to = nullptr, double scale = 1.0) {
+    if (auto value = counter(from)) out[to != nullptr ? to : from] = *value * scale;
   };
   const double total_ns = entry.real_time_ns();
   out[metric::total_time_ns] = total_ns;
   if (tasks > 0) out[metric::time_per_task_ns] = total_ns / static_cast<double>(tasks);
-  copy("items_per_second", metric::tasks_per_second);
-  copy("cpu_cores", metric::cpu_cores);
-  copy("allocs_per_task", metric::allocs_per_million_tasks, 1e6);
-  copy("bytes_per_task", metric::bytes_per_task);
-  if (auto peak = counter("peak_rss_bytes"))
-    if (auto empty = counter("empty_case_peak_rss_bytes"))
+  copy(metric::items_per_second);
+  copy(metric::cpu_cores);
+  copy(metric::allocs_per_task, metric::allocs_per_million_tasks, 1e6);
+  copy(metric::bytes_per_task);
+  if (auto peak = counter(metric::peak_rss_bytes))
+    if (auto empty = counter(metric::empty_case_peak_rss_bytes))
       out[metric::peak_rss_above_empty_bytes] = *peak - *empty;
-  copy("e2e_p50_ns", metric::e2e_p50_ns);
-  copy("e2e_p99_ns", metric::e2e_p99_ns);
-  copy("e2e_p999_ns", metric::e2e_p999_ns);
-  copy("e2e_max_ns", metric::e2e_max_ns);
-  copy("queue_wait_p50_ns", metric::queue_wait_p50_ns);
-  copy("queue_wait_p99_ns", metric::queue_wait_p99_ns);
-  copy("submit_p50_ns", metric::submit_p50_ns);
-  copy("submit_p99_ns", metric::submit_p99_ns);
-  copy("threads_created", metric::threads_created);
+  copy(metric::e2e_p50_ns);
+  copy(metric::e2e_p99_ns);
+  copy(metric::e2e_p999_ns);
+  copy(metric::e2e_max_ns);
+  copy(metric::queue_wait_p50_ns);
+  copy(metric::queue_wait_p99_ns);
+  copy(metric::submit_p50_ns);
+  copy(metric::submit_p99_ns);
+  copy(metric::threads_created);
   return out;
 }
 
@@ -660,18 +660,6 @@ void fill_header(const ResultFile& file, Report& report) {
 }
 
 }  // namespace
-
-std::optional<Spread> spread_of(std::vector<double> values) {
-  if (values.empty()) return std::nullopt;
-  std::sort(values.begin(), values.end());
-  const std::size_t middle = values.size() / 2;
-  Spread out;
-  out.median = values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-  out.min = values.front();
-  out.max = values.back();
-  out.samples = values.size();
-  return out;
-}
 
 const Spread* StrategyRow::find(const std::string& key) const {
   auto found = metrics.find(key);

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "metrics/catalogue.hpp"
+#include "metrics/statistics.hpp"
 #include "result/result_file.hpp"
 #include "strategy.hpp"
 
@@ -33,38 +35,14 @@ struct ReportOptions {
       2.0;  // a pool must be at least this many times faster than the baseline to be adopted
 };
 
-// A metric over the successful repetitions of one case.
-struct Spread {
-  double median = 0;
-  double min = 0;
-  double max = 0;
-  std::size_t samples = 0;
-};
+// A metric over the successful repetitions of one case: median (as Google Benchmark computes it), min, max.
+using Spread = metrics::Spread;
+using metrics::spread_of;
 
-// Builds a Spread (median as Google Benchmark computes it: the mean of the two middle values for an even
-// count). Returns nullopt for no values.
-std::optional<Spread> spread_of(std::vector<double> values);
-
-// Metric keys of a row, in table order, with the unit the value is in. Keys missing from a row were not
-// measured.
-namespace metric {
-inline constexpr const char* total_time_ns = "total_time_ns";        // real_time of the repetition
-inline constexpr const char* time_per_task_ns = "time_per_task_ns";  // total_time_ns / tasks
-inline constexpr const char* tasks_per_second = "tasks_per_second";  // items_per_second
-inline constexpr const char* cpu_cores = "cpu_cores";                // CPU time / wall time
-inline constexpr const char* allocs_per_million_tasks = "allocs_per_million_tasks";  // allocs_per_task * 1e6
-inline constexpr const char* bytes_per_task = "bytes_per_task";
-inline constexpr const char* peak_rss_above_empty_bytes = "peak_rss_above_empty_bytes";  // peak - empty case
-inline constexpr const char* e2e_p50_ns = "e2e_p50_ns";
-inline constexpr const char* e2e_p99_ns = "e2e_p99_ns";
-inline constexpr const char* e2e_p999_ns = "e2e_p999_ns";
-inline constexpr const char* e2e_max_ns = "e2e_max_ns";
-inline constexpr const char* queue_wait_p50_ns = "queue_wait_p50_ns";
-inline constexpr const char* queue_wait_p99_ns = "queue_wait_p99_ns";
-inline constexpr const char* submit_p50_ns = "submit_p50_ns";
-inline constexpr const char* submit_p99_ns = "submit_p99_ns";
-inline constexpr const char* threads_created = "threads_created";
-}  // namespace metric
+// Metric keys of a row are catalogue names (metrics/catalogue.hpp): the result file's counters, plus the
+// report's derived ones (total_time_ns, time_per_task_ns, allocs_per_million_tasks,
+// peak_rss_above_empty_bytes). Keys missing from a row were not measured.
+namespace metric = metrics::name;
 
 // One strategy's case within a workload configuration.
 struct StrategyRow {

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "metrics/catalogue.hpp"
 #include "result/result_file.hpp"
 
 namespace poolbench {
@@ -26,10 +27,13 @@ namespace {
 // Deeper nesting than any result file has; the limit keeps copying and destroying a hostile document bounded.
 constexpr int max_nesting_depth = 64;
 
-// Metrics compare and report use: when an entry has one, it must be a non-negative finite number.
-const std::set<std::string, std::less<>> metric_fields = {
-    "items_per_second", "e2e_p99_ns",     "queue_wait_p99_ns", "allocs_per_task",
-    "bytes_per_task",   "peak_rss_bytes", "threads_created"};
+// Metrics compare judges (the catalogue gives them a rule): when an entry has one, it must be a non-negative
+// finite number. Other counters, the catalogue's included, are carried as they are.
+bool is_compared_metric(std::string_view name) {
+  const metrics::Metric* metric = metrics::find(name);
+  return metric != nullptr && metric->source == metrics::Source::counter &&
+         metric->rule != metrics::Rule::not_compared;
+}
 
 // Fields of Google Benchmark's entry layout (and poolbench's `case`); every other numeric field is a counter.
 const std::set<std::string, std::less<>> known_fields = {"name",
@@ -298,7 +302,7 @@ ResultEntry entry_from_json(const nlohmann::json& value, const std::string& orig
 
   for (const auto& [key, field] : value.items()) {
     if (known_fields.count(key) != 0) continue;
-    if (metric_fields.count(key) != 0) {
+    if (is_compared_metric(key)) {
       if (field.is_null() && lenient) continue;
       entry.counters[key] = named.checked_number(key, field);
     } else if (field.is_number()) {

@@ -7,43 +7,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <numeric>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
+#include "metrics/statistics.hpp"
 #include "result/result_file.hpp"
 
 namespace poolbench {
-namespace {
-
-double mean_of(const std::vector<double>& values) {
-  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-}
-
-// As Google Benchmark: the middle value, or the mean of the two middle values.
-double median_of(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
-// Sample standard deviation (n - 1), as Google Benchmark's StatisticsStdDev.
-double stddev_of(const std::vector<double>& values) {
-  if (values.size() < 2) return 0;
-  const double mean = mean_of(values);
-  double sum_of_squares = 0;
-  for (double value : values) sum_of_squares += (value - mean) * (value - mean);
-  return std::sqrt(sum_of_squares / static_cast<double>(values.size() - 1));
-}
-
-double cv_of(const std::vector<double>& values) {
-  const double mean = mean_of(values);
-  return mean == 0 ? 0 : stddev_of(values) / mean;
-}
-
-}  // namespace
-
 nlohmann::ordered_json entry_to_json(const ResultEntry& entry) {
   // nlohmann::ordered_json keeps Google Benchmark's field order, which people reading the file expect.
   nlohmann::ordered_json out;
@@ -100,10 +71,10 @@ std::vector<ResultEntry> aggregates_of(const std::vector<const ResultEntry*>& re
     const char* unit;
   };
   const Statistic statistics[] = {
-      {"mean", mean_of, "time"},
-      {"median", [](const std::vector<double>& v) { return median_of(v); }, "time"},
-      {"stddev", stddev_of, "time"},
-      {"cv", cv_of, "percentage"},
+      {"mean", metrics::mean, "time"},
+      {"median", [](const std::vector<double>& v) { return metrics::median(v); }, "time"},
+      {"stddev", metrics::stddev, "time"},
+      {"cv", metrics::cv, "percentage"},
   };
 
   std::vector<ResultEntry> out;

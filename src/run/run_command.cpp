@@ -12,8 +12,11 @@
 
 #include "cli.hpp"
 #include "errors.hpp"
-#include "run/plan.hpp"
+#include "format/units.hpp"
+#include "metrics/catalogue.hpp"
+#include "metrics/statistics.hpp"
 #include "result/result_file.hpp"
+#include "run/plan.hpp"
 #include "run/runner.hpp"
 
 namespace poolbench {
@@ -56,17 +59,12 @@ void print_dry_run(const Plan& plan) {
              duration(plan.estimate_seconds()));
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t middle = values.size() / 2;
-  return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
 // A plain table of medians over the repetitions, read back from the file just written.
 void print_summary(const std::string& path) {
+  namespace metric = metrics::name;
   ResultFile file = read_result_file(path);
-  fmt::print("\n{:<72} {:>5} {:>10} {:>12} {:>10} {:>12}\n", "case", "ok", "time ms", "tasks/s", "ns/task",
-             "e2e p99 us");
+  fmt::print("\n{:<72} {:>5} {:>10} {:>11} {:>10} {:>10}\n", "case", "ok", "time", "tasks/s", "time/task",
+             "e2e p99");
   for (const auto& name : file.case_names()) {
     std::vector<double> times, rates, per_task, e2e_p99;
     std::size_t total = 0;
@@ -77,20 +75,21 @@ void print_summary(const std::string& path) {
         if (failure.empty()) failure = entry->error_message;
         continue;
       }
-      times.push_back(entry->real_time_ns() / 1e6);
+      times.push_back(entry->real_time_ns());
       const auto tasks = entry->case_info ? static_cast<double>(entry->case_info->tasks) : 0.0;
       if (tasks > 0) per_task.push_back(entry->real_time_ns() / tasks);
-      if (auto found = entry->counters.find("items_per_second"); found != entry->counters.end())
+      if (auto found = entry->counters.find(metric::items_per_second); found != entry->counters.end())
         rates.push_back(found->second);
-      if (auto found = entry->counters.find("e2e_p99_ns"); found != entry->counters.end())
-        e2e_p99.push_back(found->second / 1e3);
+      if (auto found = entry->counters.find(metric::e2e_p99_ns); found != entry->counters.end())
+        e2e_p99.push_back(found->second);
     }
-    auto cell = [](const std::vector<double>& values, const char* format) {
-      return values.empty() ? std::string("-") : fmt::format(fmt::runtime(format), median(values));
+    auto cell = [](const std::vector<double>& values, const char* metric_name) {
+      return values.empty() ? std::string("-")
+                            : format_quantity(metrics::median(values), metrics::get(metric_name).unit);
     };
-    fmt::print("{:<72} {:>5} {:>10} {:>12} {:>10} {:>12}\n", name, fmt::format("{}/{}", times.size(), total),
-               cell(times, "{:.2f}"), cell(rates, "{:.3g}"), cell(per_task, "{:.1f}"),
-               cell(e2e_p99, "{:.1f}"));
+    fmt::print("{:<72} {:>5} {:>10} {:>11} {:>10} {:>10}\n", name, fmt::format("{}/{}", times.size(), total),
+               cell(times, metric::time), cell(rates, metric::items_per_second),
+               cell(per_task, metric::time_per_task_ns), cell(e2e_p99, metric::e2e_p99_ns));
     if (!failure.empty()) fmt::print("    failed: {}\n", failure);
   }
 }

@@ -29,6 +29,7 @@
 
 #include "build_info.hpp"
 #include "errors.hpp"
+#include "metrics/catalogue.hpp"
 #include "result/output_file.hpp"
 #include "result/result_file.hpp"
 #include "run/progress.hpp"
@@ -306,6 +307,7 @@ nlohmann::ordered_json poolbench_context(const Plan& plan, const RunOptions& opt
     context["timeout_estimate_factor"] = options.timeout_estimate_factor;
   context["cases"] = plan.cases.size();
   context["repetition_order"] = "interleaved";
+  context["metrics"] = metrics::catalogue_to_json();
   return context;
 }
 
@@ -351,7 +353,7 @@ class ResultDocument {
     // The probe's own cost is a property of the build and machine: the first measurement goes into the
     // context.
     auto& poolbench = context_["poolbench"];
-    for (const char* key : {"instrumentation_ns_per_task", "timing_sample_every"})
+    for (const char* key : {metrics::name::instrumentation_ns_per_task, metrics::name::timing_sample_every})
       if (!poolbench.contains(key) && entry.contains(key) && entry[key].is_number())
         poolbench[key] = entry[key];
     entries_[case_index].push_back(std::move(entry));

@@ -1,11 +1,11 @@
-// Number formatting for the report: three significant digits with a readable unit.
-#include "report/report_format.hpp"
+// Quantities for people: three significant digits with a readable unit.
+#include "format/units.hpp"
 
 #include <cmath>
 
 #include <fmt/format.h>
 
-namespace poolbench::report {
+namespace poolbench {
 
 std::string format_significant(double value) {
   if (!std::isfinite(value)) return "n/a";
@@ -77,4 +77,20 @@ std::string format_range(double median, double min, double max, std::size_t samp
   return fmt::format("{} ({}–{})", format(median), low, high);
 }
 
-}  // namespace poolbench::report
+std::string format_quantity(double value, metrics::Unit unit) {
+  switch (unit) {
+    case metrics::Unit::nanoseconds:
+      return format_duration_ns(value);
+    case metrics::Unit::per_second:
+      return format_rate(value);
+    case metrics::Unit::cores:
+      return format_cores(value);
+    case metrics::Unit::count:
+      return format_count(value);
+    case metrics::Unit::bytes:
+      return format_bytes(value);
+  }
+  return format_significant(value);
+}
+
+}  // namespace poolbench

@@ -1,11 +1,14 @@
-// Number formatting shared by the report's renderers and the model's sentences: three significant digits and
-// a unit a person reads at a glance (ns, µs, ms, s; B, KiB, MiB; k/s, M/s), so every table cell is short.
+// The one way poolbench prints a quantity for people (compare's tables, the report, the run summary): three
+// significant digits and a unit a person reads at a glance (ns, µs, ms, s; B, KiB, MiB; k/s, M/s), so every
+// table cell is short and the same number always prints the same way.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
-namespace poolbench::report {
+#include "metrics/catalogue.hpp"
+
+namespace poolbench {
 
 std::string format_significant(
     double value);  // three significant digits, no exponent: 0.0123, 1.23, 123, 12300
@@ -16,9 +19,12 @@ std::string format_count(double value);      // grouped integer ("2,000,000"); s
 std::string format_ratio(double ratio);      // "3.10x"
 std::string format_cores(double cores);      // "1.95"
 
+// A value of a catalogue unit, with the formatter above that fits it.
+std::string format_quantity(double value, metrics::Unit unit);
+
 // "median (min–max)" over `samples` repetitions; just the median when there is one sample or all are equal.
 // The unit is written once when both ends share it: "45.0 ms (44.0–46.0 ms)".
 std::string format_range(double median, double min, double max, std::size_t samples,
                          std::string (*format)(double));
 
-}  // namespace poolbench::report
+}  // namespace poolbench

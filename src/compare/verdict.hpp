@@ -1,0 +1,25 @@
+// compare's verdicts, for compare.cpp (which gathers the samples) and the tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compare/compare.hpp"
+
+namespace poolbench::compare {
+
+// Judges `metric` between the two samples (one value per successful repetition, already normalised where
+// asked) under the rule the catalogue gives it. `reference_spread`: for exact metrics, how much the reference
+// strategy's case of the same workload varies between its repetitions (the workload's own variation, which
+// the reference adds nothing to).
+MetricComparison compare_metric(const metrics::Metric& metric, const std::vector<double>& base,
+                                const std::vector<double>& next, const Options& options,
+                                double reference_spread);
+
+// A metric that could not be compared, and why.
+MetricComparison not_compared(const std::string& metric, std::string note);
+
+// Fills comparison.summary from its cases.
+void summarize(Comparison& comparison);
+
+}  // namespace poolbench::compare

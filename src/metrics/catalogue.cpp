@@ -1,0 +1,168 @@
+// The metric catalogue's entries.
+#include "metrics/catalogue.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace poolbench::metrics {
+
+const std::vector<Metric>& catalogue() {
+  using enum Unit;
+  using enum Kind;
+  using enum Source;
+  constexpr Direction lower = Direction::lower_is_better;
+  constexpr Direction higher = Direction::higher_is_better;
+  constexpr Direction neither = Direction::neither;
+  constexpr Rule significance = Rule::significance;
+  constexpr Rule any_increase = Rule::any_increase;
+  constexpr Rule not_compared = Rule::not_compared;
+  static const std::vector<Metric> entries = {
+      {name::time, nanoseconds, lower, timed, significance, entry_time,
+       "wall time of the measured window (all tasks submitted and finished)"},
+      {name::items_per_second, per_second, higher, timed, significance, counter,
+       "tasks per second over the measured window"},
+      {name::cpu_cores, cores, neither, timed, not_compared, counter,
+       "CPU time (user + sys) of the whole process / wall time"},
+      {name::submit_p50_ns, nanoseconds, lower, timed, not_compared, counter,
+       "how long a producer's submit call took (blocked), median"},
+      {name::submit_p99_ns, nanoseconds, lower, timed, not_compared, counter,
+       "how long a producer's submit call took (blocked), 99th percentile"},
+      {name::e2e_p50_ns, nanoseconds, lower, timed, not_compared, counter,
+       "submit to end of the task, median"},
+      {name::e2e_p99_ns, nanoseconds, lower, timed, significance, counter,
+       "submit to end of the task, 99th percentile"},
+      {name::e2e_p999_ns, nanoseconds, lower, timed, not_compared, counter,
+       "submit to end of the task, 99.9th percentile"},
+      {name::e2e_max_ns, nanoseconds, lower, timed, not_compared, counter,
+       "submit to end of the task, longest"},
+      {name::queue_wait_p50_ns, nanoseconds, lower, timed, not_compared, counter,
+       "submit to start of the task, median"},
+      {name::queue_wait_p99_ns, nanoseconds, lower, timed, significance, counter,
+       "submit to start of the task, 99th percentile"},
+      {name::queue_wait_p999_ns, nanoseconds, lower, timed, not_compared, counter,
+       "submit to start of the task, 99.9th percentile"},
+      {name::allocs_per_task, count, lower, exact_count, any_increase, counter,
+       "heap allocations in the window, all threads, per task"},
+      {name::bytes_per_task, bytes, lower, exact_count, any_increase, counter,
+       "heap bytes allocated in the window, all threads, per task"},
+      {name::threads_created, count, lower, exact_count, any_increase, counter,
+       "threads the strategy started"},
+      {name::peak_rss_bytes, bytes, lower, memory, Rule::relative_threshold, counter, "the case's peak RSS"},
+      {name::empty_case_peak_rss_bytes, bytes, neither, memory, not_compared, counter,
+       "the harness's own peak RSS for an empty case"},
+      {name::voluntary_ctx_switches, count, neither, timed, not_compared, counter,
+       "voluntary context switches of the child during the window"},
+      {name::involuntary_ctx_switches, count, neither, timed, not_compared, counter,
+       "involuntary context switches of the child during the window"},
+      {name::producers_used, count, neither, exact_count, not_compared, counter,
+       "producer threads that drove the case (synchronous pools get one per worker)"},
+      {name::instrumentation_ns_per_task, nanoseconds, neither, probe, not_compared, counter,
+       "what timing one task costs (instrumented against uninstrumented inline)"},
+      {name::timing_sample_every, count, neither, probe, not_compared, counter,
+       "how many tasks share one timed sample"},
+      {name::timed_tasks, count, neither, probe, not_compared, counter,
+       "tasks whose latencies were recorded"},
+      {name::total_time_ns, nanoseconds, lower, timed, not_compared, derived,
+       "the report's total time: time, in nanoseconds"},
+      {name::time_per_task_ns, nanoseconds, lower, timed, not_compared, derived, "total time / tasks"},
+      {name::allocs_per_million_tasks, count, lower, exact_count, not_compared, derived,
+       "allocs_per_task x 1,000,000"},
+      {name::peak_rss_above_empty_bytes, bytes, lower, memory, not_compared, derived,
+       "peak_rss_bytes - empty_case_peak_rss_bytes"},
+  };
+  return entries;
+}
+
+const Metric* find(std::string_view metric_name) {
+  for (const Metric& metric : catalogue())
+    if (metric.name == metric_name) return &metric;
+  return nullptr;
+}
+
+const Metric& get(std::string_view metric_name) {
+  if (const Metric* metric = find(metric_name)) return *metric;
+  throw std::logic_error("metric not in the catalogue: " + std::string(metric_name));
+}
+
+std::string_view to_string(Unit unit) {
+  switch (unit) {
+    case Unit::nanoseconds:
+      return "ns";
+    case Unit::per_second:
+      return "1/s";
+    case Unit::cores:
+      return "cores";
+    case Unit::count:
+      return "count";
+    case Unit::bytes:
+      return "bytes";
+  }
+  return "?";
+}
+
+std::string_view to_string(Direction direction) {
+  switch (direction) {
+    case Direction::lower_is_better:
+      return "lower_is_better";
+    case Direction::higher_is_better:
+      return "higher_is_better";
+    case Direction::neither:
+      return "neither";
+  }
+  return "?";
+}
+
+std::string_view to_string(Kind kind) {
+  switch (kind) {
+    case Kind::timed:
+      return "timed";
+    case Kind::exact_count:
+      return "exact_count";
+    case Kind::memory:
+      return "memory";
+    case Kind::probe:
+      return "probe";
+  }
+  return "?";
+}
+
+std::string_view to_string(Rule rule) {
+  switch (rule) {
+    case Rule::significance:
+      return "significance_and_min_effect";
+    case Rule::any_increase:
+      return "any_increase";
+    case Rule::relative_threshold:
+      return "relative_threshold";
+    case Rule::not_compared:
+      return "not_compared";
+  }
+  return "?";
+}
+
+std::string_view to_string(Source source) {
+  switch (source) {
+    case Source::entry_time:
+      return "entry_real_time";
+    case Source::counter:
+      return "counter";
+    case Source::derived:
+      return "derived";
+  }
+  return "?";
+}
+
+nlohmann::ordered_json catalogue_to_json() {
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const Metric& metric : catalogue())
+    entries.push_back({{"name", metric.name},
+                       {"unit", to_string(metric.unit)},
+                       {"direction", to_string(metric.direction)},
+                       {"kind", to_string(metric.kind)},
+                       {"rule", to_string(metric.rule)},
+                       {"source", to_string(metric.source)},
+                       {"description", metric.description}});
+  return {{"version", catalogue_version}, {"entries", std::move(entries)}};
+}
+
+}  // namespace poolbench::metrics

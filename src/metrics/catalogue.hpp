@@ -1,0 +1,103 @@
+// The metric catalogue: every metric poolbench measures or derives, with its unit, which direction is better,
+// what kind of quantity it is and how `compare` judges a change. Every stage takes metric names from here —
+// the child's driver writes them, the result reader validates them, compare and report read them, the run
+// summary prints them, and the result file's context records the catalogue (`context.poolbench.metrics`) so
+// that scripts/plot.py and later readers need not guess.
+//
+// Adding a metric: one entry in `catalogue()` (and a name constant below), plus the code that measures it.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace poolbench::metrics {
+
+// Bumped whenever an entry's meaning, unit or rule changes (adding an entry does not change the others).
+inline constexpr int catalogue_version = 1;
+
+// The names, as they appear in the result file (a counter of the entry, or `time` for its real_time) and in
+// the report's rows (the derived ones).
+namespace name {
+inline constexpr const char* time = "time";  // the entry's real_time, in its time_unit
+inline constexpr const char* items_per_second = "items_per_second";
+inline constexpr const char* cpu_cores = "cpu_cores";
+inline constexpr const char* submit_p50_ns = "submit_p50_ns";
+inline constexpr const char* submit_p99_ns = "submit_p99_ns";
+inline constexpr const char* e2e_p50_ns = "e2e_p50_ns";
+inline constexpr const char* e2e_p99_ns = "e2e_p99_ns";
+inline constexpr const char* e2e_p999_ns = "e2e_p999_ns";
+inline constexpr const char* e2e_max_ns = "e2e_max_ns";
+inline constexpr const char* queue_wait_p50_ns = "queue_wait_p50_ns";
+inline constexpr const char* queue_wait_p99_ns = "queue_wait_p99_ns";
+inline constexpr const char* queue_wait_p999_ns = "queue_wait_p999_ns";
+inline constexpr const char* allocs_per_task = "allocs_per_task";
+inline constexpr const char* bytes_per_task = "bytes_per_task";
+inline constexpr const char* threads_created = "threads_created";
+inline constexpr const char* peak_rss_bytes = "peak_rss_bytes";
+inline constexpr const char* empty_case_peak_rss_bytes = "empty_case_peak_rss_bytes";
+inline constexpr const char* voluntary_ctx_switches = "voluntary_ctx_switches";
+inline constexpr const char* involuntary_ctx_switches = "involuntary_ctx_switches";
+inline constexpr const char* producers_used = "producers_used";
+inline constexpr const char* instrumentation_ns_per_task = "instrumentation_ns_per_task";
+inline constexpr const char* timing_sample_every = "timing_sample_every";
+inline constexpr const char* timed_tasks = "timed_tasks";
+// Derived by the report from the ones above.
+inline constexpr const char* total_time_ns = "total_time_ns";
+inline constexpr const char* time_per_task_ns = "time_per_task_ns";
+inline constexpr const char* allocs_per_million_tasks = "allocs_per_million_tasks";
+inline constexpr const char* peak_rss_above_empty_bytes = "peak_rss_above_empty_bytes";
+}  // namespace name
+
+enum class Unit { nanoseconds, per_second, cores, count, bytes };
+enum class Direction { lower_is_better, higher_is_better, neither };
+enum class Kind {
+  timed,        // depends on the machine's timing: varies between repetitions
+  exact_count,  // counted, the same in every repetition of a deterministic case
+  memory,       // bytes resident
+  probe,        // describes the measurement itself, not the strategy
+};
+enum class Rule {
+  significance,        // Mann-Whitney U at alpha and a minimum effect (compare's timed metrics)
+  any_increase,        // any increase beyond the repetitions' own variation (exact metrics)
+  relative_threshold,  // a relative change beyond a threshold (peak RSS)
+  not_compared,        // recorded, not judged by compare
+};
+enum class Source {
+  entry_time,  // the entry's real_time
+  counter,     // a counter of the entry, written by the case driver
+  derived,     // computed by the report from other metrics
+};
+
+struct Metric {
+  std::string_view name;
+  Unit unit;
+  Direction direction;
+  Kind kind;
+  Rule rule;
+  Source source;
+  std::string_view description;
+
+  // A time or rate: divided by the reference strategy's under compare's --normalize-to.
+  bool normalizable() const { return rule == Rule::significance; }
+};
+
+// Every metric, in display order (compare prints the compared ones in this order).
+const std::vector<Metric>& catalogue();
+const Metric* find(std::string_view name);
+// Throws std::logic_error for a name not in the catalogue: a programming error, caught by every test run.
+const Metric& get(std::string_view name);
+
+std::string_view to_string(Unit unit);
+std::string_view to_string(Direction direction);
+std::string_view to_string(Kind kind);
+std::string_view to_string(Rule rule);
+std::string_view to_string(Source source);
+
+// {"version": N, "entries": [{"name", "unit", "direction", "kind", "rule", "source", "description"}, ...]}:
+// what the result file's context records as `poolbench.metrics`.
+nlohmann::ordered_json catalogue_to_json();
+
+}  // namespace poolbench::metrics
