@@ -2,7 +2,9 @@
 """Plots of a poolbench report: throughput, end-to-end latency and the task-duration crossover.
 
 Input: the JSON form of a report, as `poolbench report RESULT.json --format json` writes it (schema
-"poolbench-report/1"); `poolbench report RESULT.json --plots DIR` runs this script for you. It reads the report rather
+"poolbench-report/2", or /1 from older builds); `poolbench report RESULT.json --plots DIR` runs this script for you.
+Metric units come from the metric catalogue the report carries ("metrics", copied from the result file's
+context.poolbench.metrics); reports without one get the units poolbench's catalogue version 1 gave. It reads the report rather
 than the result file so that every plotted number is one the report itself prints (medians and min-max spreads over
 a case's successful repetitions); nothing is recomputed here.
 
@@ -28,6 +30,17 @@ import sys
 import textwrap
 
 DEBIAN_PYTHON = "/usr/bin/python3"
+SCHEMAS = ("poolbench-report/1", "poolbench-report/2")
+
+# The metrics plotted, by catalogue name. Reports of schema 1 named the throughput tasks_per_second.
+THROUGHPUT = "items_per_second"
+LEGACY_NAMES = {"items_per_second": "tasks_per_second"}
+LATENCY_PERCENTILES = (("e2e_p50_ns", "p50", "#4c72b0"), ("e2e_p99_ns", "p99", "#dd8452"),
+                       ("e2e_p999_ns", "p99.9", "#c44e52"))
+TIME_PER_TASK = "time_per_task_ns"
+# Units of the plotted metrics in catalogue version 1, for reports that carry no catalogue.
+FALLBACK_UNITS = {"items_per_second": "1/s", "e2e_p50_ns": "ns", "e2e_p99_ns": "ns", "e2e_p999_ns": "ns",
+                  "time_per_task_ns": "ns"}
 
 
 def import_matplotlib():
@@ -60,10 +73,10 @@ def load_report(path):
         fail(f"{path}: cannot read: {error.strerror}")
     except ValueError as error:
         fail(f"{path}: invalid JSON: {error}")
-    if not isinstance(report, dict) or report.get("schema") != "poolbench-report/1":
+    if not isinstance(report, dict) or report.get("schema") not in SCHEMAS:
         hint = " (a result file? pass `poolbench report RESULT.json --format json` output)" \
             if isinstance(report, dict) and "benchmarks" in report else ""
-        fail(f"{path}: not a poolbench report (no \"schema\": \"poolbench-report/1\"){hint}")
+        fail(f"{path}: not a poolbench report (no \"schema\": \"{SCHEMAS[-1]}\"){hint}")
     if not isinstance(report.get("tables"), list):
         fail(f"{path}: report has no \"tables\" list")
     return report
@@ -121,8 +134,26 @@ def panel_title(text):
 
 
 def metric(row, key):
-    value = row.get("metrics", {}).get(key)
+    metrics = row.get("metrics", {})
+    value = metrics.get(key, metrics.get(LEGACY_NAMES.get(key, key)))
     return value if isinstance(value, dict) and value.get("samples", 0) > 0 else None
+
+
+def units_of(report):
+    """Metric name -> unit, from the catalogue the report carries (else catalogue version 1's)."""
+    entries = report.get("metrics", {}).get("entries") if isinstance(report.get("metrics"), dict) else None
+    if not isinstance(entries, list):
+        return dict(FALLBACK_UNITS)
+    return {entry["name"]: entry.get("unit") for entry in entries if isinstance(entry, dict) and "name" in entry}
+
+
+def formatter_for(units, name):
+    unit = units.get(name, FALLBACK_UNITS.get(name))
+    if unit == "ns":
+        return format_ns
+    if unit == "1/s":
+        return format_rate
+    return lambda value, _position=None: f"{value:g}"
 
 
 def nice_log_ticks(low, high):
@@ -176,7 +207,7 @@ def plot_throughput(report, pyplot, ticker, colors, out_dir, written):
     for axis, table in zip(axes, tables):
         rows = table.get("rows", [])
         labels = [row["label"] for row in rows]
-        spreads = [metric(row, "tasks_per_second") for row in rows]
+        spreads = [metric(row, THROUGHPUT) for row in rows]
         floor = log_floor([s["min"] for s in spreads if s])
         for x, (label, spread) in enumerate(zip(labels, spreads)):
             if spread is None:
@@ -186,7 +217,7 @@ def plot_throughput(report, pyplot, ticker, colors, out_dir, written):
                      yerr=[[spread["median"] - spread["min"]], [spread["max"] - spread["median"]]],
                      capsize=3, ecolor="#333")
         top = max([s["max"] for s in spreads if s] or [floor * 10]) * 1.6
-        set_log_axis(axis, "y", floor, top, format_rate, ticker)
+        set_log_axis(axis, "y", floor, top, formatter_for(units_of(report), THROUGHPUT), ticker)
         axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
         axis.set_ylabel("tasks/s")
         axis.set_title(panel_title(table["title"]), fontsize=9)
@@ -206,8 +237,7 @@ def plot_latency(report, pyplot, ticker, out_dir, written):
     figure, axes = grid(pyplot, len(tables))
     figure.suptitle("End-to-end latency (submit to task end) by strategy: p50, p99, p99.9 (median over "
                     "repetitions; log scale)", fontsize=13, fontweight="bold")
-    percentiles = (("e2e_p50_ns", "p50", "#4c72b0"), ("e2e_p99_ns", "p99", "#dd8452"),
-                   ("e2e_p999_ns", "p99.9", "#c44e52"))
+    percentiles = LATENCY_PERCENTILES
     width = 0.26
     handles = {}
     for axis, table in zip(axes, tables):
@@ -224,7 +254,8 @@ def plot_latency(report, pyplot, ticker, out_dir, written):
                 handles[name] = bar
         if values:
             # Headroom above the tallest bar keeps the legend of the first panel off the bars.
-            set_log_axis(axis, "y", log_floor(values), max(values) * 12, format_ns, ticker)
+            set_log_axis(axis, "y", log_floor(values), max(values) * 12,
+                         formatter_for(units_of(report), percentiles[0][0]), ticker)
         else:
             axis.text(0.5, 0.5, "latency not measured", transform=axis.transAxes, ha="center")
             axis.set_yscale("log")
@@ -255,9 +286,9 @@ def plot_crossover(report, pyplot, ticker, colors, out_dir, written):
         for series in crossover["series"]:
             points = series["points"]
             xs = [p["task_duration_us"] for p in points]
-            ys = [p["time_per_task_ns"]["median"] for p in points]
-            low = [p["time_per_task_ns"]["median"] - p["time_per_task_ns"]["min"] for p in points]
-            high = [p["time_per_task_ns"]["max"] - p["time_per_task_ns"]["median"] for p in points]
+            ys = [p[TIME_PER_TASK]["median"] for p in points]
+            low = [p[TIME_PER_TASK]["median"] - p[TIME_PER_TASK]["min"] for p in points]
+            high = [p[TIME_PER_TASK]["max"] - p[TIME_PER_TASK]["median"] for p in points]
             axis.errorbar(xs, ys, yerr=[low, high], marker="o", capsize=3, color=colors.get(series["label"]),
                           label=series["label"])
         workers = crossover.get("workers") or 1
@@ -269,12 +300,13 @@ def plot_crossover(report, pyplot, ticker, colors, out_dir, written):
             rounded = float(f"{crossing_us:.3g}")
             axis.axvline(crossing_us, color="#555", linestyle=":",
                          label=f"pool's gap falls to {report.get('adopt_threshold', 2):g}x (≈ {format_us(rounded)})")
-        y_values = [p["time_per_task_ns"][k] for s in crossover["series"] for p in s["points"] for k in ("min", "max")]
+        y_values = [p[TIME_PER_TASK][k] for s in crossover["series"] for p in s["points"] for k in ("min", "max")]
         y_values += [d * 1e3 / workers for d in durations]
         if durations:
             set_log_axis(axis, "x", min(durations) / 1.5, max(durations) * 1.5, format_us, ticker)
         if y_values:
-            set_log_axis(axis, "y", log_floor(y_values), max(y_values) * 2, format_ns, ticker)
+            set_log_axis(axis, "y", log_floor(y_values), max(y_values) * 2,
+                         formatter_for(units_of(report), TIME_PER_TASK), ticker)
         axis.set_xlabel(f"task duration ({crossover.get('duration_param', 'duration')})")
         axis.set_ylabel("wall time per task")
         axis.set_title(panel_title(crossover["title"]), fontsize=9)

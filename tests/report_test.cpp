@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
+#include "metrics/catalogue.hpp"
 #include "registry.hpp"
 #include "report/report_model.hpp"
 #include "report/report_render.hpp"
@@ -423,12 +424,29 @@ TEST(ReportMarkdown, CellsAreTheModelsNumbers) {
 // ---- the command line
 // ------------------------------------------------------------------------------------------
 
+TEST(ReportCli, JsonCarriesTheMetricCatalogueTheResultFileRecords) {
+  TempDir dir;
+  auto document = nlohmann::json::parse(slurp(fixture_path));
+  const nlohmann::json recorded = {{"version", 99}, {"entries", {{{"name", "time"}, {"unit", "ns"}}}}};
+  document["context"]["poolbench"]["metrics"] = recorded;
+  const auto path = dir / "with_catalogue.json";
+  std::ofstream(path) << document.dump();
+  const auto result = run_poolbench("report " + path.string() + " --format json");
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  const auto report = nlohmann::json::parse(result.out);
+  EXPECT_EQ(report.at("metrics"), recorded);
+  EXPECT_EQ(report.at("metrics_from"), "result file");
+}
+
 TEST(ReportCli, JsonHoldsTheSameTablesAsData) {
   const auto result = run_poolbench("report " + fixture_path + " --format json");
   ASSERT_EQ(result.exit_status, 0) << result.err;
   EXPECT_TRUE(result.err.empty()) << result.err;
   const auto document = nlohmann::json::parse(result.out);
-  EXPECT_EQ(document.at("schema"), "poolbench-report/1");
+  EXPECT_EQ(document.at("schema"), "poolbench-report/2");
+  // The fixture predates the catalogue in the context: the report carries this build's.
+  EXPECT_EQ(document.at("metrics"), nlohmann::json(metrics::catalogue_to_json()));
+  EXPECT_EQ(document.at("metrics_from"), "this build (the file records none)");
   EXPECT_EQ(document.at("adopt_threshold"), 2.0);
   const auto& table = document.at("tables").at(0);
   EXPECT_EQ(table.at("title"), atomic_p1);

@@ -61,11 +61,14 @@ Json row_json(const StrategyRow& row) {
 
 Json report_to_json(const Report& report) {
   Json out;
-  out["schema"] = "poolbench-report/1";
+  out["schema"] = "poolbench-report/2";
   out["source"] = report.source;
   out["baseline_strategy"] = baseline_strategy;
   out["lower_bound_strategy"] = lower_bound_strategy;
   out["adopt_threshold"] = report.adopt_threshold;
+  out["metrics"] = report.metric_catalogue;
+  out["metrics_from"] =
+      report.metric_catalogue_from_file ? "result file" : "this build (the file records none)";
 
   Json header = Json::object();
   for (const auto& [label, value] : report.header) header[label] = value;

@@ -737,6 +737,14 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
   report.adopt_threshold = options.adopt_threshold;
   if (file.entries.empty()) throw ResultFileError(file.path + ": holds no benchmark entries to report on");
   fill_header(file, report);
+  if (const auto* poolbench = file.context.is_object() ? &file.context["poolbench"] : nullptr;
+      poolbench != nullptr && poolbench->is_object() && poolbench->contains("metrics") &&
+      (*poolbench)["metrics"].is_object()) {
+    report.metric_catalogue = (*poolbench)["metrics"];
+    report.metric_catalogue_from_file = true;
+  } else {
+    report.metric_catalogue = metrics::catalogue_to_json();
+  }
 
   std::map<TableKey, std::map<std::string, RowBuilder>> grouped;
   std::vector<TableKey> table_order;

@@ -192,6 +192,9 @@ struct Report {
   std::vector<Crossover> crossovers;
   std::vector<FailedCase> failures;
   std::vector<std::string> notes;  // anything the reader should know that fits nowhere else
+  // The metric catalogue the result file records (context.poolbench.metrics); this build's for older files.
+  nlohmann::ordered_json metric_catalogue;
+  bool metric_catalogue_from_file = false;
 };
 
 // Builds the report. Throws ResultFileError when the file holds nothing a report can be made of (no entries,

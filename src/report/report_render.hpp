@@ -12,9 +12,11 @@ namespace poolbench::report {
 
 std::string render_markdown(const Report& report);
 
-// Layout ("schema": "poolbench-report/1"): header, run_details, tables[].rows[].metrics{key: {median, min,
-// max, samples}}, recommendations, submit_costs, capabilities, rules_of_thumb, crossovers, failed_cases,
-// notes. Units are in the key names (_ns, _bytes, per_second); metrics a case did not record are absent.
+// Layout ("schema": "poolbench-report/2"; /1 keyed items_per_second as tasks_per_second and had no metrics):
+// metrics (the metric catalogue, from the result file where it records one), header, run_details,
+// tables[].rows[].metrics{key: {median, min, max, samples}}, recommendations, submit_costs, capabilities,
+// rules_of_thumb, crossovers, failed_cases, notes. Units are in the key names (_ns, _bytes, per_second);
+// metrics a case did not record are absent.
 nlohmann::ordered_json report_to_json(const Report& report);
 
 }  // namespace poolbench::report
