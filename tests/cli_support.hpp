@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -83,6 +86,17 @@ inline CommandResult run_poolbench(const std::vector<std::string>& arguments, in
   std::string words;
   for (const auto& argument : arguments) words.append(" ").append(quote(argument));
   return run_poolbench(words, time_limit_seconds);
+}
+
+// Runs `body` on another thread and fails (aborting the executable) if it has not finished within `limit`.
+template <class Body>
+void within(std::chrono::seconds limit, Body body) {
+  auto done = std::async(std::launch::async, body);
+  if (done.wait_for(limit) != std::future_status::ready) {
+    std::fprintf(stderr, "test body did not finish within %lld s\n", static_cast<long long>(limit.count()));
+    std::abort();
+  }
+  done.get();
 }
 
 inline std::size_t count_lines(const std::string& text) {

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_support.hpp"
 #include "compare/compare.hpp"
 #include "errors.hpp"
 #include "result/result_file.hpp"
@@ -26,15 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <class Body>
-void within(std::chrono::seconds limit, Body body) {
-  auto done = std::async(std::launch::async, body);
-  if (done.wait_for(limit) != std::future_status::ready) {
-    std::fprintf(stderr, "test body did not finish within %lld s\n", static_cast<long long>(limit.count()));
-    std::abort();
-  }
-  done.get();
-}
+using testing::within;
 
 std::string data(const std::string& name) {
   return std::string(POOLBENCH_SOURCE_DIR) + "/tests/data/" + name;

@@ -9,22 +9,14 @@
 #include <future>
 #include <thread>
 
+#include "cli_support.hpp"
 #include "registry.hpp"
 #include "test_slowed.hpp"
 
 namespace poolbench {
 namespace {
 
-// Runs `body` on another thread and fails (aborting the executable) if it has not finished within `limit`.
-template <class Body>
-void within(std::chrono::seconds limit, Body body) {
-  auto done = std::async(std::launch::async, body);
-  if (done.wait_for(limit) != std::future_status::ready) {
-    std::fprintf(stderr, "test body did not finish within %lld s\n", static_cast<long long>(limit.count()));
-    std::abort();
-  }
-  done.get();
-}
+using testing::within;
 
 TEST(TestSlowed, WrapsAnotherStrategyRunsEveryTaskOnceAndAddsTheSlowdownToWait) {
   within(std::chrono::seconds(60), [] {
