@@ -35,6 +35,7 @@
 #include <tuple>
 #include <vector>
 
+#include "conformance_checks.hpp"
 #include "exactly_once.hpp"
 #include "registry.hpp"
 #include "strategy_test_support.hpp"
@@ -162,6 +163,20 @@ class Conformance : public ::testing::TestWithParam<std::string> {
   }
   const StrategyInfo& info() const { return info_of(GetParam()); }
   const StrategyTraits& traits() const { return info().traits; }
+  // Why the running test does not check this strategy, from the conformance table
+  // (src/sdk/conformance_checks.hpp); empty when it does.
+  std::string skip_reason() const {
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    test = test.substr(0, test.find('/'));
+    const ConformanceCheck* check = find_conformance_check(test);
+    if (check == nullptr) {
+      ADD_FAILURE() << test << " is not in the conformance table";
+      return "not in the conformance table";
+    }
+    if (check->applies(traits())) return {};
+    return "the conformance table does not check " + std::string(check->trait) + " as " + GetParam() +
+           " declares it" + (traits().synchronous_submit ? " (synchronous submit)" : "");
+  }
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -258,6 +273,8 @@ TEST_P(Conformance, WaitReturnsOnlyAfterEverySubmittedTaskFinished) {
 }
 
 TEST_P(Conformance, ShutdownDrainsAcceptedTasksAndJoinsEveryThread) {
+  // Runs for every strategy; the conformance table marks worker_lifecycle verified only for the two
+  // lifecycles whose thread counts it asserts below.
   with_time_limit([&] {
     const std::size_t threads_before = live_threads();
     constexpr std::size_t workers = 3;
@@ -325,9 +342,8 @@ TEST_P(Conformance, DestructorShutsDownAndJoins) {
 // Order.
 
 TEST_P(Conformance, FifoStrategiesStartTasksInSubmissionOrder) {
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
   const QueueOrder order = traits().queue_order;
-  if (order != QueueOrder::fifo && order != QueueOrder::fifo_per_shard && order != QueueOrder::caller)
-    GTEST_SKIP() << "declares " << to_string(order);
   with_time_limit([&] {
     // One producer, one worker; the first task holds the worker so that the rest really queue up behind it.
     auto strategy = make_strategy(info(), 1);
@@ -364,8 +380,7 @@ TEST_P(Conformance, FifoStrategiesStartTasksInSubmissionOrder) {
 }
 
 TEST_P(Conformance, LifoStrategiesHandTheNextTaskToTheMostRecentlyIdleWorker) {
-  if (traits().queue_order != QueueOrder::lifo_idle_worker)
-    GTEST_SKIP() << "declares " << to_string(traits().queue_order);
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
   with_time_limit([&] {
     constexpr std::size_t workers = 3;
     auto strategy = make_strategy(info(), workers);
@@ -422,10 +437,8 @@ TEST_P(Conformance, LifoStrategiesHandTheNextTaskToTheMostRecentlyIdleWorker) {
 // When full.
 
 TEST_P(Conformance, NonBlockingSubmitOnASaturatedStrategyReportsOverloadAndLosesNothing) {
-  if (traits().when_full != WhenFull::blocks_or_rejects)
-    GTEST_SKIP() << "declares " << to_string(traits().when_full);
-  if (traits().synchronous_submit)
-    GTEST_SKIP() << "synchronous submit: saturating it needs a thread per worker";
+  // Synchronous submit is not checked here: saturating it needs a thread per worker.
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(has_param(info(), "nonblocking"))
       << "declares blocks_or_rejects but has no boolean `nonblocking` parameter (the suite's convention)";
   with_time_limit([&] {
@@ -465,10 +478,9 @@ TEST_P(Conformance, NonBlockingSubmitOnASaturatedStrategyReportsOverloadAndLoses
 }
 
 TEST_P(Conformance, BlockedSubmitResumesWhenRoomFrees) {
+  // Synchronous submit is not checked here: it blocks on every task by design.
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
   const WhenFull when_full = traits().when_full;
-  if (when_full != WhenFull::blocks && when_full != WhenFull::blocks_or_rejects)
-    GTEST_SKIP() << "declares " << to_string(when_full);
-  if (traits().synchronous_submit) GTEST_SKIP() << "synchronous submit: blocks on every task by design";
   with_time_limit([&] {
     // Enough to fill any default queue; after the gate opens every one of them still runs (a thread each, for
     // a thread-per-task strategy).
@@ -516,9 +528,8 @@ TEST_P(Conformance, BlockedSubmitResumesWhenRoomFrees) {
 }
 
 TEST_P(Conformance, NeverFullStrategiesAcceptWithoutBlocking) {
-  if (traits().when_full != WhenFull::never_full)
-    GTEST_SKIP() << "declares " << to_string(traits().when_full);
-  if (traits().synchronous_submit) GTEST_SKIP() << "synchronous submit runs the task before returning";
+  // Synchronous submit is not checked here: it runs the task before returning.
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
   with_time_limit([&] {
     const std::size_t tasks = thread_per_task(info()) ? 100 : 20'000;
     auto strategy = make_strategy(info(), 2);
@@ -542,6 +553,7 @@ TEST_P(Conformance, NeverFullStrategiesAcceptWithoutBlocking) {
 // Exceptions.
 
 TEST_P(Conformance, AThrowingTaskGetsTheDeclaredBehaviour) {
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
   const OnException declared = traits().on_exception;
   if (declared == OnException::terminates_process) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -630,6 +642,24 @@ TEST_P(Conformance, AnIdleStrategyUsesNoCpu) {
                                     << " s: its threads spin instead of parking";
     strategy->shutdown();
   });
+}
+
+// Every row of the conformance table names a test of this suite, so the report's "verified" marks point at
+// tests that run.
+TEST(ConformanceTable, EveryRowNamesATestOfTheSuite) {
+  std::set<std::string> tests;
+  const auto* unit = ::testing::UnitTest::GetInstance();
+  for (int i = 0; i < unit->total_test_suite_count(); ++i) {
+    const auto* suite = unit->GetTestSuite(i);
+    if (std::string(suite->name()) != "Strategies/Conformance") continue;
+    for (int k = 0; k < suite->total_test_count(); ++k) {
+      const std::string name = suite->GetTestInfo(k)->name();
+      tests.insert(name.substr(0, name.find('/')));
+    }
+  }
+  ASSERT_FALSE(tests.empty());
+  for (const ConformanceCheck& check : conformance_checks)
+    EXPECT_TRUE(tests.count(std::string(check.test))) << check.test;
 }
 
 INSTANTIATE_TEST_SUITE_P(Strategies, Conformance, ::testing::ValuesIn(strategies_under_test()), test_name);

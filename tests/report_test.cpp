@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
+#include "conformance_checks.hpp"
 #include "metrics/catalogue.hpp"
 #include "registry.hpp"
 #include "report/report_model.hpp"
@@ -318,6 +320,31 @@ TEST(ReportModel, CapabilitiesComeFromTheRegistryWithVerifiedMarks) {
   EXPECT_TRUE(capability(report, "inline", "worker_lifecycle").verified);  // no thread, runs on the caller
   EXPECT_TRUE(capability(report, "raw_threads", "worker_lifecycle").verified);  // a thread per task
   EXPECT_FALSE(capability(report, "fifo_ring", "worker_lifecycle").verified);   // fixed workers: not checked
+}
+
+// The verified marks are the conformance suite's own table: every row's test is named, and a declaration the
+// table does not check is never marked.
+TEST(ReportModel, VerifiedTraitsAreTheConformanceSuitesTable) {
+  const auto& verified = conformance_verified_traits();
+  for (const ConformanceCheck& check : conformance_checks) {
+    const auto found = std::find_if(verified.begin(), verified.end(),
+                                    [&](const VerifiedTrait& v) { return v.trait == check.trait; });
+    ASSERT_NE(found, verified.end()) << check.trait;
+    EXPECT_THAT(found->how, HasSubstr("Conformance." + std::string(check.test)));
+  }
+  StrategyTraits unordered;
+  unordered.queue_order = QueueOrder::unordered;
+  StrategyTraits synchronous;
+  synchronous.synchronous_submit = true;
+  for (const auto& v : verified) {
+    if (v.trait == "queue_order") {
+      EXPECT_FALSE(v.applies(unordered));
+      EXPECT_TRUE(v.applies(StrategyTraits{}));  // fifo
+    }
+    if (v.trait == "when_full") {
+      EXPECT_FALSE(v.applies(synchronous));
+    }
+  }
 }
 
 TEST(ReportModel, RulesOfThumbCheckedWithTheirNumbers) {

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "conformance_checks.hpp"
 #include "format/units.hpp"
 #include "registry.hpp"
 
@@ -696,38 +697,26 @@ const char* to_string(RuleOutcome outcome) {
   return "unknown";
 }
 
-// Kept by hand next to tests/conformance_test.cpp: a cell is marked verified only where a test there drives
-// the strategy and checks the declared value against what happens (and is not skipped for that declaration).
+// Derived from the table tests/conformance_test.cpp skips by (src/sdk/conformance_checks.hpp): a cell is
+// marked verified only where a test there drives the strategy and checks the declared value against what
+// happens.
 const std::vector<VerifiedTrait>& conformance_verified_traits() {
-  static const std::vector<VerifiedTrait> traits = {
-      {"queue_order",
-       "Conformance.FifoStrategiesStartTasksInSubmissionOrder (fifo, fifo_per_shard, caller: 500 tasks from "
-       "one "
-       "producer on one worker start in submission order) and "
-       "Conformance.LifoStrategiesHandTheNextTaskToTheMostRecentlyIdleWorker (lifo_idle_worker); `unordered` "
-       "promises nothing to check",
-       [](const StrategyTraits& t) { return t.queue_order != QueueOrder::unordered; }},
-      {"worker_lifecycle",
-       "Conformance.ShutdownDrainsAcceptedTasksAndJoinsEveryThread (caller_thread: every task on the caller, "
-       "no "
-       "thread created; thread_per_task: at least one thread per task); fixed and on-demand workers (idle "
-       "expiry) "
-       "are not checked there",
-       [](const StrategyTraits& t) {
-         return t.worker_lifecycle == WorkerLifecycle::caller_thread ||
-                t.worker_lifecycle == WorkerLifecycle::thread_per_task;
-       }},
-      {"when_full",
-       "Conformance.NonBlockingSubmitOnASaturatedStrategyReportsOverloadAndLosesNothing (blocks_or_rejects), "
-       "Conformance.BlockedSubmitResumesWhenRoomFrees (blocks, blocks_or_rejects), "
-       "Conformance.NeverFullStrategiesAcceptWithoutBlocking (never_full); skipped for synchronous submit",
-       [](const StrategyTraits& t) { return !t.synchronous_submit; }},
-      {"on_exception",
-       "Conformance.AThrowingTaskGetsTheDeclaredBehaviour (every declared value; terminates_process as a "
-       "death "
-       "test)",
-       [](const StrategyTraits&) { return true; }},
-  };
+  static const std::vector<VerifiedTrait> traits = [] {
+    std::vector<VerifiedTrait> out;
+    for (const ConformanceCheck& check : conformance_checks) {
+      const std::string how = fmt::format("Conformance.{} ({})", check.test, check.drives);
+      auto same = std::find_if(out.begin(), out.end(),
+                               [&](const VerifiedTrait& v) { return v.trait == check.trait; });
+      if (same != out.end()) {
+        same->how += "; " + how;
+        continue;
+      }
+      const std::string trait(check.trait);
+      out.push_back(
+          {trait, how, [trait](const StrategyTraits& t) { return conformance_verifies(trait, t); }});
+    }
+    return out;
+  }();
   return traits;
 }
 
