@@ -5,7 +5,8 @@
 // The refusal is injected through support::thread_start_hook (every thread start in strategies/ goes through
 // support::start_thread), allowing 0, 1, ... starts before the OS "refuses" the next one; the time limit
 // turns a deadlock into a failed test. End to end, a real limit: as root, a run as an unprivileged user with
-// `ulimit -u` small (bash: dash has no -u), whose fixed-worker cases must be recorded as out of threads, not as timed out.
+// `ulimit -u` small (bash: dash has no -u), whose fixed-worker cases must be recorded as out of threads, not
+// as timed out.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -33,6 +34,18 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using namespace test_support;
+
+#if defined(__SANITIZE_THREAD__)
+constexpr bool under_tsan = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool under_tsan = true;
+#else
+constexpr bool under_tsan = false;
+#endif
+#else
+constexpr bool under_tsan = false;
+#endif
 
 std::atomic<int> starts_allowed{0};
 
@@ -139,18 +152,24 @@ TEST(ThreadExhaustionEndToEnd, FixedWorkerCasesAreRecordedAsOutOfThreadsNotTimed
   std::filesystem::permissions(scratch.path(), std::filesystem::perms::all);
   const auto out = scratch / "out.json";
   const int uid = 40000 + static_cast<int>(::getpid() % 20000);
+  // ThreadSanitizer cannot see the fences with which moodycamel's queue reuses its blocks: the many stop
+  // signals of a refused construction wrap around a block, and TSan reports that reuse as a race (the
+  // conformance suite skips ref_moodycamel under TSan for the same reason).
+  const std::string strategies = under_tsan
+                                     ? "fifo_ring,sharded,ref_asio_thread_pool,stateful"
+                                     : "fifo_ring,sharded,ref_moodycamel,ref_asio_thread_pool,stateful";
+  const std::size_t cases = under_tsan ? 4 : 5;
   const std::string command =
       "cd " + scratch.path().string() + " && timeout -k 5 100 setpriv --reuid=" + std::to_string(uid) +
-      " --regid=" + std::to_string(uid) + " --clear-groups bash -c 'ulimit -u 60 && exec " + POOLBENCH_BINARY +
-      " run -q -s fifo_ring,sharded,ref_moodycamel,ref_asio_thread_pool,stateful -w atomic_increment -k 400 "
-      "-n 1000 -p 1 -r 1 --timeout 20 -o " +
-      out.string() + "' >/dev/null 2>&1";
+      " --regid=" + std::to_string(uid) + " --clear-groups bash -c 'ulimit -u 60 && exec " +
+      POOLBENCH_BINARY + " run -q -s " + strategies +
+      " -w atomic_increment -k 400 -n 1000 -p 1 -r 1 --timeout 20 -o " + out.string() + "' >/dev/null 2>&1";
   const int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status)) << command;
   EXPECT_EQ(WEXITSTATUS(status), 1) << "every case fails: exit status 1";
   const auto document = nlohmann::json::parse(testing::slurp(out));
   const auto& entries = document.at("benchmarks");
-  ASSERT_EQ(entries.size(), 5u) << document.dump(2);
+  ASSERT_EQ(entries.size(), cases) << document.dump(2);
   for (const auto& entry : entries) {  // a deadlocked case would be killed at its --timeout: "timed out"
     const std::string message = entry.value("error_message", "");
     EXPECT_THAT(message, HasSubstr("out of threads")) << entry.at("name");
