@@ -74,7 +74,8 @@ std::string format_json(const Comparison& comparison) {
   out["cases"] = std::move(cases);
   out["only_in_base"] = comparison.only_in_base;
   out["only_in_new"] = comparison.only_in_new;
-  return out.dump(2) + "\n";
+  // File paths may hold bytes that are not UTF-8: written as U+FFFD.
+  return out.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace poolbench::compare

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <charconv>
-#include <regex>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <re2/re2.h>
+#include <nlohmann/json.hpp>
 
 #include "errors.hpp"
 #include "registry.hpp"
@@ -37,13 +41,20 @@ std::vector<std::string> flatten(const std::vector<std::string>& values) {
 std::vector<std::size_t> parse_sizes(const std::vector<std::string>& values, const char* flag) {
   std::vector<std::size_t> out;
   for (const auto& value : flatten(values)) {
-    std::size_t parsed = 0;
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-    if (value.empty() || error != std::errc{} || end != value.data() + value.size() || parsed == 0)
-      throw UsageError(fmt::format("{}: '{}' is not a positive integer", flag, value));
+    const std::size_t parsed = parse_count(flag, value);
     if (std::find(out.begin(), out.end(), parsed) == out.end()) out.push_back(parsed);
   }
   return out;
+}
+
+// Strings that end up in the result file (JSON) must be UTF-8.
+bool is_utf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
 }
 
 template <class Info>
@@ -81,8 +92,17 @@ std::map<std::string, std::vector<std::string>> parse_params(
     const auto equals = item.find('=');
     if (equals == std::string::npos || equals == 0 || equals + 1 == item.size())
       throw UsageError(fmt::format("--param: '{}' is not name=value", item));
+    if (!is_utf8(item)) throw UsageError("--param: a name or value is not valid UTF-8");
     const std::string name = item.substr(0, equals);
     const auto values = split(item.substr(equals + 1), ',');
+    // Two --param for one name, or one value twice, would silently drop a value or make two cases with one
+    // name (read back as one case with twice the repetitions): refused, naming the parameter.
+    if (out.count(name) != 0)
+      throw UsageError(
+          fmt::format("--param: '{}' is given twice; sweep it with one --param {}=v1,v2", name, name));
+    for (auto value = values.begin(); value != values.end(); ++value)
+      if (std::find(values.begin(), value, *value) != value)
+        throw UsageError(fmt::format("--param: '{}' lists the value '{}' twice", name, *value));
 
     std::vector<const ParamSpec*> specs;
     std::set<std::string> declared;
@@ -157,7 +177,68 @@ double estimate_case_seconds(const StrategyInfo& strategy, const WorkloadInfo& w
   return per_process_seconds + tasks * (task_ns / parallel + strategy.nominal_overhead_ns) * 1e-9;
 }
 
+// Constructing a workload checks its parameters together (simulated_io: p99_ms at least median_ms); its
+// constructor only checks and stores, the work is in prepare(). Throws UsageError naming the workload.
+void check_workload_params(const WorkloadInfo& workload, const std::map<std::string, std::string>& params,
+                           std::set<std::map<std::string, std::string>>& checked) {
+  std::map<std::string, std::string> own;
+  for (const auto& spec : workload.params)
+    if (auto found = params.find(spec.name); found != params.end()) own[spec.name] = found->second;
+  if (!checked.insert(own).second) return;
+  try {
+    WorkloadConfig config;
+    config.params = Params(own);
+    (void)workload.make(config);
+  } catch (const std::exception& error) {
+    throw UsageError(fmt::format("--param: {}: {}", workload.name, error.what()));
+  }
+}
+
+// How many cases the matrix expands to before --filter, saturating instead of overflowing.
+double candidate_count(const std::vector<const StrategyInfo*>& strategies,
+                       const std::vector<const WorkloadInfo*>& workloads,
+                       const std::map<std::string, std::vector<std::string>>& given_params, std::size_t tasks,
+                       std::size_t workers, std::size_t producers, bool quick) {
+  double total = 0;
+  for (const WorkloadInfo* workload : workloads) {
+    const double task_count = static_cast<double>(tasks != 0 ? tasks
+                                                  : quick    ? 1
+                                                             : workload->default_tasks.size());
+    const double worker_count =
+        static_cast<double>(workers != 0 ? workers : workload->default_workers.size());
+    for (const StrategyInfo* strategy : strategies) {
+      std::map<std::string, std::size_t> values_per_param;  // as make_plan names them: one entry per name
+      for (const auto& spec : strategy->params)
+        if (auto given = given_params.find(spec.name); given != given_params.end())
+          values_per_param[spec.name] = given->second.size();
+      for (const auto& spec : workload->params)
+        if (auto given = given_params.find(spec.name); given != given_params.end())
+          values_per_param[spec.name] = given->second.size();
+        else if (auto sweep = workload->default_sweep.find(spec.name); sweep != workload->default_sweep.end())
+          values_per_param[spec.name] = sweep->second.size();
+      double assignments = 1;
+      for (const auto& [name, count] : values_per_param) assignments *= static_cast<double>(count);
+      total += assignments * task_count * worker_count * static_cast<double>(producers);
+    }
+  }
+  return total;
+}
+
 }  // namespace
+
+std::size_t parse_count(const char* flag, const std::string& value) {
+  std::size_t parsed = 0;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+  const bool is_number = !value.empty() && end == value.data() + value.size() &&
+                         (error == std::errc{} || error == std::errc::result_out_of_range);
+  if (is_number && (error == std::errc::result_out_of_range ||
+                    parsed > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())))
+    throw UsageError(fmt::format("{}: '{}' is too large (at most {})", flag, value,
+                                 std::numeric_limits<std::int64_t>::max()));
+  if (!is_number || parsed == 0)
+    throw UsageError(fmt::format("{}: '{}' is not a positive integer", flag, value));
+  return parsed;
+}
 
 double Plan::estimate_seconds() const {
   double total = 0;
@@ -183,16 +264,30 @@ Plan make_plan(const PlanRequest& request) {
   Plan plan;
   plan.repetitions = request.repetitions.value_or(request.quick ? 1 : 3);
   if (plan.repetitions < 1) throw UsageError("--repetitions: must be at least 1");
+  if (plan.repetitions > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))
+    throw UsageError(fmt::format("--repetitions: {} is too large (at most {})", plan.repetitions,
+                                 std::numeric_limits<std::int64_t>::max()));
 
-  std::optional<std::regex> filter;
+  // Counted before anything is expanded: a matrix too large to hold fails here, not with bad_alloc.
+  const double candidates = candidate_count(strategies, workloads, given_params, tasks.size(), workers.size(),
+                                            producers.size(), request.quick);
+  if (candidates > static_cast<double>(max_plan_cases))
+    throw UsageError(
+        fmt::format("the matrix has {:.3g} cases; at most {} in one run (give fewer values to "
+                    "--strategies, --workloads, --tasks, --workers, --producers or --param)",
+                    candidates, max_plan_cases));
+
+  // RE2 matches in time linear in the name: no pattern can hang the planner (std::regex backtracks).
+  std::optional<RE2> filter;
   if (request.filter) {
-    try {
-      filter.emplace(*request.filter);
-    } catch (const std::regex_error& error) {
+    RE2::Options options;
+    options.set_log_errors(false);
+    filter.emplace(*request.filter, options);
+    if (!filter->ok())
       throw UsageError(fmt::format("--filter: '{}' is not a valid regular expression ({})", *request.filter,
-                                   error.what()));
-    }
+                                   filter->error()));
   }
+  std::set<std::map<std::string, std::string>> checked_workload_params;
 
   for (const WorkloadInfo* workload : workloads) {
     std::vector<std::size_t> workload_tasks = tasks;
@@ -233,11 +328,19 @@ Plan make_plan(const PlanRequest& request) {
               }
               name +=
                   fmt::format("/tasks:{}/workers:{}/producers:{}", task_count, worker_count, producer_count);
-              if (filter && !std::regex_search(name, *filter)) continue;
+              if (filter && !RE2::PartialMatch(name, *filter)) continue;
+              check_workload_params(*workload, spec.info.params, checked_workload_params);
               spec.name = std::move(name);
               spec.family_index = plan.cases.size();
               spec.repetitions = plan.repetitions;
               spec.estimate_seconds = estimate_case_seconds(*strategy, *workload, spec.info);
+              // The timeout scales with the estimate: an estimate beyond any sensible run (huge parameters or
+              // task counts) would make it overflow.
+              if (!(spec.estimate_seconds >= 0 && spec.estimate_seconds <= max_case_estimate_seconds))
+                throw UsageError(fmt::format(
+                    "{}: estimated at {:.3g} s per repetition, more than the {:g} s poolbench accepts (fewer "
+                    "tasks, or smaller --param values)",
+                    spec.name, spec.estimate_seconds, max_case_estimate_seconds));
               plan.cases.push_back(std::move(spec));
             }
     }

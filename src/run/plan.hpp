@@ -37,7 +37,7 @@ struct PlanRequest {
   std::vector<std::string> producers;
   std::vector<std::string> params;         // "name=value" or "name=v1,v2" (a list sweeps the parameter)
   std::optional<std::size_t> repetitions;  // default 3 (1 with --quick)
-  std::optional<std::string> filter;       // ECMAScript regex on case names
+  std::optional<std::string> filter;       // RE2 regex searched for in case names
   bool quick = false;  // the quick matrix: each workload's quick_tasks and one repetition unless -r is given
 };
 
@@ -49,6 +49,15 @@ struct Plan {
 
 // Producer counts run when the user does not choose: one producer (low contention) and several (high).
 inline const std::vector<std::size_t> default_producers = {1, 4};
+
+// Limits a plan must keep: cases before --filter (so expanding cannot exhaust memory), and the estimated time
+// of one repetition of one case (so that its timeout, a multiple of the estimate, stays representable).
+inline constexpr std::size_t max_plan_cases = 1'000'000;
+inline constexpr double max_case_estimate_seconds = 1e6;
+
+// A positive count given on the command line (-n, -k, -p, -r): at most 2^63-1, the largest a result file
+// holds. Throws UsageError naming `flag`.
+std::size_t parse_count(const char* flag, const std::string& value);
 
 // Expands and validates; throws UsageError naming the flag and what is accepted. Strategies and workloads
 // marked test-only are never in the default matrix but can be named explicitly.

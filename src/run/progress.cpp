@@ -11,6 +11,7 @@ namespace poolbench {
 namespace {
 
 std::string duration_text(double seconds) {
+  if (!(seconds < 1e9)) return fmt::format("{:.3g}s", seconds);  // beyond what lround can hold
   const long whole = std::lround(seconds);
   if (whole < 60) return fmt::format("{}s", whole);
   return fmt::format("{}m{:02}s", whole / 60, whole % 60);

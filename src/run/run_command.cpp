@@ -24,13 +24,15 @@ namespace {
 
 struct RunFlags {
   PlanRequest request;
-  std::size_t repetitions = 0;  // 0: not given
+  std::string repetitions;  // as given; empty: not given
   double timeout_seconds = 60;
   CLI::Option* timeout_option = nullptr;  // given: a fixed timeout for every case
   std::string out = "results/latest.json";
   bool dry_run = false;
   bool quiet = false;
 };
+
+constexpr double max_timeout_seconds = 1e6;
 
 std::string own_command_line() {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
@@ -47,7 +49,8 @@ std::string self_path() {
 }
 
 std::string duration(double seconds) {
-  return seconds < 1 ? fmt::format("{:.0f} ms", seconds * 1e3) : fmt::format("{:.1f} s", seconds);
+  if (seconds < 1) return fmt::format("{:.0f} ms", seconds * 1e3);
+  return seconds < 1e7 ? fmt::format("{:.1f} s", seconds) : fmt::format("{:.3g} s", seconds);
 }
 
 void print_dry_run(const Plan& plan) {
@@ -95,8 +98,11 @@ void print_summary(const std::string& path) {
 }
 
 int run(RunFlags& flags) {
-  if (flags.repetitions != 0) flags.request.repetitions = flags.repetitions;
-  if (flags.timeout_seconds <= 0) throw UsageError("--timeout: must be a positive number of seconds");
+  if (!flags.repetitions.empty()) flags.request.repetitions = parse_count("--repetitions", flags.repetitions);
+  // NaN and infinity would mean no timeout at all; beyond a limit the deadline would overflow.
+  if (!(flags.timeout_seconds > 0 && flags.timeout_seconds <= max_timeout_seconds))
+    throw UsageError(fmt::format("--timeout: {} is not a number of seconds between 0 and {:g}",
+                                 flags.timeout_seconds, max_timeout_seconds));
   const Plan plan = make_plan(flags.request);
   if (flags.dry_run) {
     print_dry_run(plan);
@@ -150,8 +156,8 @@ const SubcommandRegistrar registrar{SubcommandInfo{
           command
               .add_option("-r,--repetitions", flags->repetitions,
                           "repetitions of each case, each in its own process (default 3; 1 with --quick)")
-              ->check(CLI::PositiveNumber.description(" >= 1"));
-          command.add_option("--filter", request.filter, "run only cases whose name matches this regex");
+              ->type_name("R");
+          command.add_option("--filter", request.filter, "run only cases whose name matches this regex (RE2 syntax)");
           flags->timeout_option = command.add_option(
               "--timeout", flags->timeout_seconds,
               "seconds before a case is killed (default: 60, or 20x the case's estimated time where longer)");

@@ -51,8 +51,9 @@ void validate_param(const ParamSpec& spec, const std::string& value) {
         throw ParamError(fmt::format("parameter {}: '{}' is not a non-negative integer", spec.name, value));
       return;
     case ParamKind::positive_number:
-      if (!parse_number(value, number) || number <= 0)
-        throw ParamError(fmt::format("parameter {}: '{}' is not a positive number", spec.name, value));
+      if (!parse_number(value, number) || number <= 0 || number > max_param_number)
+        throw ParamError(fmt::format("parameter {}: '{}' is not a positive number of at most {:g}", spec.name,
+                                     value, max_param_number));
       return;
     case ParamKind::boolean:
       if (!parse_boolean(value, flag))

@@ -13,11 +13,14 @@ namespace poolbench {
 enum class ParamKind {
   positive_integer,      // 1, 2, ... (sizes, counts)
   non_negative_integer,  // 0, 1, ... (0 often means "off" or "unlimited")
-  positive_number,       // > 0, may be fractional (durations in microseconds or milliseconds)
+  positive_number,       // > 0 and at most max_param_number, may be fractional (durations in us or ms)
   boolean,               // true / false
   choice,                // one of `choices`
   text,                  // anything
 };
+
+// The largest positive_number: a duration in any unit up to this converts to nanoseconds without overflow.
+inline constexpr double max_param_number = 1e9;
 
 struct ParamSpec {
   std::string name;
