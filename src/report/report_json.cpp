@@ -144,7 +144,7 @@ Json report_to_json(const Report& report) {
       Json points = Json::array();
       for (const auto& point : s.points)
         points.push_back({{"task_duration_us", point.task_duration_us},
-                          {"time_per_task_ns", spread_json(point.time_per_task_ns)}});
+                          {metric::time_per_task_ns, spread_json(point.time_per_task_ns)}});
       series.push_back({{"label", s.label}, {"points", points}});
     }
     Json gaps = Json::array();
