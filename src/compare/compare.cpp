@@ -7,6 +7,8 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -33,25 +35,85 @@ struct CaseData {
   std::string first_error;
 };
 
-CaseData case_data(const ResultFile& file, const std::string& name) {
-  CaseData data;
-  for (const ResultEntry* entry : file.repetitions_of(name)) {
-    if (entry->error_occurred) {
-      if (data.failed++ == 0) data.first_error = entry->error_message;
-    } else {
-      data.successful.push_back(entry);
-    }
-  }
-  // A file holding aggregates only (Google Benchmark's --benchmark_report_aggregates_only): the median stands
-  // in as a single value.
-  if (data.successful.empty() && data.failed == 0) {
-    for (const auto& entry : file.entries)
-      if (entry.is_aggregate() && entry.run_name == name && entry.aggregate_name == "median" &&
-          !entry.error_occurred)
-        data.successful.push_back(&entry);
-  }
-  return data;
+bool same_case(const CaseInfo& a, const CaseInfo& b) {
+  return a.strategy == b.strategy && a.workload == b.workload && a.tasks == b.tasks &&
+         a.workers == b.workers && a.producers == b.producers && a.params == b.params;
 }
+
+// What tells two cases with one name apart, for the message that refuses them.
+std::string difference(const CaseInfo& a, const CaseInfo& b) {
+  if (a.strategy != b.strategy) return fmt::format("strategy {} and {}", a.strategy, b.strategy);
+  if (a.workload != b.workload) return fmt::format("workload {} and {}", a.workload, b.workload);
+  if (a.tasks != b.tasks) return fmt::format("tasks {} and {}", a.tasks, b.tasks);
+  if (a.workers != b.workers) return fmt::format("workers {} and {}", a.workers, b.workers);
+  if (a.producers != b.producers) return fmt::format("producers {} and {}", a.producers, b.producers);
+  for (const auto* params : {&a.params, &b.params})
+    for (const auto& [name, value] : *params) {
+      const auto left = a.params.find(name);
+      const auto right = b.params.find(name);
+      const std::string left_value = left == a.params.end() ? "(none)" : left->second;
+      const std::string right_value = right == b.params.end() ? "(none)" : right->second;
+      if (left_value != right_value)
+        return fmt::format("parameter {} {} and {}", name, left_value, right_value);
+    }
+  return "their coordinates";
+}
+
+// Every case of a file, gathered in one pass: looking each case up by scanning all entries made compare
+// quadratic in entries. Refuses (UsageError, naming the file and the case) a poolbench file in which one name
+// stands for two cases: two entries for one repetition, or two sets of coordinates. Merging them would
+// compare a mixture. Google Benchmark files record neither coordinates nor, before 1.6, repetition_index: not
+// checked.
+class CaseTable {
+ public:
+  explicit CaseTable(const ResultFile& file) {
+    const bool check = file.is_poolbench();
+    std::unordered_map<std::string, std::vector<const ResultEntry*>> medians;
+    for (const auto& entry : file.entries) {
+      auto [found, added] = cases_.try_emplace(entry.run_name);
+      Case& item = found->second;
+      if (added) item.first = &entry;
+      if (check && entry.case_info && item.first->case_info &&
+          !same_case(*entry.case_info, *item.first->case_info))
+        throw UsageError(fmt::format("{}: two different cases are named '{}' ({})", file.path, entry.run_name,
+                                     difference(*item.first->case_info, *entry.case_info)));
+      if (entry.is_aggregate()) {
+        if (entry.aggregate_name == "median" && !entry.error_occurred)
+          medians[entry.run_name].push_back(&entry);
+        continue;
+      }
+      if (check && !item.repetitions.insert(entry.repetition_index).second)
+        throw UsageError(fmt::format("{}: has two entries for repetition {} of case '{}'", file.path,
+                                     entry.repetition_index, entry.run_name));
+      if (entry.error_occurred) {
+        if (item.data.failed++ == 0) item.data.first_error = entry.error_message;
+      } else {
+        item.data.successful.push_back(&entry);
+      }
+    }
+    // A file holding aggregates only (Google Benchmark's --benchmark_report_aggregates_only): the median
+    // stands in as a single value.
+    for (auto& [name, item] : cases_)
+      if (item.data.successful.empty() && item.data.failed == 0)
+        if (auto found = medians.find(name); found != medians.end()) item.data.successful = found->second;
+  }
+
+  // The repetitions of a case that is in the file.
+  const CaseData& data(const std::string& name) const { return cases_.at(name).data; }
+  // The first entry (repetition or aggregate) of a case, nullptr when there is none.
+  const ResultEntry* first_entry(const std::string& name) const {
+    auto found = cases_.find(name);
+    return found == cases_.end() ? nullptr : found->second.first;
+  }
+
+ private:
+  struct Case {
+    const ResultEntry* first = nullptr;
+    CaseData data;
+    std::unordered_set<std::int64_t> repetitions;
+  };
+  std::unordered_map<std::string, Case> cases_;
+};
 
 std::optional<double> metric_value(const ResultEntry& entry, const std::string& metric) {
   if (metric == metrics::name::time) return entry.real_time_ns();
@@ -119,9 +181,9 @@ std::optional<Coordinates> coordinates_of(const ResultEntry& entry) {
 // reference is normally inline, for which workers mean nothing).
 class ReferenceIndex {
  public:
-  ReferenceIndex(const ResultFile& file, const std::string& strategy) {
+  ReferenceIndex(const ResultFile& file, const CaseTable& table, const std::string& strategy) {
     for (const std::string& name : file.case_names()) {
-      const ResultEntry* first = first_entry(file, name);
+      const ResultEntry* first = table.first_entry(name);
       if (first == nullptr) continue;
       auto coordinates = coordinates_of(*first);
       if (!coordinates || coordinates->strategy != strategy) continue;
@@ -139,12 +201,6 @@ class ReferenceIndex {
     if (auto found = any_workers_.find(key(*coordinates, false)); found != any_workers_.end())
       return found->second;
     return std::nullopt;
-  }
-
-  static const ResultEntry* first_entry(const ResultFile& file, const std::string& name) {
-    for (const auto& entry : file.entries)
-      if (entry.run_name == name) return &entry;
-    return nullptr;
   }
 
  private:
@@ -193,11 +249,13 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
         std::find(options.metrics.begin(), options.metrics.end(), metric->name) != options.metrics.end())
       selected.push_back(metric);
 
+  const CaseTable base_table(base);
+  const CaseTable new_table(next);
   std::optional<ReferenceIndex> base_references;
   std::optional<ReferenceIndex> new_references;
   if (options.normalize_to) {
-    base_references.emplace(base, *options.normalize_to);
-    new_references.emplace(next, *options.normalize_to);
+    base_references.emplace(base, base_table, *options.normalize_to);
+    new_references.emplace(next, new_table, *options.normalize_to);
     for (const auto& [index, file] :
          {std::pair{&*base_references, &base}, std::pair{&*new_references, &next}})
       if (index->empty())
@@ -218,8 +276,8 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
     if (new_set.count(name) == 0) continue;
     CaseComparison result;
     result.name = name;
-    const CaseData base_data = case_data(base, name);
-    const CaseData new_data = case_data(next, name);
+    const CaseData& base_data = base_table.data(name);
+    const CaseData& new_data = new_table.data(name);
     result.base_repetitions = base_data.successful.size();
     result.new_repetitions = new_data.successful.size();
     const bool base_failed = base_data.successful.empty();
@@ -253,8 +311,8 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
       };
       std::vector<std::pair<double, std::string>> times = {{median_time(base_data), name},
                                                            {median_time(new_data), name}};
-      if (base_reference) times.emplace_back(median_time(case_data(base, *base_reference)), *base_reference);
-      if (new_reference) times.emplace_back(median_time(case_data(next, *new_reference)), *new_reference);
+      if (base_reference) times.emplace_back(median_time(base_table.data(*base_reference)), *base_reference);
+      if (new_reference) times.emplace_back(median_time(new_table.data(*new_reference)), *new_reference);
       for (const auto& [time, which] : times)
         if (time < options.min_time_ns) {
           too_short = fmt::format("{} runs {}, under --min-time {:g} ms: too short to time reliably",
@@ -281,8 +339,8 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
       double reference_spread = 0;
       if (metric->rule == metrics::Rule::any_increase && base_reference && new_reference)
         reference_spread =
-            std::max(metrics::range(sample_of(case_data(base, *base_reference), metric_name).value),
-                     metrics::range(sample_of(case_data(next, *new_reference), metric_name).value));
+            std::max(metrics::range(sample_of(base_table.data(*base_reference), metric_name).value),
+                     metrics::range(sample_of(new_table.data(*new_reference), metric_name).value));
       bool normalized = false;
       if (options.normalize_to && metric->normalizable()) {
         if (!base_reference || !new_reference) {
@@ -291,8 +349,8 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
           continue;
         }
         auto base_normalized =
-            normalize(base_sample, sample_of(case_data(base, *base_reference), metric_name));
-        auto new_normalized = normalize(new_sample, sample_of(case_data(next, *new_reference), metric_name));
+            normalize(base_sample, sample_of(base_table.data(*base_reference), metric_name));
+        auto new_normalized = normalize(new_sample, sample_of(new_table.data(*new_reference), metric_name));
         if (!base_normalized || !new_normalized) {
           result.metrics.push_back(not_compared(
               metric_name,
