@@ -4,60 +4,12 @@
 #include <deque>
 #include <system_error>
 
+#include "dispatcher_batching.hpp"
 #include "registry.hpp"
+#include "support/spin_wait.hpp"
+#include "support/thread_start.hpp"
 
 namespace poolbench {
-namespace {
-
-constexpr int yield_rounds = 4;
-
-// The waiting deque (workerpool's deque.Deque). It holds the batches taken from the submitters, in order, and
-// is consumed from the front: taking a batch in is one vector move, so each task is moved once on its way
-// through the dispatcher (into the hand-off), not twice. Emptied batches keep their capacity and go back to
-// the submitters, so a steady stream allocates nothing. Owned by the dispatcher thread alone.
-class WaitingDeque {
- public:
-  bool empty() const noexcept { return size_ == 0; }
-  std::size_t size() const noexcept { return size_; }
-  Task& front() noexcept { return batches_.front()[head_]; }
-  void pop_front() {
-    --size_;
-    if (++head_ == batches_.front().size()) {
-      recycle(std::move(batches_.front()));
-      batches_.pop_front();
-      head_ = 0;
-    }
-  }
-  void append(std::vector<Task>&& batch) {
-    if (batch.empty()) {
-      recycle(std::move(batch));
-      return;
-    }
-    size_ += batch.size();
-    batches_.push_back(std::move(batch));
-  }
-  // An empty vector, with capacity when one is spare, to swap in for the submitters' next batch.
-  std::vector<Task> spare() {
-    if (spares_.empty()) return {};
-    std::vector<Task> vector = std::move(spares_.back());
-    spares_.pop_back();
-    return vector;
-  }
-
- private:
-  void recycle(std::vector<Task>&& vector) {
-    vector.clear();  // destroys moved-from (empty) Tasks: no calls
-    if (spares_.size() < max_spares) spares_.push_back(std::move(vector));
-  }
-
-  static constexpr std::size_t max_spares = 4;
-  std::deque<std::vector<Task>> batches_;
-  std::size_t head_ = 0;  // next task in batches_.front()
-  std::size_t size_ = 0;
-  std::vector<std::vector<Task>> spares_;
-};
-
-}  // namespace
 
 DispatcherStrategy::DispatcherStrategy(const Options& options)
     : options_([&] {
@@ -68,7 +20,7 @@ DispatcherStrategy::DispatcherStrategy(const Options& options)
             std::max<std::chrono::microseconds>(normalized.idle_timeout, std::chrono::milliseconds(1));
         return normalized;
       }()),
-      handoff_(options_.handoff),
+      receiving_(options_.workers, nullptr),
       slots_(std::make_unique<WorkerSlot[]>(options_.workers)) {
   dispatcher_ =
       support::start_helper_thread<std::jthread>("dispatcher's dispatcher thread", [this] { dispatch(); });
@@ -86,37 +38,77 @@ SubmitResult DispatcherStrategy::submit(Task task) {
     if (closed_) return SubmitResult::closed();
     input_.push_back(std::move(task));
     ++submitted_;
-    input_size_.store(input_.size(), std::memory_order_relaxed);
+    input_size_.store(input_.size(), std::memory_order_seq_cst);
   }
-  // Ordered after the push by input_mutex_: a dispatcher that raised the flag before checking the input under
-  // that mutex is seen here (see dispatch()). Exactly one submitter (the exchange) wakes it; the others,
-  // arriving while it gets up, find the flag cleared and pay nothing.
-  if (dispatcher_awaits_input_.load(std::memory_order_seq_cst) &&
-      dispatcher_awaits_input_.exchange(false, std::memory_order_seq_cst))
-    signal_dispatcher();
+  wake_dispatcher_if_parked_for(wants_input);
   return SubmitResult::accepted();
 }
 
-void DispatcherStrategy::signal_dispatcher() {
+// The caller made the dispatcher's condition true with a seq_cst operation; the dispatcher sets parked_for_
+// (seq_cst) before its last check: one of the two sees the other (a Dekker pattern). Exactly one caller (the
+// exchange) takes the wake-up; the others pay a load.
+void DispatcherStrategy::wake_dispatcher_if_parked_for(std::uint32_t reason) {
+  if ((parked_for_.load(std::memory_order_seq_cst) & reason) == 0) return;
+  if ((parked_for_.exchange(0, std::memory_order_seq_cst) & reason) == 0) return;
   { std::scoped_lock lock(dispatcher_mutex_); }  // the dispatcher is either before its check or in its wait
   dispatcher_cv_.notify_one();
 }
 
-bool DispatcherStrategy::start_worker() noexcept {
-  WorkerSlot* free_slot = nullptr;
-  for (;;) {
-    for (std::size_t i = 0; i < options_.workers && free_slot == nullptr; ++i)
-      if (!slots_[i].running) free_slot = &slots_[i];
-    if (free_slot != nullptr) break;
-    // Every slot still holds a worker told to stop that has not exited yet; it is about to.
-    std::this_thread::yield();
-    reap_exited_workers();
+// Returns false when the deadline passed with nothing to do.
+bool DispatcherStrategy::park_dispatcher(std::chrono::steady_clock::time_point deadline, bool want_worker) {
+  // Shutdown is news only to a dispatcher with nothing waiting (it then stops); with tasks waiting, only a
+  // receiving worker lets it progress.
+  auto has_work = [&] {
+    return input_size_.load(std::memory_order_seq_cst) != 0 ||
+           (want_worker ? receiving_count_.load(std::memory_order_seq_cst) != 0
+                        : closing_.load(std::memory_order_seq_cst));
+  };
+  if (support::spin_until(has_work, support::SpinBudget{.spins = static_cast<int>(options_.spin)}))
+    return true;
+  const std::uint32_t reasons = wants_input | (want_worker ? wants_worker : 0);
+  std::unique_lock lock(dispatcher_mutex_);
+  parked_for_.store(reasons, std::memory_order_seq_cst);
+  while (!has_work()) {
+    if (dispatcher_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      parked_for_.store(0, std::memory_order_seq_cst);
+      return has_work();
+    }
+    // Woken (or spuriously): re-arm, since a signaller cleared the flag, then re-check.
+    parked_for_.store(reasons, std::memory_order_seq_cst);
   }
+  parked_for_.store(0, std::memory_order_seq_cst);
+  return true;
+}
+
+// workerpool's `p.workerQueue <- task` in a select with a default: succeeds only if a worker is receiving.
+bool DispatcherStrategy::hand_to_receiving_worker(Task& task) noexcept {
+  WorkerSlot* slot = nullptr;
+  {
+    std::scoped_lock lock(receiving_mutex_);
+    const std::size_t count = receiving_count_.load(std::memory_order_relaxed);
+    if (count == 0) return false;
+    slot = receiving_[receiving_head_];
+    receiving_head_ = (receiving_head_ + 1) % options_.workers;
+    receiving_count_.store(count - 1, std::memory_order_seq_cst);
+  }
+  slot->mailbox = std::move(task);
+  slot->handed.set();
+  return true;
+}
+
+// workerpool's `go worker(task, ...)`. On a refused thread the task stays with the caller.
+bool DispatcherStrategy::start_worker(Task& task) noexcept {
+  WorkerSlot* free_slot = nullptr;
+  for (std::size_t i = 0; i < options_.workers && free_slot == nullptr; ++i)
+    if (!slots_[i].running) free_slot = &slots_[i];
+  if (free_slot == nullptr) return false;
+  free_slot->mailbox = std::move(task);  // the new worker's first task: not lost if the start is refused
   try {
-    free_slot->exited.store(false, std::memory_order_relaxed);
     free_slot->thread = support::start_thread<std::jthread>([this, free_slot] { work(*free_slot); });
   } catch (const std::system_error&) {
-    return false;  // the OS refused a thread: the tasks wait for a running worker or the next attempt
+    task = std::move(free_slot->mailbox);
+    thread_starts_refused_.fetch_add(1, std::memory_order_relaxed);
+    return false;
   }
   free_slot->running = true;
   threads_created_.fetch_add(1, std::memory_order_relaxed);
@@ -124,107 +116,68 @@ bool DispatcherStrategy::start_worker() noexcept {
   return true;
 }
 
-void DispatcherStrategy::start_workers_as_needed() noexcept {
-  // No ready worker for what is queued: start one more, up to K (workerpool's `go worker(task)`).
-  while (live_workers_.load(std::memory_order_relaxed) < options_.workers &&
-         handoff_.size_approx() > ready_workers_.load(std::memory_order_seq_cst))
-    if (!start_worker()) break;
-}
-
-void DispatcherStrategy::reap_exited_workers() noexcept {
-  for (std::size_t i = 0; i < options_.workers; ++i) {
-    WorkerSlot& slot = slots_[i];
-    if (slot.running && slot.exited.load(std::memory_order_acquire)) {
-      slot.thread.join();
-      slot.running = false;
-    }
-  }
-}
-
-void DispatcherStrategy::wait_for_handoff_room() {
-  std::unique_lock lock(dispatcher_mutex_);
-  dispatcher_awaits_room_.store(true, std::memory_order_seq_cst);
-  // Workers pop with a seq_cst CAS and then read the flag: either they see it, or this check sees their pop.
-  // Waiting for half the ring, not one slot: refilling one slot per wake-up would cost a futex round trip per
-  // task.
-  dispatcher_cv_.wait(lock, [this] { return handoff_.size_approx() <= handoff_.capacity() / 2; });
-  dispatcher_awaits_room_.store(false, std::memory_order_relaxed);
+// killIdleWorker, and the stop signals of StopWait: `slot` was receiving; nil ends it.
+void DispatcherStrategy::stop_worker_and_join(WorkerSlot& slot) noexcept {
+  slot.thread.join();  // it returns as soon as it takes the empty task
+  slot.running = false;
+  live_workers_.fetch_sub(1, std::memory_order_release);
 }
 
 void DispatcherStrategy::dispatch() noexcept {
   using clock = std::chrono::steady_clock;
-  WaitingDeque waiting;
+  std::deque<Task> waiting;  // waitingQueue (gammazero/deque)
+  std::vector<Task> received;
   bool idle = false;  // workerpool's `idle`: no task arrived during the last whole timeout period
+  bool start_refused = false;
   auto deadline = clock::now() + options_.idle_timeout;
-
-  auto feed_workers = [&] {
-    std::size_t handed = 0;
-    while (!waiting.empty() && handoff_.try_push(waiting.front()) == support::BoundedTaskRing::Push::pushed) {
-      waiting.pop_front();
-      ++handed;
-    }
-    waiting_.store(waiting.size(), std::memory_order_release);
-    if (handed > 0) handoff_not_empty_.wake();
-    start_workers_as_needed();
-  };
 
   for (;;) {
     bool closed = false;
-    std::vector<Task> batch = waiting.spare();
     {
       std::scoped_lock lock(input_mutex_);
-      batch.swap(input_);
-      input_size_.store(0, std::memory_order_relaxed);
+      received.swap(input_);
+      input_size_.store(0, std::memory_order_seq_cst);
       closed = closed_;
     }
-    if (!batch.empty()) idle = false;
-    waiting.append(std::move(batch));
-    feed_workers();
-    reap_exited_workers();
-    if (closed && waiting.empty()) break;  // the input was final and all of it is in the hand-off
-
-    if (!waiting.empty()) {
-      // The hand-off is full: the workers are the bottleneck now, so give them the core (yield) rather than
-      // spin on it, and park if they stay behind.
-      bool room = false;
-      for (int i = 0; i < yield_rounds && !room; ++i) {
-        std::this_thread::yield();
-        room = !handoff_.looks_full();
+    bool progressed = !received.empty();
+    if (!received.empty()) idle = false;
+    for (Task& task : received) {
+      // While tasks wait, a new one queues behind them (processWaitingQueue); otherwise dispatch()'s select.
+      if (!waiting.empty() || (!hand_to_receiving_worker(task) && !start_worker(task)))
+        waiting.push_back(std::move(task));
+    }
+    received.clear();  // moved-from Tasks only: no calls
+    while (!waiting.empty() && hand_to_receiving_worker(waiting.front())) {
+      waiting.pop_front();
+      progressed = true;
+    }
+    // Only after a refused thread start can tasks wait while fewer than K workers run: retry the start.
+    start_refused = false;
+    if (!waiting.empty() && live_workers_.load(std::memory_order_relaxed) < options_.workers) {
+      if (start_worker(waiting.front())) {
+        waiting.pop_front();
+        progressed = true;
+      } else {
+        start_refused = true;
       }
-      if (!room) wait_for_handoff_room();
-      continue;
     }
+    waiting_.store(waiting.size(), std::memory_order_release);
+    if (closed && waiting.empty()) break;  // the input was final and every task is with a worker
+    if (progressed) continue;
 
-    // Nothing queued: poll the input briefly, then park until a submit, shutdown, or the idle timer.
-    bool seen = false;
-    for (std::uint32_t i = 0; i < options_.spin && !seen; ++i) {
-      support::cpu_relax();
-      seen = input_size_.load(std::memory_order_relaxed) != 0;
-    }
-    for (int i = 0; i < yield_rounds && !seen; ++i) {
-      std::this_thread::yield();
-      seen = input_size_.load(std::memory_order_relaxed) != 0;
-    }
-    if (seen) continue;
-    {
-      std::unique_lock lock(dispatcher_mutex_);
-      dispatcher_awaits_input_.store(true, std::memory_order_seq_cst);
-      dispatcher_cv_.wait_until(lock, deadline, [this] {
-        std::scoped_lock input_lock(input_mutex_);
-        return !input_.empty() || closed_;
-      });
-      dispatcher_awaits_input_.store(false, std::memory_order_relaxed);
-    }
-    if (clock::now() >= deadline) {
-      // Timed out waiting for work: if the whole period was idle, stop one ready worker (killIdleWorker). A
-      // worker is ready when it waits on an empty hand-off; this thread is the only one that pushes, so it
-      // stays ready until it receives the stop signal.
-      if (idle && live_workers_.load(std::memory_order_relaxed) > 0 && handoff_.looks_empty() &&
-          ready_workers_.load(std::memory_order_seq_cst) > 0) {
+    const auto wake_at =
+        start_refused ? std::min(deadline, clock::now() + std::chrono::milliseconds(1)) : deadline;
+    if (!park_dispatcher(wake_at, !waiting.empty()) && waiting.empty() && clock::now() >= deadline) {
+      // The idle timer fired: if the whole period was idle, stop one receiving worker (killIdleWorker).
+      if (idle && live_workers_.load(std::memory_order_relaxed) > 0) {
         Task stop;  // empty
-        if (handoff_.try_push(stop) == support::BoundedTaskRing::Push::pushed) {
-          handoff_not_empty_.wake();
-          live_workers_.fetch_sub(1, std::memory_order_release);
+        WorkerSlot* receiving = nullptr;
+        {
+          std::scoped_lock lock(receiving_mutex_);
+          if (receiving_count_.load(std::memory_order_relaxed) != 0) receiving = receiving_[receiving_head_];
+        }
+        if (receiving != nullptr && hand_to_receiving_worker(stop)) {
+          stop_worker_and_join(*receiving);
           idle_workers_stopped_.fetch_add(1, std::memory_order_relaxed);
         }
       }
@@ -233,66 +186,48 @@ void DispatcherStrategy::dispatch() noexcept {
     }
   }
 
-  // StopWait: every task is in the hand-off, ahead of the stop signals sent now, one per live worker.
-  while (!handoff_.looks_empty() && live_workers_.load(std::memory_order_relaxed) == 0)
-    if (!start_worker()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  for (std::size_t to_stop = live_workers_.load(std::memory_order_relaxed); to_stop > 0;) {
+  // StopWait: every task is with a worker; send nil to each worker as it comes to receive, then join it.
+  while (live_workers_.load(std::memory_order_relaxed) > 0) {
+    WorkerSlot* receiving = nullptr;
+    {
+      std::scoped_lock lock(receiving_mutex_);
+      if (receiving_count_.load(std::memory_order_relaxed) != 0) receiving = receiving_[receiving_head_];
+    }
     Task stop;
-    if (handoff_.try_push(stop) == support::BoundedTaskRing::Push::pushed) {
-      handoff_not_empty_.wake();
-      --to_stop;
+    if (receiving != nullptr && hand_to_receiving_worker(stop)) {
+      stop_worker_and_join(*receiving);
     } else {
-      wait_for_handoff_room();
+      park_dispatcher(clock::now() + std::chrono::milliseconds(100), /*want_worker=*/true);
     }
   }
-  for (std::size_t i = 0; i < options_.workers; ++i) {
-    if (slots_[i].running) {
-      slots_[i].thread.join();
-      slots_[i].running = false;
-    }
-  }
-  live_workers_.store(0, std::memory_order_release);
 }
 
 void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
-  Task task;
+  Task task = std::move(slot.mailbox);
   std::uint64_t finished = slot.finished.load(std::memory_order_relaxed);
-  auto spin_pop = [&] {
-    for (std::uint32_t i = 0; i < options_.spin; ++i) {
-      support::cpu_relax();
-      if (handoff_.try_pop(task)) return true;
-    }
-    for (int i = 0; i < yield_rounds; ++i) {
-      std::this_thread::yield();
-      if (handoff_.try_pop(task)) return true;
-    }
-    return false;
-  };
-  for (;;) {
-    if (!handoff_.try_pop(task)) {
-      // Nothing handed to us: publish what this worker finished and let wait() callers re-check.
-      quiescent_.publish_and_wake(slot.finished);
-      ready_workers_.fetch_add(1, std::memory_order_seq_cst);
-      while (!spin_pop()) handoff_not_empty_.park_unless([this] { return !handoff_.looks_empty(); });
-      ready_workers_.fetch_sub(1, std::memory_order_seq_cst);
-    }
-    // The pop's seq_cst CAS made room: a dispatcher blocked on a full hand-off is seen here
-    // (wait_for_handoff_room).
-    // Exactly one worker (the exchange) wakes it, once the ring is down to half.
-    if (dispatcher_awaits_room_.load(std::memory_order_seq_cst) &&
-        handoff_.size_approx() <= handoff_.capacity() / 2 &&
-        dispatcher_awaits_room_.exchange(false, std::memory_order_seq_cst))
-      signal_dispatcher();
-    if (!task) {  // the stop signal
-      quiescent_.publish_and_wake(slot.finished);
-      slot.exited.store(true, std::memory_order_release);
-      return;
-    }
+  const support::SpinBudget spin{.spins = static_cast<int>(options_.spin)};
+  while (task) {
     task();  // this function is noexcept: a throwing task terminates the process, as a panic in workerpool
              // does
     task.reset();
     quiescent_.task_finished(slot.finished, ++finished);
+    // `task = <-workerQueue`: join the receiving workers, then wait for the dispatcher's hand-off.
+    {
+      std::scoped_lock lock(receiving_mutex_);
+      const std::size_t count = receiving_count_.load(std::memory_order_relaxed);
+      receiving_[(receiving_head_ + count) % options_.workers] = &slot;
+      receiving_count_.store(count + 1, std::memory_order_seq_cst);
+    }
+    wake_dispatcher_if_parked_for(wants_worker);
+    if (!support::spin_until([&] { return slot.handed.is_set(); }, spin)) {
+      // Out of work: publish what this worker finished so that wait() callers re-check, then park.
+      quiescent_.publish_and_wake(slot.finished);
+      slot.handed.wait(support::SpinBudget{.spins = 0});
+    }
+    slot.handed.clear();
+    task = std::move(slot.mailbox);
   }
+  quiescent_.publish_and_wake(slot.finished);
 }
 
 std::uint64_t DispatcherStrategy::finished_total() const noexcept {
@@ -318,7 +253,10 @@ void DispatcherStrategy::shutdown() {
       std::scoped_lock lock(input_mutex_);
       closed_ = true;
     }
-    signal_dispatcher();
+    closing_.store(true, std::memory_order_seq_cst);
+    parked_for_.store(0, std::memory_order_seq_cst);
+    { std::scoped_lock lock(dispatcher_mutex_); }
+    dispatcher_cv_.notify_one();
     if (dispatcher_.joinable()) dispatcher_.join();
   });
 }
@@ -330,14 +268,18 @@ StrategyCounters DispatcherStrategy::counters() const {
   counters.extra["waiting"] = static_cast<double>(waiting_.load(std::memory_order_acquire));
   counters.extra["idle_workers_stopped"] =
       static_cast<double>(idle_workers_stopped_.load(std::memory_order_relaxed));
+  counters.extra["thread_starts_refused"] =
+      static_cast<double>(thread_starts_refused_.load(std::memory_order_relaxed));
   return counters;
 }
 
 namespace {
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "dispatcher",
-    .description = "gammazero/workerpool: one dispatcher thread feeds an unbounded FIFO deque to up to K "
-                   "on-demand workers; idle workers time out",
+    .description =
+        "gammazero/workerpool v1.2: a dispatcher thread hands each task to one idle worker, starts "
+        "workers on demand up to K, else queues it (unbounded FIFO); idle workers time out. "
+        "batching=true: a batching variant, not workerpool",
     .traits = {.queue_order = QueueOrder::fifo,
                .worker_lifecycle = WorkerLifecycle::on_demand_with_expiry,
                .when_full = WhenFull::never_full,
@@ -350,25 +292,37 @@ const StrategyRegistrar registrar{StrategyInfo{
                 .default_value = "2000",
                 .description = "period after which, if no task arrived during it, one idle worker is stopped",
                 .kind = ParamKind::positive_number},
-               {.name = "handoff",
-                .default_value = "1024",
-                .description =
-                    "slots between the dispatcher and the workers (how far the dispatcher runs ahead)",
-                .kind = ParamKind::positive_integer},
                {.name = "spin",
                 .default_value = "256",
                 .description = "rounds an idle worker or the idle dispatcher polls before parking",
-                .kind = ParamKind::non_negative_integer}},
-    .make =
-        [](const StrategyConfig& config) {
-          DispatcherStrategy::Options options;
-          options.workers = config.workers;
-          options.idle_timeout = std::chrono::microseconds(
-              static_cast<std::int64_t>(config.params.number("idle_timeout_ms") * 1000.0));
-          options.handoff = static_cast<std::size_t>(config.params.integer("handoff"));
-          options.spin = static_cast<std::uint32_t>(config.params.integer("spin"));
-          return std::make_unique<DispatcherStrategy>(options);
-        },
+                .kind = ParamKind::non_negative_integer},
+               {.name = "batching",
+                .default_value = "false",
+                .description = "not workerpool: the dispatcher moves whole batches into a hand-off ring that "
+                               "the workers pop (runs up to `handoff` tasks ahead of them)",
+                .kind = ParamKind::boolean},
+               {.name = "handoff",
+                .default_value = "1024",
+                .description = "batching=true only: slots between the dispatcher and the workers",
+                .kind = ParamKind::positive_integer}},
+    .make = [](const StrategyConfig& config) -> std::unique_ptr<Strategy> {
+      const auto idle_timeout = std::chrono::microseconds(
+          static_cast<std::int64_t>(config.params.number("idle_timeout_ms") * 1000.0));
+      const auto spin = static_cast<std::uint32_t>(config.params.integer("spin"));
+      if (config.params.boolean("batching")) {
+        BatchingDispatcherStrategy::Options options;
+        options.workers = config.workers;
+        options.idle_timeout = idle_timeout;
+        options.handoff = static_cast<std::size_t>(config.params.integer("handoff"));
+        options.spin = spin;
+        return std::make_unique<BatchingDispatcherStrategy>(options);
+      }
+      DispatcherStrategy::Options options;
+      options.workers = config.workers;
+      options.idle_timeout = idle_timeout;
+      options.spin = spin;
+      return std::make_unique<DispatcherStrategy>(options);
+    },
     .nominal_overhead_ns = 300,
 }};
 }  // namespace

@@ -1,41 +1,41 @@
-// dispatcher — gammazero/workerpool: one dispatcher thread moves tasks from an unbounded waiting deque to at
-// most K workers it starts on demand; submit never blocks; strict FIFO; idle workers time out one per period.
+// dispatcher — gammazero/workerpool (v1.2.1-5-g22a7e8d, workerpool.go): one dispatcher thread hands each task
+// to one idle worker, starts a worker while fewer than K run, and otherwise appends the task to an unbounded
+// waiting queue; submit never blocks; strict FIFO; idle workers are stopped one per idle period.
 //
-// What it models (workerpool.go, v1.1): Submit sends the task to the dispatcher goroutine and returns. The
-// dispatcher gives each task to a ready worker if one is waiting; otherwise it starts a new worker while
-// fewer than maxWorkers run, and otherwise appends the task to its waiting deque, from which it feeds workers
-// in order for as long as the deque is non-empty. Every idleTimeout (2 s) the dispatcher checks whether a
-// whole period passed with no task arriving and, if so, stops one *ready* worker; so after a burst the pool
-// shrinks by one worker per period, down to zero. A panicking task crashes the program (no recover in
-// workerpool): here a throwing task calls std::terminate (OnException::terminates_process). StopWait() runs
-// every queued task and then stops; shutdown() does that (Stop(), which abandons queued tasks, would break
-// SubmitResult::ok's "will run exactly once").
+// What it models, function by function (workerpool.go):
+//   dispatch(): with an empty waiting queue, a task received from taskQueue is sent on workerQueue if a
+//   worker
+//     is receiving there (`select { case p.workerQueue <- task: default: }`); otherwise `go worker(task,
+//     ...)` while workerCount < maxWorkers; otherwise waitingQueue.PushBack(task). Each task is handed to one
+//     worker; nothing runs ahead of the workers.
+//   processWaitingQueue(): while the waiting queue is non-empty, incoming tasks are appended to it and its
+//     front goes to the next worker that is receiving, so order stays FIFO. `waiting` (WaitingQueueSize) is
+//     stored after every change: here waiting_queue_size() counts every task the dispatcher holds and has not
+//     handed to a worker, exactly.
+//   worker(): runs its first task, then receives the next one from workerQueue; a nil task ends it.
+//   killIdleWorker(): when the dispatcher's idle timer (idleTimeout, default 2 s) fires after a whole period
+//     with no task received, it sends nil to one receiving worker, if any (non-blocking send), so an idle
+//     pool shrinks by one worker per period, down to zero.
+//   StopWait() (runQueuedTasks, then nil to every worker): shutdown(). Stop() would abandon queued tasks and
+//     break SubmitResult::ok's "will run exactly once". A panicking task crashes the program (no recover):
+//     a throwing task calls std::terminate (OnException::terminates_process).
 //
 // Goroutines and channels onto threads:
-//   taskQueue, the unbuffered channel Submit sends on: a mutex-guarded vector that the dispatcher swaps out
-//     whole, taking every pending submission in one critical section. A submitter wakes the dispatcher only
-//     when it is parked (a condition variable, which also gives the dispatcher its idle-timeout wait).
-//   waitingQueue (gammazero/deque, a ring buffer that doubles): the swapped-out batches themselves, kept in
-//     order and consumed from the front, so each task is moved once on its way through the dispatcher;
-//     emptied batches go back to the submitters with their capacity, so a steady stream allocates nothing.
-//   workerQueue, the unbuffered channel workers receive from: a bounded lock-free ring (fifo_ring's Vyukov
-//     ring, `handoff` slots) that workers pop from. Deliberate difference: an unbuffered channel is a
-//     rendezvous, one goroutine switch per task; between threads that is a futex round trip (microseconds)
-//     per task, so the dispatcher may run up to `handoff` tasks ahead. A worker "ready" in workerpool's
-//     sense is one spinning or parked on an empty hand-off: the dispatcher starts a new worker when the
-//     hand-off holds more tasks than there are ready workers, and stops an idle worker by handing it an
-//     empty Task (workerpool sends nil).
-//   worker goroutines: std::jthreads in K reusable slots; the dispatcher joins each one it stops, and
-//     threads_created counts the dispatcher thread and every worker start.
+//   taskQueue (unbuffered: Submit waits for the dispatcher to receive): a mutex-guarded vector the dispatcher
+//     swaps out whole and then treats task by task, in order, exactly as a run of receives; a submitter never
+//     waits for the dispatcher (a rendezvous per submit would cost a futex round trip between threads). A
+//     submitter wakes the dispatcher only when it is parked.
+//   workerQueue (unbuffered, receivers queue FIFO): a FIFO of the workers that are receiving (under a mutex)
+//     and, per worker, a one-task mailbox with a support::ParkingFlag. The dispatcher pops the first
+//     receiving worker, puts the task in its mailbox and sets its flag: one hand-off per task, two thread
+//     switches per task as in Go, which a worker avoids paying in the kernel by spinning on its flag for
+//     `spin` rounds.
+//   worker goroutines: std::jthreads in K reusable slots started with support::start_thread; a refused start
+//     leaves the task first in the waiting queue and the dispatcher retries every millisecond while fewer
+//     than K run (a goroutine start cannot fail).
 //
-// Cost. Each task crosses two queues and three threads (submitter, dispatcher, worker), so on a 2-core
-// machine the dispatcher thread is the bottleneck. What keeps it under a microsecond per task: the dispatcher
-// takes submissions a whole batch at a time and moves each task once; it waits for the hand-off to drain to
-// half (not for one slot) and yields rather than spins while the workers catch up; exactly one signaller
-// wakes a parked dispatcher; a parked wait() is woken at most once per 1,024 tasks per worker while work is
-// queued, not after every task. The hand-off holds 1024 tasks by default because a smaller one (256) was
-// slower with both spin settings tried; on a quiet machine the batching beat the direct designs (fifo_ring,
-// sharded, ref_moodycamel), on a busy one it did not. The measurements are in results/strategy-notes.md.
+// The batching pool that `dispatcher` used to be is dispatcher_batching.hpp (`--param batching=true`): it is
+// not workerpool.
 #pragma once
 
 #include <atomic>
@@ -50,10 +50,8 @@
 #include <vector>
 
 #include "strategy.hpp"
-#include "support/bounded_task_ring.hpp"
-#include "support/parking_lot.hpp"
+#include "support/parking_flag.hpp"
 #include "support/quiescence.hpp"
-#include "support/thread_start.hpp"
 
 namespace poolbench {
 
@@ -62,8 +60,7 @@ class DispatcherStrategy final : public Strategy {
   struct Options {
     std::size_t workers = 2;
     std::chrono::microseconds idle_timeout = std::chrono::seconds(2);  // at least 1 ms
-    std::size_t handoff = 1024;  // hand-off ring slots between the dispatcher and the workers
-    std::uint32_t spin = 256;    // rounds an idle worker (or the idle dispatcher) polls before parking
+    std::uint32_t spin = 256;  // rounds an idle worker (or the idle dispatcher) polls before parking
   };
 
   explicit DispatcherStrategy(const Options& options);
@@ -78,53 +75,61 @@ class DispatcherStrategy final : public Strategy {
 
   // Workers running now (started and not yet stopped), as the dispatcher last published it.
   std::size_t live_workers() const noexcept { return live_workers_.load(std::memory_order_acquire); }
-  // Tasks in the dispatcher's waiting deque, as it last published it (workerpool's WaitingQueueSize).
+  // workerpool's WaitingQueueSize: tasks the dispatcher holds for want of an idle worker, as it last
+  // published it after a change.
   std::size_t waiting_queue_size() const noexcept { return waiting_.load(std::memory_order_acquire); }
 
  private:
   struct alignas(64) WorkerSlot {
+    support::ParkingFlag handed;  // set by the dispatcher once `mailbox` holds this worker's next task
+    Task mailbox;                 // an empty Task is workerpool's nil: stop
     std::atomic<std::uint64_t> finished{0};  // written only by the slot's current worker; survives restarts
-    std::atomic<bool> exited{false};
-    bool running = false;  // dispatcher thread only
-    std::jthread thread;
+    bool running = false;                    // dispatcher thread only
+    std::jthread thread;                     // dispatcher thread only
   };
+
+  // What the parked dispatcher waits for (bits of parked_for_).
+  static constexpr std::uint32_t wants_input = 1;
+  static constexpr std::uint32_t wants_worker = 2;
 
   void dispatch() noexcept;
   void work(WorkerSlot& slot) noexcept;
-  bool start_worker() noexcept;
-  void start_workers_as_needed() noexcept;
-  void reap_exited_workers() noexcept;
-  void wait_for_handoff_room();
-  void signal_dispatcher();
+  bool hand_to_receiving_worker(Task& task) noexcept;
+  bool start_worker(Task& task) noexcept;
+  void stop_worker_and_join(WorkerSlot& slot) noexcept;
+  bool park_dispatcher(std::chrono::steady_clock::time_point deadline, bool want_worker);
+  void wake_dispatcher_if_parked_for(std::uint32_t reason);
   std::uint64_t finished_total() const noexcept;
 
   const Options options_;
 
-  // Submitters -> dispatcher.
+  // Submitters -> dispatcher (taskQueue).
   std::mutex input_mutex_;
   std::vector<Task> input_;
   std::uint64_t submitted_ = 0;             // guarded by input_mutex_
   bool closed_ = false;                     // guarded by input_mutex_
-  std::atomic<std::size_t> input_size_{0};  // hint for the spinning dispatcher
+  std::atomic<std::size_t> input_size_{0};  // written under input_mutex_; read by the parked dispatcher
+  std::atomic<bool> closing_{false};
 
-  // Parking of the dispatcher (a condition variable: it needs a timed wait for the idle timeout).
+  // Workers that are receiving (workerQueue's waiting receivers), first come first served.
+  std::mutex receiving_mutex_;
+  std::vector<WorkerSlot*> receiving_;  // a ring of K: receiving_head_, receiving_count_
+  std::size_t receiving_head_ = 0;
+  std::atomic<std::size_t> receiving_count_{0};  // written under receiving_mutex_
+
+  // Parking of the dispatcher (a condition variable: it needs a timed wait for the idle timer).
   std::mutex dispatcher_mutex_;
   std::condition_variable dispatcher_cv_;
-  std::atomic<bool> dispatcher_awaits_input_{false};  // parked with nothing queued: submitters wake it
-  std::atomic<bool> dispatcher_awaits_room_{false};   // parked on a full hand-off: workers wake it
+  std::atomic<std::uint32_t> parked_for_{0};
 
-  // Dispatcher -> workers.
-  support::BoundedTaskRing handoff_;
-  support::ParkingLot handoff_not_empty_;
-  std::atomic<std::uint32_t> ready_workers_{0};
   std::unique_ptr<WorkerSlot[]> slots_;
-
   support::Quiescence quiescent_;  // wait() callers
 
   std::atomic<std::size_t> live_workers_{0};
   std::atomic<std::size_t> waiting_{0};
   std::atomic<std::uint64_t> threads_created_{0};
   std::atomic<std::uint64_t> idle_workers_stopped_{0};
+  std::atomic<std::uint64_t> thread_starts_refused_{0};
 
   std::once_flag shutdown_once_;
   std::jthread dispatcher_;  // last: started after everything it uses exists

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <functional>
+#include <system_error>
 
 #include <fmt/format.h>
 
 #include "registry.hpp"
 #include "support/cpu_relax.hpp"
+#include "support/thread_start.hpp"
 
 namespace poolbench {
 namespace {
@@ -53,8 +55,12 @@ ShardedStrategy::Options ShardedStrategy::normalized(Options options) {
 
 ShardedStrategy::ShardedStrategy(const Options& options)
     : options_(normalized(options)),
-      shard_count_(options_.shards),
+      shard_count_(options_.mode == Mode::pond ? 0 : options_.shards),
       shards_(std::make_unique<Shard[]>(shard_count_)) {
+  if (options_.mode == Mode::pond) {
+    pond_ = std::make_unique<Pond>();  // no thread until the first submit
+    return;
+  }
   for (std::size_t s = 0; s < shard_count_; ++s) shards_[s].ring.resize(options_.queue_size);
   // K/S workers per shard, the first K mod S shards one more.
   workers_.start(
@@ -76,6 +82,7 @@ ShardedStrategy::Shard& ShardedStrategy::pick_shard() noexcept {
 }
 
 SubmitResult ShardedStrategy::submit(Task task) {
+  if (pond_) return pond_submit(std::move(task));
   Shard& shard = pick_shard();
   bool wake_worker = false;
   {
@@ -184,6 +191,139 @@ void ShardedStrategy::work(Shard& shard) noexcept {
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// mode=pond: pond v2 as it is (pool.go).
+
+std::size_t ShardedStrategy::pond_running_workers() const {
+  if (!pond_) return 0;
+  std::scoped_lock lock(pond_->mutex);
+  return pond_->worker_count;
+}
+
+// pond's submit -> trySubmit / blockingTrySubmit, then launchWorker (`go p.worker(task)`).
+SubmitResult ShardedStrategy::pond_submit(Task task) {
+  Pond& pond = *pond_;
+  const std::size_t bound = options_.pond_queue_size;  // 0: unbounded
+  std::unique_lock lock(pond.mutex);
+  for (;;) {
+    if (pond.closed) return SubmitResult::closed();
+    if (bound == 0 || pond.tasks.size() < bound) break;
+    if (options_.nonblocking) {  // ErrQueueFull, counted in DroppedTasks
+      ++pond.dropped;
+      return SubmitResult::overloaded(fmt::format("pond queue of {} tasks is full", bound));
+    }
+    ++pond.submitters_waiting;  // blockingTrySubmit: wait on submitWaiters, then try again
+    pond.has_room.wait(lock);
+    --pond.submitters_waiting;
+  }
+  ++pond.submitted;
+  if (pond.worker_count >= options_.workers) {  // at maxConcurrency: queue it
+    pond.tasks.push_back(std::move(task));
+    return SubmitResult::accepted();
+  }
+  ++pond.worker_count;
+  if (!pond.tasks.empty()) {  // older tasks first: the new worker starts with the queue's front
+    pond.tasks.push_back(std::move(task));
+    task = std::move(pond.tasks.front());
+    pond.tasks.pop_front();
+  }
+  PondSlot* slot = nullptr;
+  for (PondSlot& candidate : pond.slots) {
+    if (candidate.owners == 0) {
+      slot = &candidate;
+      break;
+    }
+  }
+  if (slot == nullptr) slot = &pond.slots.emplace_back();
+  slot->owners = 2;  // its new worker, and this submitter until it has stored the thread
+  slot->first_task = std::move(task);
+  ++pond.starting;
+  lock.unlock();
+
+  if (slot->thread.joinable()) slot->thread.join();  // the slot's previous worker, already returning
+  std::thread started;
+  std::string refused;
+  try {
+    started = support::start_thread([this, slot] { pond_work(*slot); });
+  } catch (const std::system_error& e) {
+    refused = e.code().message();
+  }
+
+  lock.lock();
+  --pond.starting;
+  if (refused.empty()) {
+    slot->thread = std::move(started);
+    ++pond.threads_created;
+    pond_release(*slot);
+    if (pond.worker_count == 0 && pond.starting == 0) pond.all_stopped.notify_all();
+    return SubmitResult::accepted();
+  }
+  // A goroutine start cannot fail; a thread start can. A running worker takes the task from the queue's
+  // front (it is the oldest); with none running, the submit fails fast.
+  ++pond.thread_starts_refused;
+  task = std::move(slot->first_task);
+  slot->owners = 0;
+  --pond.worker_count;
+  if (pond.worker_count > 0) {
+    pond.tasks.push_front(std::move(task));
+    return SubmitResult::accepted();
+  }
+  --pond.submitted;
+  if (pond.starting == 0) pond.all_stopped.notify_all();
+  return SubmitResult::failed(fmt::format(
+      "out of threads: the OS refused a new thread ({}) and no pond worker was running", refused));
+}
+
+void ShardedStrategy::pond_release(PondSlot& slot) noexcept {
+  --slot.owners;
+}
+
+// pond's worker(): run the task, then readTask(): the queue's front, or exit when the queue is empty.
+void ShardedStrategy::pond_work(PondSlot& slot) noexcept {
+  Pond& pond = *pond_;
+  Task task;
+  {
+    std::scoped_lock lock(pond.mutex);
+    task = std::move(slot.first_task);
+  }
+  for (;;) {
+    bool failed = false;
+    try {
+      task();
+    } catch (...) {
+      failed = true;  // panicRecovery: a handle or group already holds the exception; counted in FailedTasks
+    }
+    task.reset();
+    std::unique_lock lock(pond.mutex);
+    ++pond.completed;
+    if (failed) ++pond.failed;
+    if (pond.tasks.empty()) {  // ErrQueueEmpty: this worker exits
+      --pond.worker_count;
+      pond_release(slot);
+      if (pond.worker_count == 0 && pond.starting == 0) pond.all_stopped.notify_all();
+      return;
+    }
+    task = std::move(pond.tasks.front());
+    pond.tasks.pop_front();
+    const bool wake_submitter = pond.submitters_waiting > 0;  // notifySubmitWaiter
+    lock.unlock();
+    if (wake_submitter) pond.has_room.notify_one();
+  }
+}
+
+// pond's StopAndWait: refuse new tasks, let the workers drain the queue and exit, join them.
+void ShardedStrategy::pond_shutdown() {
+  Pond& pond = *pond_;
+  {
+    std::unique_lock lock(pond.mutex);
+    pond.closed = true;
+    pond.has_room.notify_all();
+    pond.all_stopped.wait(lock, [&] { return pond.worker_count == 0 && pond.starting == 0; });
+  }
+  for (PondSlot& slot : pond.slots)
+    if (slot.thread.joinable()) slot.thread.join();
+}
+
 bool ShardedStrategy::quiescent() const {
   for (std::size_t s = 0; s < shard_count_; ++s) {
     std::scoped_lock lock(shards_[s].mutex);
@@ -198,6 +338,11 @@ void ShardedStrategy::notify_quiescent() {
 }
 
 std::exception_ptr ShardedStrategy::wait() {
+  if (pond_) {
+    std::unique_lock lock(pond_->mutex);
+    pond_->all_stopped.wait(lock, [this] { return pond_->worker_count == 0; });
+    return nullptr;
+  }
   std::unique_lock lock(quiescent_mutex_);
   waiters_.fetch_add(1, std::memory_order_acq_rel);  // before reading any shard, so a worker that finishes
                                                      // after our read sees it (both under that shard's lock)
@@ -219,12 +364,29 @@ void ShardedStrategy::close_shards() {
 
 void ShardedStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
+    if (pond_) {
+      pond_shutdown();
+      return;
+    }
     close_shards();
     workers_.join();
   });
 }
 
 StrategyCounters ShardedStrategy::counters() const {
+  if (pond_) {
+    std::scoped_lock lock(pond_->mutex);
+    StrategyCounters counters;
+    counters.threads_created = pond_->threads_created;
+    counters.extra = {{"running", static_cast<double>(pond_->worker_count)},
+                      {"waiting", static_cast<double>(pond_->tasks.size())},
+                      {"submitted", static_cast<double>(pond_->submitted)},
+                      {"completed", static_cast<double>(pond_->completed)},
+                      {"failed", static_cast<double>(pond_->failed)},
+                      {"dropped", static_cast<double>(pond_->dropped)},
+                      {"thread_starts_refused", static_cast<double>(pond_->thread_starts_refused)}};
+    return counters;
+  }
   std::uint64_t running = 0, waiting = 0, submitted = 0, completed = 0, failed = 0, dropped = 0;
   for (std::size_t s = 0; s < shard_count_; ++s) {
     std::scoped_lock lock(shards_[s].mutex);
@@ -248,9 +410,10 @@ StrategyCounters ShardedStrategy::counters() const {
 namespace {
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "sharded",
-    .description =
-        "pond with sharded queues: S mutex-guarded queues, each with its own workers; handles, groups, "
-        "drop-and-count non-blocking mode",
+    .description = "the pool guide's sharded pond: S mutex-guarded queues, each with its own fixed workers "
+                   "(pond has no shards); handles, groups, drop-and-count non-blocking mode. mode=pond: "
+                   "pond v2.7 as it is: one lock, one unbounded queue, a thread per submit up to K, exits "
+                   "when the queue is empty",
     .traits = {.queue_order = QueueOrder::fifo_per_shard,
                .worker_lifecycle = WorkerLifecycle::fixed_workers,
                .when_full = WhenFull::blocks_or_rejects,
@@ -280,6 +443,17 @@ const StrategyRegistrar registrar{StrategyInfo{
                {.name = "spin",
                 .default_value = "256",
                 .description = "rounds an idle worker polls its shard before sleeping",
+                .kind = ParamKind::non_negative_integer},
+               {.name = "mode",
+                .default_value = "sharded",
+                .description = "sharded: the guide's design; pond: pond v2's pool (shards, queue_size, pick "
+                               "and spin do not apply)",
+                .kind = ParamKind::choice,
+                .choices = {"sharded", "pond"}},
+               {.name = "pond_queue_size",
+                .default_value = "0",
+                .description = "mode=pond: pond's WithQueueSize (0: unbounded, pond's default); when full, "
+                               "submit blocks, or drops in non-blocking mode",
                 .kind = ParamKind::non_negative_integer}},
     .make =
         [](const StrategyConfig& config) {
@@ -291,6 +465,9 @@ const StrategyRegistrar registrar{StrategyInfo{
                                                                      : ShardedStrategy::Pick::round_robin;
           options.nonblocking = config.params.boolean("nonblocking");
           options.spin = static_cast<std::uint32_t>(config.params.integer("spin"));
+          options.mode = config.params.text("mode") == "pond" ? ShardedStrategy::Mode::pond
+                                                              : ShardedStrategy::Mode::sharded;
+          options.pond_queue_size = static_cast<std::size_t>(config.params.integer("pond_queue_size"));
           return std::make_unique<ShardedStrategy>(options);
         },
     .nominal_overhead_ns = 150,

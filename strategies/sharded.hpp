@@ -1,14 +1,32 @@
-// sharded — alitto/pond with the pool-guide's sharded queues: S shards, each a mutex-guarded bounded queue
-// with its own workers; task handles (result or exception), task groups (wait all, first error), non-blocking
-// mode that drops and counts, and pond's built-in counters.
+// sharded — the pool guide's sharded design, which the guide attributes to alitto/pond: S shards, each a
+// mutex-guarded bounded queue with its own fixed workers; task handles (result or exception), task groups
+// (wait all, first error), non-blocking mode that drops and counts, and pond's built-in counters.
+// `--param mode=pond` is pond v2 as it is (see "mode=pond" below).
 //
-// What it models. The guide (Locking Strategies; Appendix S21 "pond: SubmitToShard") describes pond's submit
-// as "pick a shard by hash, lock that shard's queue, enqueue": contention is divided by the shard count. So
+// What it models. The guide (Locking Strategies; Appendix S21 "pond: SubmitToShard") describes a submit as
+// "pick a shard by hash, lock that shard's queue, enqueue": contention is divided by the shard count. pond
+// itself has no shards (pond v2.7.0, pool.go: one `mutex`, one `tasks` queue); the shards are the guide's. So
 // each shard here is a mutex, a bounded ring of Tasks, two condition variables and K/S workers (the first K
 // mod S shards get one more); submit picks a shard round-robin (`pick=round_robin`, one relaxed fetch_add) or
 // by a hash of the submitting thread (`pick=thread_hash`, the guide's "goroutine ID or a hash"), and never
 // looks at another shard. Order is FIFO within a shard and unordered across shards
 // (QueueOrder::fifo_per_shard).
+//
+// mode=pond: pond v2 (github.com/alitto/pond/v2 v2.7.0, a2e34e8, pool.go) as it is. One mutex guards one
+// queue (linkedbuffer.LinkedBuffer, unbounded by default: a std::deque here) and pond's workerCount.
+// trySubmit(): with fewer than maxConcurrency (K) workers it starts a worker for the task (launchWorker, `go
+// p.worker(task)`; if tasks are queued the new worker takes the oldest and the new task is queued), else it
+// queues the task. worker() runs its task, then readTask() takes the queue's front under the mutex, or, when
+// the queue is empty, decrements workerCount and exits. So a worker is a thread started per submit while
+// fewer than K run, and a pool whose queue runs empty has no thread left (WorkerLifecycle
+// on_demand_with_expiry, with an expiry of zero). With WithQueueSize (`pond_queue_size`) a full queue blocks
+// the submitter until a worker reads a task (blockingTrySubmit, submitWaiters), or in non-blocking mode fails
+// with ErrQueueFull, counted in DroppedTasks (`dropped`); with pond's default unbounded queue nothing is ever
+// dropped. A task that throws is counted in `failed` (pond's panicRecovery). StopAndWait is shutdown().
+// Differences: a worker is an OS thread (tens of microseconds to start, where a goroutine costs well under a
+// microsecond), which is exactly the cost this mode exists to show; a refused thread start leaves the task to
+// a running worker, or fails the submit when none runs (a goroutine start cannot fail); `submitted` counts
+// accepted tasks (pond's SubmittedTasks also counts the dropped ones).
 //
 // pond's API, as a C++ class API on top of Strategy:
 //  * Strategy::submit(Task) is pond's `pool.Go(f)`: fire and forget, nothing allocated beyond the queue's
@@ -27,14 +45,14 @@
 //  WaitingTasks,
 //    SubmittedTasks, CompletedTasks, FailedTasks, and the drops its non-blocking mode causes).
 //
-// Goroutines and channels onto threads. pond starts worker goroutines on demand and lets them exit when the
-// queue is empty; here each shard's workers are OS threads started up front (fixed_workers), because a thread
-// start costs tens of microseconds where a goroutine costs nothing. A shard's queue is a mutex plus a bounded
-// ring (pond v2's default queue is unbounded; a bound is what gives non-blocking mode something to drop, and
-// a ring needs no allocation per task). Workers spin briefly on the shard's size before sleeping on the
-// condition variable, so a steady stream costs no futex calls and an idle pool costs no CPU. Counters are
-// plain integers under each shard's lock, updated in the critical sections that already exist: no shared
-// atomic is touched per task.
+// Goroutines and channels onto threads (the sharded form). pond starts worker goroutines on demand and lets
+// them exit when the queue is empty (mode=pond does that); here each shard's workers are OS threads started
+// up front (fixed_workers), because a thread start costs tens of microseconds where a goroutine costs
+// nothing. A shard's queue is a mutex plus a bounded ring (pond v2's default queue is unbounded; a bound is
+// what gives non-blocking mode something to drop, and a ring needs no allocation per task). Workers spin
+// briefly on the shard's size before sleeping on the condition variable, so a steady stream costs no futex
+// calls and an idle pool costs no CPU. Counters are plain integers under each shard's lock, updated in the
+// critical sections that already exist: no shared atomic is touched per task.
 //
 // Deliberate differences: no work stealing between shards (pond has none either: with one producer and
 // pick=thread_hash every task goes to one shard's workers, which is why round_robin is the default); a
@@ -54,6 +72,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -166,6 +185,7 @@ class TaskHandle {
 class ShardedStrategy final : public Strategy {
  public:
   enum class Pick { round_robin, thread_hash };
+  enum class Mode { sharded, pond };
 
   struct Options {
     std::size_t workers = 2;
@@ -174,6 +194,8 @@ class ShardedStrategy final : public Strategy {
     Pick pick = Pick::round_robin;
     bool nonblocking = false;
     std::uint32_t spin = 256;  // rounds an idle worker polls its shard before sleeping
+    Mode mode = Mode::sharded;
+    std::size_t pond_queue_size = 0;  // mode=pond: pond's WithQueueSize; 0 is pond's default, unbounded
   };
 
   // pond's TaskGroup: submit many, wait for all, first error.
@@ -211,7 +233,9 @@ class ShardedStrategy final : public Strategy {
 
   Group group() { return Group(*this); }
 
-  std::size_t shard_count() const noexcept { return shard_count_; }
+  std::size_t shard_count() const noexcept { return shard_count_; }  // 0 in mode=pond
+  // mode=pond: worker threads running now (pond's RunningWorkers).
+  std::size_t pond_running_workers() const;
 
  private:
   struct alignas(64) Shard {
@@ -232,7 +256,33 @@ class ShardedStrategy final : public Strategy {
     std::atomic<std::size_t> size_hint{0};  // written under the lock, polled without it by spinning workers
   };
 
+  // mode=pond: one of the threads pond starts per submit. A slot is reused once its worker has exited and
+  // the thread that started it has stored the std::thread (`owners` counts the two).
+  struct PondSlot {
+    std::thread thread;
+    Task first_task;
+    int owners = 0;  // guarded by Pond::mutex
+  };
+  // mode=pond: pond v2's pool: one mutex, one queue, workerCount.
+  struct Pond {
+    std::mutex mutex;
+    std::condition_variable has_room;     // pond's submitWaiters (bounded queue only)
+    std::condition_variable all_stopped;  // pond's workerWaitGroup; also wait()
+    std::deque<Task> tasks;               // pond's linkedbuffer.LinkedBuffer: unbounded unless a size is set
+    std::deque<PondSlot> slots;           // grows only when every slot is still owned
+    std::size_t worker_count = 0;         // pond's workerCount: started and not yet exited
+    std::size_t starting = 0;             // submitters between a slot's claim and storing its thread
+    std::uint32_t submitters_waiting = 0;
+    bool closed = false;
+    std::uint64_t submitted = 0, completed = 0, failed = 0, dropped = 0, threads_created = 0,
+                  thread_starts_refused = 0;
+  };
+
   static Options normalized(Options options);
+  SubmitResult pond_submit(Task task);
+  void pond_work(PondSlot& slot) noexcept;
+  void pond_release(PondSlot& slot) noexcept;  // under Pond::mutex
+  void pond_shutdown();
   Shard& pick_shard() noexcept;
   void work(Shard& shard) noexcept;
   void close_shards();  // refuses further submits; the workers drain their shard and return
@@ -248,6 +298,8 @@ class ShardedStrategy final : public Strategy {
   std::mutex quiescent_mutex_;  // wait() callers; lock order: quiescent_mutex_, then a shard's mutex
   std::condition_variable quiescent_cv_;
   std::atomic<std::uint32_t> waiters_{0};
+
+  std::unique_ptr<Pond> pond_;  // mode=pond only
 
   std::once_flag shutdown_once_;
   support::WorkerThreads workers_;  // last: started after everything they use exists

@@ -1,6 +1,6 @@
 // Conformance: one value-parameterised suite over every registered strategy (test-only ones excepted,
-// third-party baselines included), checking each declared trait against behaviour. A new strategy gets the
-// whole suite by registering itself.
+// third-party baselines included) and every mode listed in modes_under_test(), checking each declared trait
+// against behaviour. A new strategy gets the whole suite by registering itself; a new mode, by a line there.
 //
 // Conventions the suite relies on (beyond the Strategy contract):
 //  * a strategy declaring WhenFull::blocks_or_rejects has a boolean parameter named `nonblocking` that
@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -81,10 +82,77 @@ double process_cpu_seconds() {
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
 }
 
+// Modes a strategy runs in besides its default one, each checked as if it were a strategy of its own: the
+// parameters that select it, and its traits where they differ from the strategy's registered traits (which
+// describe the default mode). A test names one as "<strategy>:<param>=<value>,...".
+struct ModeUnderTest {
+  std::string strategy;
+  std::map<std::string, std::string> params;
+  void (*adjust_traits)(StrategyTraits&) = nullptr;
+};
+
+const std::vector<ModeUnderTest>& modes_under_test() {
+  static const std::vector<ModeUnderTest> modes = {
+      // Not workerpool: the batching pool the strategy used to be; same traits.
+      {"dispatcher", {{"batching", "true"}}},
+      // pond v2 as it is: one FIFO queue, a thread per submit up to K that exits when the queue is empty;
+      // unbounded by default (never full), blocks or drops with a queue size.
+      {"sharded",
+       {{"mode", "pond"}},
+       [](StrategyTraits& traits) {
+         traits.queue_order = QueueOrder::fifo;
+         traits.worker_lifecycle = WorkerLifecycle::on_demand_with_expiry;
+         traits.when_full = WhenFull::never_full;
+       }},
+      {"sharded",
+       {{"mode", "pond"}, {"pond_queue_size", "64"}},
+       [](StrategyTraits& traits) {
+         traits.queue_order = QueueOrder::fifo;
+         traits.worker_lifecycle = WorkerLifecycle::on_demand_with_expiry;
+       }},
+  };
+  return modes;
+}
+
+std::string mode_name(const ModeUnderTest& mode) {
+  std::string name = mode.strategy + ":";
+  for (const auto& [param, value] : mode.params)
+    name += (name.back() == ':' ? "" : ",") + param + "=" + value;
+  return name;
+}
+
+// A registered strategy by name, or a mode from modes_under_test() as a StrategyInfo of its own: the
+// strategy's entry with the mode's parameters as defaults and the mode's traits.
 const StrategyInfo& info_of(const std::string& name) {
-  const StrategyInfo* info = strategy_registry().find(name);
-  if (info == nullptr) throw std::logic_error("strategy " + name + " is not registered");
-  return *info;
+  static std::mutex modes_mutex;
+  static std::map<std::string, StrategyInfo> modes;
+  if (const StrategyInfo* info = strategy_registry().find(name)) return *info;
+  std::scoped_lock lock(modes_mutex);
+  if (auto found = modes.find(name); found != modes.end()) return found->second;
+  for (const ModeUnderTest& mode : modes_under_test()) {
+    if (mode_name(mode) != name) continue;
+    const StrategyInfo* base = strategy_registry().find(mode.strategy);
+    if (base == nullptr) throw std::logic_error("strategy " + mode.strategy + " is not registered");
+    StrategyInfo info = *base;
+    info.name = name;
+    for (ParamSpec& spec : info.params)
+      if (auto value = mode.params.find(spec.name); value != mode.params.end())
+        spec.default_value = value->second;
+    for (const auto& [param, value] : mode.params)
+      if (std::none_of(info.params.begin(), info.params.end(),
+                       [&](const ParamSpec& spec) { return spec.name == param; }))
+        throw std::logic_error(mode.strategy + " has no parameter " + param);
+    if (mode.adjust_traits != nullptr) mode.adjust_traits(info.traits);
+    return modes.emplace(name, std::move(info)).first->second;
+  }
+  throw std::logic_error("strategy " + name + " is not registered");
+}
+
+// A test name gtest accepts: "sharded:mode=pond" -> "sharded_mode_pond".
+std::string test_name_for(std::string name) {
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
 }
 
 bool has_param(const StrategyInfo& info, const std::string& name) {
@@ -134,11 +202,13 @@ void expect_counter_if_published(const StrategyCounters& counters, const std::st
 }
 
 std::vector<std::string> strategies_under_test() {
-  return strategy_registry().names(/*include_test_only=*/false);
+  std::vector<std::string> names = strategy_registry().names(/*include_test_only=*/false);
+  for (const ModeUnderTest& mode : modes_under_test()) names.push_back(mode_name(mode));
+  return names;
 }
 
 std::string test_name(const ::testing::TestParamInfo<std::string>& param) {
-  return param.param;
+  return test_name_for(param.param);
 }
 
 // Third-party baselines whose synchronisation ThreadSanitizer cannot see; the other builds still check them.
@@ -237,7 +307,7 @@ std::vector<std::tuple<std::string, std::size_t>> exactly_once_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Strategies, ExactlyOnce, ::testing::ValuesIn(exactly_once_cases()),
                          [](const auto& param) {
-                           return std::get<0>(param.param) + "_producers_" +
+                           return test_name_for(std::get<0>(param.param)) + "_producers_" +
                                   std::to_string(std::get<1>(param.param));
                          });
 

@@ -1,5 +1,6 @@
-// dispatcher (gammazero/workerpool): workers start on demand up to K, submit never blocks, the waiting deque
-// grows, and idle workers are stopped one per idle period. The conformance suite covers the Strategy
+// dispatcher (gammazero/workerpool): workers start on demand up to K, each task is handed to one idle worker,
+// submit never blocks, the waiting queue holds exactly what no worker has taken, and idle workers are stopped
+// one per idle period. The conformance suite covers the Strategy
 // contract.
 #include <gtest/gtest.h>
 
@@ -10,11 +11,14 @@
 #include <filesystem>
 #include <future>
 #include <latch>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "dispatcher.hpp"
+#include "dispatcher_batching.hpp"
 #include "registry.hpp"
 #include "strategy_test_support.hpp"
 
@@ -126,6 +130,102 @@ TEST(Dispatcher, BusyWorkersAreNotStoppedByTheIdleTimer) {
     gate.open();
     EXPECT_FALSE(pool.wait());
   });
+}
+
+// workerpool hands each task to one receiving worker and queues only what no worker can take, so
+// WaitingQueueSize is exactly the number of tasks no worker has yet (a batching pool would hide them in its
+// hand-off ring and report 0).
+TEST(Dispatcher, WaitingQueueSizeCountsExactlyTheTasksNoWorkerHasTaken) {
+  with_time_limit([] {
+    DispatcherStrategy pool(options(2));
+    Gate first_two;
+    Gate the_rest;
+    std::atomic<int> started{0};
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(pool.submit(Task{[&] {
+                        started.fetch_add(1);
+                        first_two.pass();
+                      }})
+                      .ok());
+    }
+    ASSERT_TRUE(eventually([&] { return started.load() == 2; }));
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(pool.submit(Task{[&] {
+                        started.fetch_add(1);
+                        the_rest.pass();
+                      }})
+                      .ok());
+    }
+    ASSERT_TRUE(eventually([&] { return pool.waiting_queue_size() == 5; }))
+        << "waiting: " << pool.waiting_queue_size();
+    std::this_thread::sleep_for(
+        50ms);  // sequencing only: nothing may leave the queue while both workers block
+    EXPECT_EQ(pool.waiting_queue_size(), 5u);
+    EXPECT_EQ(started.load(), 2);
+    EXPECT_EQ(pool.counters().extra.at("waiting"), 5.0);
+
+    first_two.open();  // each worker takes one task, one at a time, and blocks on it
+    ASSERT_TRUE(eventually([&] { return started.load() == 4; }));
+    ASSERT_TRUE(eventually([&] { return pool.waiting_queue_size() == 3; }))
+        << "waiting: " << pool.waiting_queue_size();
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(started.load(), 4) << "a worker took more than one task at a time";
+    EXPECT_EQ(pool.waiting_queue_size(), 3u);
+    the_rest.open();
+    EXPECT_FALSE(pool.wait());
+    EXPECT_EQ(started.load(), 7);
+    EXPECT_TRUE(eventually([&] { return pool.waiting_queue_size() == 0; }));
+  });
+}
+
+// An idle (receiving) worker gets the next task at once, while the other worker is blocked: no batch to fill,
+// no new thread.
+TEST(Dispatcher, AnIdleWorkerStartsTheNextTaskWhileTheOtherIsBlocked) {
+  with_time_limit([] {
+    DispatcherStrategy pool(options(2));
+    std::latch both_running(2);
+    Gate warm_up;
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(pool.submit(Task{[&] {
+                        both_running.count_down();
+                        warm_up.pass();
+                      }})
+                      .ok());
+    }
+    both_running.wait();
+    warm_up.open();
+    EXPECT_FALSE(pool.wait());  // both workers are now idle, receiving
+    const auto threads_created = pool.counters().threads_created;
+
+    Gate blocker;
+    std::atomic<bool> blocked_started{false};
+    ASSERT_TRUE(pool.submit(Task{[&] {
+                      blocked_started.store(true);
+                      blocker.pass();
+                    }})
+                    .ok());
+    ASSERT_TRUE(eventually([&] { return blocked_started.load(); }));
+    for (int i = 0; i < 20; ++i) {
+      std::atomic<bool> ran{false};
+      ASSERT_TRUE(pool.submit(Task{[&ran] { ran.store(true); }}).ok());
+      ASSERT_TRUE(eventually([&] { return ran.load(); })) << "task " << i << " waited for the blocked worker";
+    }
+    EXPECT_EQ(pool.counters().threads_created, threads_created) << "idle workers are reused, not replaced";
+    blocker.open();
+    EXPECT_FALSE(pool.wait());
+  });
+}
+
+TEST(Dispatcher, BatchingIsANamedParameterOffByDefault) {
+  const StrategyInfo* info = strategy_registry().find("dispatcher");
+  ASSERT_NE(info, nullptr);
+  auto make = [&](std::map<std::string, std::string> overrides) {
+    Params params(std::move(overrides));
+    params.apply_defaults(info->params);
+    return info->make(StrategyConfig{2, params, {}});
+  };
+  EXPECT_NE(dynamic_cast<DispatcherStrategy*>(make({}).get()), nullptr);
+  EXPECT_NE(dynamic_cast<BatchingDispatcherStrategy*>(make({{"batching", "true"}}).get()), nullptr);
 }
 
 TEST(Dispatcher, RejectsAnEmptyTask) {
