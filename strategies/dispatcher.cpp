@@ -277,9 +277,13 @@ namespace {
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "dispatcher",
     .description =
-        "gammazero/workerpool v1.2: a dispatcher thread hands each task to one idle worker, starts "
-        "workers on demand up to K, else queues it (unbounded FIFO); idle workers time out. "
-        "batching=true: a batching variant, not workerpool",
+        "gammazero/workerpool v1.2.1-5-g22a7e8d. Matches: workerpool.go `dispatch()`: a dispatcher "
+        "thread hands each task to one idle worker, else starts a worker (up to K), else queues it "
+        "(unbounded FIFO, `WaitingQueueSize` exact); `killIdleWorker()`: one idle worker stopped "
+        "per idle period; StopWait drains. Differs: submit appends to a locked vector the "
+        "dispatcher takes in order, instead of a rendezvous; workers are OS threads that spin "
+        "before parking. `batching=true` is not workerpool: whole batches go into a 1024-slot ring "
+        "the workers pop",
     .traits = {.queue_order = QueueOrder::fifo,
                .worker_lifecycle = WorkerLifecycle::on_demand_with_expiry,
                .when_full = WhenFull::never_full,

@@ -410,10 +410,14 @@ StrategyCounters ShardedStrategy::counters() const {
 namespace {
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "sharded",
-    .description = "the pool guide's sharded pond: S mutex-guarded queues, each with its own fixed workers "
-                   "(pond has no shards); handles, groups, drop-and-count non-blocking mode. mode=pond: "
-                   "pond v2.7 as it is: one lock, one unbounded queue, a thread per submit up to K, exits "
-                   "when the queue is empty",
+    .description =
+        "alitto/pond v2.7.0 (a2e34e8), as the pool guide describes it. Matches: pond's API: "
+        "handles, groups, non-blocking mode that drops and counts, pond's counters. `mode=pond` is "
+        "pond v2 as it is (pool.go `trySubmit()`, `worker()`, `readTask()`): one lock, one "
+        "unbounded queue (`pond_queue_size` bounds it), a thread per submit up to K, a worker exits "
+        "when the queue is empty. Differs: the default form is the guide's: S shards, each a lock, "
+        "a bounded ring and fixed workers; pond has no shards. In `mode=pond` a worker is an OS "
+        "thread, tens of microseconds to start where a goroutine costs well under one",
     .traits = {.queue_order = QueueOrder::fifo_per_shard,
                .worker_lifecycle = WorkerLifecycle::fixed_workers,
                .when_full = WhenFull::blocks_or_rejects,
