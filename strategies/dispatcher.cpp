@@ -165,8 +165,11 @@ void DispatcherStrategy::dispatch() noexcept {
     if (closed && waiting.empty()) break;  // the input was final and every task is with a worker
     if (progressed) continue;
 
-    const auto wake_at =
-        start_refused ? std::min(deadline, clock::now() + std::chrono::milliseconds(1)) : deadline;
+    // The idle timer counts only while nothing waits (workerpool selects on it only then); with tasks waiting
+    // the dispatcher sleeps until a worker receives (or, after a refused thread start, retries it).
+    auto wake_at = deadline;
+    if (!waiting.empty())
+      wake_at = clock::now() + (start_refused ? std::chrono::milliseconds(1) : options_.idle_timeout);
     if (!park_dispatcher(wake_at, !waiting.empty()) && waiting.empty() && clock::now() >= deadline) {
       // The idle timer fired: if the whole period was idle, stop one receiving worker (killIdleWorker).
       if (idle && live_workers_.load(std::memory_order_relaxed) > 0) {
