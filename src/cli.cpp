@@ -58,29 +58,54 @@ std::string describe(const std::exception& error) {
   return error.what();
 }
 
-}  // namespace
+// The parser with every registered subcommand, and what to run for each.
+struct CommandLine {
+  std::unique_ptr<CLI::App> app;
+  std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
+};
 
-SubcommandRegistrar::SubcommandRegistrar(SubcommandInfo info) {
-  subcommands().push_back(std::move(info));
-}
-
-int run_cli(int argc, char** argv) {
-  CLI::App app{
+CommandLine make_command_line() {
+  CommandLine command_line;
+  command_line.app = std::make_unique<CLI::App>(
       "poolbench: does a thread pool earn its place here, and which one? Measures pool strategies "
       "against workloads and records the numbers as Google Benchmark JSON.",
-      "poolbench"};
+      "poolbench");
+  CLI::App& app = *command_line.app;
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(POOLBENCH_VERSION) + " (" + git_commit() + ")");
 
   auto ordered = subcommands();
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const SubcommandInfo& a, const SubcommandInfo& b) { return a.order < b.order; });
-  std::vector<std::pair<CLI::App*, std::function<int()>>> actions;
   for (const auto& info : ordered) {
     CLI::App* command = app.add_subcommand(info.name, info.description);
     if (info.description.empty()) command->group("");  // internal modes stay out of --help
-    actions.emplace_back(command, info.setup(*command));
+    command_line.actions.emplace_back(command, info.setup(*command));
   }
+  return command_line;
+}
+
+}  // namespace
+
+SubcommandRegistrar::SubcommandRegistrar(SubcommandInfo info) {
+  subcommands().push_back(std::move(info));
+}
+
+int parse_cli_only(int argc, char** argv) {
+  const CommandLine command_line = make_command_line();
+  try {
+    command_line.app->parse(argc, argv);
+  } catch (const CLI::Success&) {  // --help, --version
+    return exit_ok;
+  } catch (const CLI::ParseError&) {
+    return exit_bad_input;
+  }
+  return exit_ok;
+}
+
+int run_cli(int argc, char** argv) {
+  auto [app_owner, actions] = make_command_line();
+  CLI::App& app = *app_owner;
 
   try {
     app.parse(argc, argv);

@@ -15,6 +15,11 @@ namespace poolbench {
 
 int run_cli(int argc, char** argv);
 
+// Parses `argv` as run_cli does, with every subcommand's options, but runs nothing: exit_ok when the parse
+// accepts it (including --help and --version, which print nothing here), exit_bad_input when it does not. The
+// seam the command-line fuzz target drives.
+int parse_cli_only(int argc, char** argv);
+
 struct SubcommandInfo {
   std::string name;
   std::string description;
