@@ -12,11 +12,14 @@ data = root / "tests" / "data"
 corpus = root / "fuzz" / "corpus"
 
 
-def trimmed(name, cases, repetitions=None, aggregates=True):
+def trimmed(name, cases, repetitions=None, aggregates=True, failed_cases_only=False):
     """The fixture with its first `cases` cases, at most `repetitions` repetitions each, compact."""
     document = json.loads((data / name).read_text())
     kept, seen, count = [], [], {}
+    failed = {entry.get("run_name", entry["name"]) for entry in document["benchmarks"] if entry.get("error_occurred")}
     for entry in document["benchmarks"]:
+        if failed_cases_only and entry.get("run_name", entry["name"]) not in failed:
+            continue
         run_name = entry.get("run_name", entry["name"])
         if run_name not in seen:
             if len(seen) == cases:
@@ -39,8 +42,9 @@ def write(target, name, text):
     path.write_text(text)
 
 
-for fixture in ["pb_base.json", "pb_new_failed.json", "gb_base.json", "report_fixture.json"]:
+for fixture in ["pb_base.json", "gb_base.json", "report_fixture.json"]:
     write("result_reader", fixture, trimmed(fixture, cases=2))
+write("result_reader", "pb_new_failed.json", trimmed("pb_new_failed.json", cases=2, failed_cases_only=True))
 write("result_reader", "empty_benchmarks.json", '{"context":{},"benchmarks":[]}')
 
 for base, new in [("pb_base.json", "pb_new_regressed.json"), ("pb_base.json", "pb_new_failed.json"),
