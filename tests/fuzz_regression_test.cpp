@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <ostream>
 #include <string>
 
 #include "cli_support.hpp"
@@ -18,6 +19,11 @@ struct FuzzTarget {
   std::string name;
   std::function<bool(std::string_view)> entry;
 };
+
+// Names the parameter in ctest's listing (instead of its bytes).
+void PrintTo(const FuzzTarget& target, std::ostream* out) {
+  *out << target.name;
+}
 
 class FuzzRegression : public ::testing::TestWithParam<FuzzTarget> {};
 
