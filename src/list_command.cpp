@@ -9,6 +9,7 @@
 
 #include "cli.hpp"
 #include "registry.hpp"
+#include "result/case_info.hpp"
 
 namespace poolbench {
 namespace {
@@ -22,17 +23,6 @@ nlohmann::json params_to_json(const std::vector<ParamSpec>& params) {
     out.push_back(spec);
   }
   return out;
-}
-
-nlohmann::json traits_to_json(const StrategyTraits& traits) {
-  return {{"queue_order", to_string(traits.queue_order)},
-          {"worker_lifecycle", to_string(traits.worker_lifecycle)},
-          {"when_full", to_string(traits.when_full)},
-          {"on_exception", to_string(traits.on_exception)},
-          {"returns_results", traits.returns_results},
-          {"cancellation", traits.cancellation},
-          {"synchronous_submit", traits.synchronous_submit},
-          {"worker_state", traits.worker_state}};
 }
 
 void print_params(const std::vector<ParamSpec>& params) {

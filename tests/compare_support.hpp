@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compare/compare.hpp"
+#include "result/case_name.hpp"
 #include "result/result_file.hpp"
 
 namespace poolbench::compare::testing {
@@ -21,14 +22,12 @@ struct CaseValues {
   std::size_t workers = 2;
   std::vector<double> times = {};                            // real_time in ns, one per repetition
   std::map<std::string, std::vector<double>> counters = {};  // one value per repetition
-  std::map<std::string, std::string> params = {};
+  std::map<std::string, std::string> strategy_params = {};   // named in the case's name too
   bool failed = false;
 };
 
 inline std::string name_of(const CaseValues& values) {
-  std::string name = values.strategy + "/" + values.workload;
-  for (const auto& [param, value] : values.params) name += "/" + param + ":" + value;
-  return name + "/tasks:1000/workers:" + std::to_string(values.workers) + "/producers:1";
+  return CaseName{values.strategy, values.workload, values.strategy_params, 1000, values.workers, 1}.str();
 }
 
 inline ResultFile make_file(const std::string& path, const std::vector<CaseValues>& cases) {
@@ -47,7 +46,13 @@ inline ResultFile make_file(const std::string& path, const std::vector<CaseValue
       entry.error_occurred = values.failed;
       if (values.failed) entry.error_message = "crashed";
       for (const auto& [counter, series] : values.counters) entry.counters[counter] = series.at(i);
-      entry.case_info = CaseInfo{values.strategy, values.workload, 1000, values.workers, 1, values.params};
+      CaseInfo& info = entry.case_info.emplace();
+      info.strategy = values.strategy;
+      info.workload = values.workload;
+      info.tasks = 1000;
+      info.workers = values.workers;
+      info.producers = 1;
+      info.strategy_params = values.strategy_params;
       file.entries.push_back(entry);
     }
   }

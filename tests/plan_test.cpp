@@ -5,8 +5,8 @@
 #include <set>
 
 #include "errors.hpp"
-#include "run/plan.hpp"
 #include "registry.hpp"
+#include "run/plan.hpp"
 
 namespace poolbench {
 namespace {
@@ -94,8 +94,8 @@ TEST(Plan, ParamListsSweepAndAppearInTheName) {
   ASSERT_EQ(plan.cases.size(), 2u);
   EXPECT_EQ(plan.cases[0].name, "inline/test_crash/at:3/how:abort/tasks:10/workers:1/producers:1");
   EXPECT_EQ(plan.cases[1].name, "inline/test_crash/at:5/how:abort/tasks:10/workers:1/producers:1");
-  EXPECT_EQ(plan.cases[1].info.params.at("at"), "5");
-  EXPECT_EQ(plan.cases[1].info.params.at("how"), "abort");
+  EXPECT_EQ(plan.cases[1].info.workload_params.at("at"), "5");
+  EXPECT_EQ(plan.cases[1].info.workload_params.at("how"), "abort");
 }
 
 TEST(Plan, UndeclaredParamsRunAtTheirDefaultsAndAreRecorded) {
@@ -105,9 +105,39 @@ TEST(Plan, UndeclaredParamsRunAtTheirDefaultsAndAreRecorded) {
   req.workers = {"1"};
   const Plan plan = make_plan(req);
   ASSERT_EQ(plan.cases.size(), 1u);
-  EXPECT_EQ(plan.cases[0].info.params.at("at"), "0");
-  EXPECT_EQ(plan.cases[0].info.params.at("how"), "segv");
+  EXPECT_EQ(plan.cases[0].info.workload_params.at("at"), "0");
+  EXPECT_EQ(plan.cases[0].info.workload_params.at("how"), "segv");
   EXPECT_EQ(plan.cases[0].name, "inline/test_crash/tasks:10/workers:1/producers:1");
+}
+
+TEST(Plan, CasesRecordParameterOwnersTraitsAndTheProducersUsed) {
+  auto req = request({"fifo_ring", "stateful"}, {"cpu_burst"});
+  req.tasks = {"10"};
+  req.workers = {"4"};
+  req.producers = {"1"};
+  req.params = {"duration_us=5", "nonblocking=true"};
+  const Plan plan = make_plan(req);
+  ASSERT_EQ(plan.cases.size(), 2u);
+  const CaseInfo& ring = plan.cases[0].info;
+  EXPECT_EQ(plan.cases[0].name,
+            "fifo_ring/cpu_burst/duration_us:5/nonblocking:true/tasks:10/workers:4/producers:1");
+  EXPECT_EQ(ring.strategy_params.at("nonblocking"), "true");
+  EXPECT_EQ(ring.strategy_params.count("duration_us"), 0u);
+  EXPECT_EQ(ring.workload_params, (std::map<std::string, std::string>{{"duration_us", "5"}}));
+  EXPECT_EQ(ring.strategy_traits, strategy_registry().find("fifo_ring")->traits);
+  EXPECT_EQ(ring.strategy_description, strategy_registry().find("fifo_ring")->description);
+  EXPECT_EQ(ring.effective_producers, 1u);
+  // A synchronous pool is driven with one producer per worker, decided here and carried to the child.
+  const CaseInfo& stateful = plan.cases[1].info;
+  EXPECT_TRUE(stateful.strategy_traits->synchronous_submit);
+  EXPECT_EQ(stateful.effective_producers, 4u);
+  EXPECT_EQ(case_spec_from_json(case_spec_to_json(plan.cases[1])).info.effective_producers, 4u);
+}
+
+TEST(Plan, AValueThatCannotBePartOfACaseNameIsRefused) {
+  auto req = request({"test_slowed"}, {"atomic_increment"});
+  req.params = {"wraps=a b"};
+  EXPECT_THAT(usage_error(req), HasSubstr("cannot be part of a case name"));
 }
 
 TEST(Plan, FilterSelectsByRegex) {
@@ -129,7 +159,7 @@ TEST(Plan, SpecRoundTripsThroughJson) {
   spec.repetition_index = 2;
   const CaseSpec back = case_spec_from_json(case_spec_to_json(spec));
   EXPECT_EQ(back.name, spec.name);
-  EXPECT_EQ(back.info.params, spec.info.params);
+  EXPECT_EQ(back.info, spec.info);
   EXPECT_EQ(back.info.tasks, 10u);
   EXPECT_EQ(back.info.producers, 2u);
   EXPECT_EQ(back.repetition_index, 2u);

@@ -16,7 +16,6 @@
 #include "cli_support.hpp"
 #include "conformance_checks.hpp"
 #include "metrics/catalogue.hpp"
-#include "registry.hpp"
 #include "report/report_model.hpp"
 #include "report/report_render.hpp"
 #include "result/result_file.hpp"
@@ -32,6 +31,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 const std::string fixture_path = std::string(POOLBENCH_SOURCE_DIR) + "/tests/data/report_fixture.json";
+// The same fixture in the previous result layout (one `params` object, no traits), frozen.
+const std::string previous_layout_fixture_path =
+    std::string(POOLBENCH_SOURCE_DIR) + "/tests/data/previous_layout_report_fixture.json";
 constexpr double MiB = 1024.0 * 1024.0;
 
 const Report& fixture_report() {
@@ -222,7 +224,7 @@ TEST(ReportModel, AdoptThresholdMovesTheDecision) {
             Decision::keep_default);  // still within the spread
 }
 
-TEST(ReportModel, StrategyParametersOffTheirDefaultsMakeTheirOwnRow) {
+TEST(ReportModel, StrategyParametersTheNameCarriesMakeTheirOwnRow) {
   auto document = fixture_json();
   nlohmann::json extra;
   for (const auto& entry : document["benchmarks"])
@@ -230,7 +232,7 @@ TEST(ReportModel, StrategyParametersOffTheirDefaultsMakeTheirOwnRow) {
         entry["case"]["workload"] == "atomic_increment")
       extra = entry;
   ASSERT_FALSE(extra.is_null());
-  extra["case"]["params"]["nonblocking"] = "true";
+  extra["case"]["strategy_params"]["nonblocking"] = "true";
   extra["name"] = extra["run_name"] =
       "lifo_stack/atomic_increment/tasks:1000/workers:2/producers:1/nonblocking:true";
   extra["real_time"] = 123456.0;
@@ -292,7 +294,15 @@ const CapabilityCell& capability(const Report& report, const std::string& strate
   throw std::runtime_error("no capability " + strategy + " " + trait);
 }
 
-TEST(ReportModel, CapabilitiesComeFromTheRegistryWithVerifiedMarks) {
+// The traits the file records for `strategy` (its first case).
+StrategyTraits recorded_traits(const std::string& strategy) {
+  for (const auto& entry : read_result_file(fixture_path).entries)
+    if (entry.case_info && entry.case_info->strategy == strategy && entry.case_info->strategy_traits)
+      return *entry.case_info->strategy_traits;
+  throw std::runtime_error("no traits recorded for " + strategy);
+}
+
+TEST(ReportModel, CapabilitiesComeFromTheFileWithVerifiedMarks) {
   const Report& report = fixture_report();
   std::vector<std::string> strategies;
   for (const auto& row : report.capabilities) strategies.push_back(row.strategy);
@@ -301,7 +311,7 @@ TEST(ReportModel, CapabilitiesComeFromTheRegistryWithVerifiedMarks) {
   for (const auto& row : report.capabilities) {
     ASSERT_TRUE(row.known) << row.strategy;
     ASSERT_EQ(row.cells.size(), 8u);
-    const StrategyTraits& traits = strategy_registry().find(row.strategy)->traits;
+    const StrategyTraits traits = recorded_traits(row.strategy);
     EXPECT_EQ(row.cells[0].value, to_string(traits.queue_order)) << row.strategy;
     EXPECT_EQ(row.cells[3].value, to_string(traits.on_exception)) << row.strategy;
     // Every strategy's exception behaviour is checked; results and cancellation never are.
@@ -345,6 +355,40 @@ TEST(ReportModel, VerifiedTraitsAreTheConformanceSuitesTable) {
       EXPECT_FALSE(v.applies(synchronous));
     }
   }
+}
+
+TEST(ReportModel, AStrategyThisBuildDoesNotHaveReadsFromItsRecordedTraits) {
+  auto document = fixture_json();
+  for (auto& entry : document["benchmarks"]) {
+    if (!entry.contains("case") || entry["case"]["strategy"] != "fifo_ring") continue;
+    entry["case"]["strategy"] = "retired_ring";
+    for (const char* key : {"name", "run_name"}) {
+      std::string name = entry[key];
+      entry[key] = "retired_ring" + name.substr(std::string("fifo_ring").size());
+    }
+  }
+  const Report report = report_of(document);
+  const auto& ring = row_of(table_titled(report, atomic_p1), "retired_ring");
+  EXPECT_TRUE(ring.known_strategy);
+  EXPECT_TRUE(ring.is_pool);
+  EXPECT_EQ(table_titled(report, atomic_p1).recommendation.decision,
+            table_titled(fixture_report(), atomic_p1).recommendation.decision);
+  EXPECT_EQ(capability(report, "retired_ring", "queue_order").value, "fifo");
+  EXPECT_TRUE(report.notes.empty()) << report.notes.front();
+}
+
+TEST(ReportModel, PreviousLayoutSaysWhatItDoesNotRecordAndInfersParameterOwners) {
+  const Report old = build_report(read_result_file(previous_layout_fixture_path));
+  std::vector<std::string> old_titles, titles;
+  for (const auto& table : old.tables) old_titles.push_back(table.title);
+  for (const auto& table : fixture_report().tables) titles.push_back(table.title);
+  EXPECT_EQ(old_titles, titles);  // workload parameters told from strategy ones without a registry
+  for (const auto& row : old.capabilities) EXPECT_FALSE(row.known) << row.strategy;
+  ASSERT_EQ(old.notes.size(), 2u);
+  EXPECT_THAT(old.notes[0], HasSubstr("does not record"));
+  EXPECT_THAT(old.notes[1], HasSubstr("previous result layout"));
+  // Without traits no row is a pool, so the rule cannot pick one.
+  EXPECT_NE(table_titled(old, atomic_p1).recommendation.decision, Decision::adopt_pool);
 }
 
 TEST(ReportModel, RulesOfThumbCheckedWithTheirNumbers) {

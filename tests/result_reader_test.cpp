@@ -118,7 +118,7 @@ TEST(ResultReader, ReadsPoolbenchDocuments) {
   ASSERT_TRUE(first.case_info.has_value());
   EXPECT_EQ(first.case_info->strategy, "inline");
   EXPECT_EQ(first.case_info->workers, 2u);
-  EXPECT_EQ(first.case_info->params.at("p"), "1");
+  EXPECT_EQ(first.case_info->params().at("p"), "1");
   EXPECT_TRUE(file.entries[3].is_aggregate());
   EXPECT_EQ(file.entries[3].aggregate_name, "median");
   EXPECT_TRUE(file.entries[8].error_occurred);
@@ -383,8 +383,9 @@ class Fuzzer {
         if (what == 1) {
           entry.erase(key);
         } else if (what == 2 && entry.contains("case") && entry["case"].is_object()) {
-          static const std::vector<std::string> case_keys = {"strategy", "workload",  "tasks",
-                                                             "workers",  "producers", "params"};
+          static const std::vector<std::string> case_keys = {
+              "strategy", "workload",        "tasks",           "workers",         "producers",
+              "params",   "strategy_params", "workload_params", "strategy_traits", "effective_producers"};
           entry["case"][case_keys[below(case_keys.size())]] = random_value();
         } else if (what == 3) {
           entry = random_value();

@@ -21,6 +21,7 @@
 
 #include "case/driver.hpp"
 #include "registry.hpp"
+#include "result/case_name.hpp"
 
 namespace poolbench::testing {
 
@@ -69,16 +70,17 @@ inline CaseSpec make_case(const std::string& strategy, const std::string& worklo
   spec.info.tasks = tasks;
   spec.info.workers = workers;
   spec.info.producers = producers;
-  if (const auto* info = strategy_registry().find(strategy))
-    for (const auto& param : info->params) spec.info.params[param.name] = param.default_value;
-  if (const auto* info = workload_registry().find(workload))
-    for (const auto& param : info->params) spec.info.params[param.name] = param.default_value;
-  std::string name = strategy + "/" + workload;
-  for (const auto& [key, value] : params) {
-    spec.info.params[key] = value;
-    name += fmt::format("/{}:{}", key, value);
+  if (const auto* info = strategy_registry().find(strategy)) {
+    for (const auto& param : info->params) spec.info.strategy_params[param.name] = param.default_value;
+    spec.info.strategy_traits = info->traits;
+    spec.info.effective_producers = effective_producers(info->traits, producers, workers);
   }
-  spec.name = name + fmt::format("/tasks:{}/workers:{}/producers:{}", tasks, workers, producers);
+  if (const auto* info = workload_registry().find(workload))
+    for (const auto& param : info->params) spec.info.workload_params[param.name] = param.default_value;
+  for (const auto& [key, value] : params)
+    (spec.info.strategy_params.count(key) != 0 ? spec.info.strategy_params : spec.info.workload_params)[key] =
+        value;
+  spec.name = CaseName{strategy, workload, params, tasks, workers, producers}.str();
   return spec;
 }
 

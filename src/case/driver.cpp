@@ -237,10 +237,10 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   std::unique_ptr<Workload> workload;
   std::unique_ptr<Strategy> strategy;
   try {
-    workload = workload_info->make(
-        WorkloadConfig{params_for(workload_info->params, info.params), strategy_info->traits.worker_state});
+    workload = workload_info->make(WorkloadConfig{params_for(workload_info->params, info.workload_params),
+                                                  strategy_info->traits.worker_state});
     workload->prepare(info.tasks);
-    StrategyConfig config{info.workers, params_for(strategy_info->params, info.params), {}};
+    StrategyConfig config{info.workers, params_for(strategy_info->params, info.strategy_params), {}};
     if (strategy_info->traits.worker_state) config.worker_state_factory = workload->worker_state_factory();
     strategy = strategy_info->make(config);
   } catch (const std::exception& e) {
@@ -248,7 +248,8 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     return;
   }
 
-  const std::size_t producers = effective_producers(info.strategy, info.producers, info.workers);
+  // Decided by the plan (CaseInfo::effective_producers); a spec without it (written by hand) gets P.
+  const std::size_t producers = info.effective_producers != 0 ? info.effective_producers : info.producers;
   FirstError first_error;
   std::latch start{1};
   bool started = false;

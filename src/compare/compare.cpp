@@ -7,6 +7,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -16,7 +17,7 @@
 #include "errors.hpp"
 #include "format/units.hpp"
 #include "metrics/statistics.hpp"
-#include "registry.hpp"
+#include "result/case_name.hpp"
 
 namespace poolbench::compare {
 
@@ -133,8 +134,9 @@ Sample sample_of(const CaseData& data, const std::string& metric) {
 }
 
 // Where a case sits in the matrix, apart from its strategy: the workload and every other coordinate (tasks,
-// workers, producers, workload parameters). Parameters the strategy declares are left out, so that a pool's
-// case finds the reference strategy's case of the same workload.
+// workers, producers, workload parameters). The strategy's own parameters (as the file records them) are left
+// out, so that a pool's case finds the reference strategy's case of the same workload. An entry without
+// poolbench's `case` object is placed by its name, whose parameters' owners are unknown: all of them count.
 struct Coordinates {
   std::string strategy;
   std::string workload;
@@ -143,36 +145,27 @@ struct Coordinates {
 
 std::optional<Coordinates> coordinates_of(const ResultEntry& entry) {
   Coordinates out;
+  std::size_t tasks = 0, workers = 0, producers = 0;
   if (entry.case_info) {
     const CaseInfo& info = *entry.case_info;
     out.strategy = info.strategy;
     out.workload = info.workload;
-    out.rest = info.params;
-    out.rest["tasks"] = std::to_string(info.tasks);
-    out.rest["workers"] = std::to_string(info.workers);
-    out.rest["producers"] = std::to_string(info.producers);
+    out.rest = info.workload_params;
+    std::tie(tasks, workers, producers) = std::tuple(info.tasks, info.workers, info.producers);
   } else {
-    // Google Benchmark style name: strategy/workload/key:value/...
-    std::vector<std::string> parts;
-    std::size_t begin = 0;
-    while (begin <= entry.run_name.size()) {
-      const std::size_t slash = std::min(entry.run_name.find('/', begin), entry.run_name.size());
-      parts.push_back(entry.run_name.substr(begin, slash - begin));
-      begin = slash + 1;
-    }
-    if (parts.size() < 2 || parts[0].empty() || parts[1].empty()) return std::nullopt;
-    out.strategy = parts[0];
-    out.workload = parts[1];
-    for (std::size_t i = 2; i < parts.size(); ++i) {
-      const std::size_t colon = parts[i].find(':');
-      if (colon == std::string::npos)
-        out.rest[fmt::format("#{}", i)] = parts[i];
-      else
-        out.rest[parts[i].substr(0, colon)] = parts[i].substr(colon + 1);
+    try {
+      CaseName name = CaseName::parse(entry.run_name);
+      out.strategy = std::move(name.strategy);
+      out.workload = std::move(name.workload);
+      out.rest = std::move(name.params);
+      std::tie(tasks, workers, producers) = std::tuple(name.tasks, name.workers, name.producers);
+    } catch (const CaseNameError&) {
+      return std::nullopt;  // not a poolbench case name: no place in the matrix
     }
   }
-  if (const StrategyInfo* strategy = strategy_registry().find(out.strategy))
-    for (const auto& param : strategy->params) out.rest.erase(param.name);
+  out.rest["tasks"] = std::to_string(tasks);
+  out.rest["workers"] = std::to_string(workers);
+  out.rest["producers"] = std::to_string(producers);
   return out;
 }
 

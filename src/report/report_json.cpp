@@ -47,7 +47,7 @@ Json row_json(const StrategyRow& row) {
           {"label", row.label},
           {"case_name", row.case_name},
           {"case_label", row.case_label},
-          {"registered", row.known_strategy},
+          {"traits_recorded", row.known_strategy},
           {"is_pool", row.is_pool},
           {"bounded", row.bounded},
           {"successful_repetitions", row.successful_repetitions},
@@ -121,7 +121,7 @@ Json report_to_json(const Report& report) {
     Json traits = Json::object();
     for (const auto& c : row.cells) traits[c.trait] = {{"value", c.value}, {"verified", c.verified}};
     capabilities.push_back({{"strategy", row.strategy},
-                            {"registered", row.known},
+                            {"traits_recorded", row.known},
                             {"description", row.description},
                             {"traits", traits}});
   }

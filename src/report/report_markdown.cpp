@@ -228,7 +228,7 @@ void render_capabilities(const Report& report, std::string& out) {
   for (const auto& row : report.capabilities) {
     std::vector<std::string> cells = {code(row.strategy)};
     if (!row.known) {
-      cells.push_back("not registered in this build");
+      cells.push_back("not recorded in the result file");
       for (int i = 0; i < 7; ++i) cells.push_back(not_measured);
     } else {
       for (const auto& c : row.cells) cells.push_back(cell(c.value) + (c.verified ? " ✓" : ""));

@@ -17,8 +17,8 @@
 #include <fmt/ranges.h>
 
 #include "format/units.hpp"
-#include "registry.hpp"
 #include "report/report_parts.hpp"
+#include "result/case_name.hpp"
 
 namespace poolbench::report {
 namespace {
@@ -31,34 +31,24 @@ struct DurationParam {
 
 constexpr DurationParam duration_params[] = {{"duration_us", 1.0}};
 
-const StrategyInfo* strategy_info(const std::string& name) {
-  return strategy_registry().find(name);
-}
-
-bool declared_by(const std::vector<ParamSpec>& specs, const std::string& name) {
-  return std::any_of(specs.begin(), specs.end(), [&](const ParamSpec& spec) { return spec.name == name; });
-}
-
-// Where a case's parameters belong: those the strategy declares make a row label (when not default),
-// everything else (the workload's, or unknown ones) makes a separate table.
+// Where a case's parameters belong, as the file records it: the strategy's parameters that the case's name
+// carries (chosen or swept on the command line) make a row label; the workload's make a separate table.
 struct SplitParams {
   std::map<std::string, std::string> workload;
-  std::map<std::string, std::string> strategy_non_default;
+  std::map<std::string, std::string> strategy_named;
 };
 
-SplitParams split_params(const CaseInfo& info) {
-  SplitParams out;
-  const StrategyInfo* strategy = strategy_info(info.strategy);
-  const WorkloadInfo* workload = workload_registry().find(info.workload);
-  for (const auto& [name, value] : info.params) {
-    const bool workload_param = workload != nullptr && declared_by(workload->params, name);
-    if (strategy != nullptr && !workload_param && declared_by(strategy->params, name)) {
-      for (const auto& spec : strategy->params)
-        if (spec.name == name && spec.default_value != value) out.strategy_non_default[name] = value;
-    } else {
-      out.workload[name] = value;
-    }
+SplitParams split_params(const CaseInfo& info, const std::string& case_name) {
+  SplitParams out{info.workload_params, {}};
+  std::map<std::string, std::string> named;
+  try {
+    named = CaseName::parse(case_name).params;
+  } catch (const CaseNameError&) {
+    // Not a poolbench name: it carries no parameters.
   }
+  for (const auto& [name, value] : info.strategy_params)
+    if (auto found = named.find(name); found != named.end() && found->second == value)
+      out.strategy_named[name] = value;
   return out;
 }
 
@@ -252,6 +242,8 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
   std::map<TableKey, std::map<std::string, RowBuilder>> grouped;
   std::vector<TableKey> table_order;
   std::size_t with_case = 0;
+  std::size_t owners_inferred = 0;
+  std::map<std::string, CaseInfo> declared;  // per strategy, the first case recording its declarations
   for (const ResultEntry& entry : file.entries) {
     if (entry.is_aggregate()) continue;
     if (entry.error_occurred)
@@ -260,20 +252,23 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
     if (!entry.case_info) continue;
     ++with_case;
     const CaseInfo& info = *entry.case_info;
-    const SplitParams params = split_params(info);
+    const std::string case_name = entry.run_name.empty() ? entry.name : entry.run_name;
+    const SplitParams params = split_params(info, case_name);
     TableKey key{info.workload, params.workload, info.tasks, info.workers, info.producers};
     if (!grouped.count(key)) table_order.push_back(key);
-    const std::string label = row_label(info.strategy, params.strategy_non_default);
+    const std::string label = row_label(info.strategy, params.strategy_named);
+    if (info.params_owner_inferred) ++owners_inferred;
+    if (info.strategy_traits) declared.try_emplace(info.strategy, info);
     RowBuilder& builder = grouped[key][label];
     StrategyRow& row = builder.row;
     if (row.strategy.empty()) {
       row.strategy = info.strategy;
       row.label = label;
-      row.case_name = entry.run_name.empty() ? entry.name : entry.run_name;
-      const StrategyInfo* strategy = strategy_info(info.strategy);
-      row.known_strategy = strategy != nullptr;
-      if (strategy) {
-        const auto& traits = strategy->traits;
+      row.case_name = case_name;
+      row.known_strategy = info.strategy_traits.has_value();
+      if (info.strategy_traits) {
+        const auto& traits = *info.strategy_traits;
+        row.worker_state = traits.worker_state;
         row.is_pool = traits.worker_lifecycle == WorkerLifecycle::fixed_workers ||
                       traits.worker_lifecycle == WorkerLifecycle::on_demand_with_expiry;
         row.bounded = traits.worker_lifecycle != WorkerLifecycle::caller_thread &&
@@ -341,10 +336,10 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
   });
   for (const auto& name : strategy_order) {
     CapabilityRow row{.strategy = name, .known = false, .description = {}, .cells = {}};
-    if (const StrategyInfo* info = strategy_info(name)) {
+    if (auto found = declared.find(name); found != declared.end()) {
       row.known = true;
-      row.description = info->description;
-      row.cells = capability_cells(info->traits);
+      row.description = found->second.strategy_description;
+      row.cells = capability_cells(*found->second.strategy_traits);
     }
     report.capabilities.push_back(std::move(row));
   }
@@ -354,9 +349,15 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
 
   if (!unknown_strategies.empty())
     report.notes.push_back(
-        fmt::format("Strategies not registered in this build (traits unknown, not considered as "
-                    "pools): {}",
+        fmt::format("Strategies whose traits the result file does not record (written before poolbench "
+                    "recorded them; not considered as pools): {}",
                     fmt::join(unknown_strategies, ", ")));
+  if (owners_inferred > 0)
+    report.notes.push_back(fmt::format(
+        "{} of the file's repetitions record their parameters without saying which are the "
+        "strategy's (the previous result layout): a parameter every case of a workload carries is "
+        "taken as the workload's, the others as the strategy's",
+        owners_inferred));
   return report;
 }
 

@@ -47,12 +47,13 @@ namespace metric = metrics::name;
 // One strategy's case within a workload configuration.
 struct StrategyRow {
   std::string strategy;
-  std::string label;       // the strategy, plus its parameters where they differ from the declared defaults
+  std::string label;       // the strategy, plus the parameters of its own that the case's name carries
   std::string case_name;   // run_name in the result file
   std::string case_label;  // the entry's Google Benchmark label (e.g. the warm state's scope), if any
-  bool known_strategy = true;  // registered in this build (traits known)
+  bool known_strategy = true;  // the result file records the strategy's traits
   bool is_pool = false;        // persistent workers (fixed or on demand): a candidate for adoption
   bool bounded = false;        // concurrency bounded by K (everything but inline's caller and raw threads)
+  bool worker_state = false;   // keeps per-worker state (the declared trait)
   std::size_t successful_repetitions = 0;
   std::size_t failed_repetitions = 0;
   std::map<std::string, Spread> metrics;
@@ -119,7 +120,7 @@ struct CapabilityCell {
 };
 struct CapabilityRow {
   std::string strategy;
-  bool known = true;  // false: in the result file but not registered in this build, traits unknown
+  bool known = true;  // false: the result file does not record the strategy's description and traits
   std::string description;
   std::vector<CapabilityCell> cells;
 };

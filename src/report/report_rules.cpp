@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include "format/units.hpp"
-#include "registry.hpp"
 #include "report/report_parts.hpp"
 
 namespace poolbench::report {
@@ -144,9 +143,8 @@ RuleCheck check_warm_state(const std::vector<WorkloadTable>& tables) {
     const Spread* baseline_time = baseline ? baseline->find(metric::total_time_ns) : nullptr;
     if (baseline_time == nullptr) continue;
     for (const auto& row : table.rows) {
-      const StrategyInfo* info = strategy_registry().find(row.strategy);
       const Spread* time = row.find(metric::total_time_ns);
-      if (info == nullptr || !info->traits.worker_state || time == nullptr) continue;
+      if (!row.worker_state || time == nullptr) continue;
       any = true;
       const double speedup = baseline_time->median / time->median;
       const bool held = speedup >= warm_state_win;

@@ -19,17 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace poolbench {
+#include "result/case_info.hpp"
 
-// What a poolbench case was: the matrix coordinates and the parameter values it ran with.
-struct CaseInfo {
-  std::string strategy;
-  std::string workload;
-  std::size_t tasks = 0;
-  std::size_t workers = 0;
-  std::size_t producers = 0;
-  std::map<std::string, std::string> params;
-};
+namespace poolbench {
 
 struct ResultEntry {
   std::string name;      // for a repetition: run_name; for an aggregate: run_name + "_" + aggregate_name
@@ -82,6 +74,13 @@ ResultFile read_result_file(const std::string& path);
 
 // Parses a document already in memory; `origin` names it in error messages.
 ResultFile parse_result_document(const std::string& text, const std::string& origin);
+
+// Files of the previous layout record one `params` object per case, without saying which parameters are the
+// strategy's. Infers it across the file without consulting any registry: a parameter that every case of the
+// workload carries is the workload's (the plan records every declared parameter of both, and a strategy's own
+// parameters are not shared by every strategy in a file that also has a strategy without them, such as
+// inline); the rest are the strategy's. Entries of the current layout are left as they are.
+void infer_param_owners(std::vector<ResultEntry>& entries);
 
 // Entry <-> JSON in Google Benchmark's layout (and field order).
 nlohmann::ordered_json entry_to_json(const ResultEntry& entry);

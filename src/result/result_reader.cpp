@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -189,31 +191,6 @@ class EntryReader {
   const std::string& where_;
 };
 
-CaseInfo case_from_json(const nlohmann::json& value, const std::string& where) {
-  const std::string here = where + ": 'case'";
-  if (!value.is_object()) throw ResultFileError(fmt::format("{} is not an object", here));
-  EntryReader reader(value, here);
-  CaseInfo info;
-  info.strategy = reader.text("strategy", true);
-  info.workload = reader.text("workload", true);
-  if (info.strategy.empty() || info.workload.empty()) reader.fail("has an empty strategy or workload");
-  info.tasks = static_cast<std::size_t>(reader.integer("tasks", 0));
-  info.workers = static_cast<std::size_t>(reader.integer("workers", 0));
-  info.producers = static_cast<std::size_t>(reader.integer("producers", 0));
-  if (const nlohmann::json* params = reader.find("params"); params != nullptr && !params->is_null()) {
-    if (!params->is_object()) reader.fail("'params' is not an object");
-    for (const auto& [name, param] : params->items()) {
-      if (param.is_string())
-        info.params[name] = param.get<std::string>();
-      else if (param.is_number() || param.is_boolean())
-        info.params[name] = param.dump();
-      else
-        reader.fail(fmt::format("parameter '{}' is not a string or number", clip(name)));
-    }
-  }
-  return info;
-}
-
 double unit_to_ns(const std::string& unit) {
   if (unit == "ns") return 1;
   if (unit == "us") return 1e3;
@@ -313,9 +290,44 @@ ResultEntry entry_from_json(const nlohmann::json& value, const std::string& orig
     }
   }
 
-  if (const nlohmann::json* info = named.find("case"); info != nullptr && !info->is_null())
-    entry.case_info = case_from_json(*info, where);
+  if (const nlohmann::json* info = named.find("case"); info != nullptr && !info->is_null()) {
+    try {
+      entry.case_info = case_from_json(*info);
+    } catch (const CaseInfoError& error) {
+      named.fail(clip(error.what(), 200));
+    }
+  }
   return entry;
+}
+
+void infer_param_owners(std::vector<ResultEntry>& entries) {
+  // Per workload: the parameter names every previous-layout case of it carries.
+  std::map<std::string, std::set<std::string>> shared;
+  for (const ResultEntry& entry : entries) {
+    if (!entry.case_info || !entry.case_info->params_owner_inferred) continue;
+    std::set<std::string> names;
+    for (const auto& [name, value] : entry.case_info->workload_params) names.insert(name);
+    auto [found, first] = shared.try_emplace(entry.case_info->workload, names);
+    if (!first) {
+      std::set<std::string> both;
+      std::set_intersection(found->second.begin(), found->second.end(), names.begin(), names.end(),
+                            std::inserter(both, both.end()));
+      found->second = std::move(both);
+    }
+  }
+  for (ResultEntry& entry : entries) {
+    if (!entry.case_info || !entry.case_info->params_owner_inferred) continue;
+    CaseInfo& info = *entry.case_info;
+    const std::set<std::string>& workload_names = shared[info.workload];
+    for (auto it = info.workload_params.begin(); it != info.workload_params.end();) {
+      if (workload_names.count(it->first) != 0) {
+        ++it;
+      } else {
+        info.strategy_params.insert(*it);
+        it = info.workload_params.erase(it);
+      }
+    }
+  }
 }
 
 ResultFile parse_result_document(const std::string& text, const std::string& origin) {
@@ -352,6 +364,7 @@ ResultFile parse_result_document(const std::string& text, const std::string& ori
     file.entries.push_back(entry_from_json(value, fmt::format("{}: benchmarks[{}]", origin, index)));
     ++index;
   }
+  infer_param_owners(file.entries);
   return file;
 }
 

@@ -42,11 +42,7 @@ nlohmann::ordered_json entry_to_json(const ResultEntry& entry) {
   out["time_unit"] = entry.time_unit;
   for (const auto& [name, value] : entry.counters) out[name] = value;
   if (!entry.label.empty()) out["label"] = entry.label;
-  if (entry.case_info) {
-    const CaseInfo& info = *entry.case_info;
-    out["case"] = {{"strategy", info.strategy}, {"workload", info.workload},   {"tasks", info.tasks},
-                   {"workers", info.workers},   {"producers", info.producers}, {"params", info.params}};
-  }
+  if (entry.case_info) out["case"] = case_to_json(*entry.case_info);
   return out;
 }
 

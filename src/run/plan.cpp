@@ -15,6 +15,7 @@
 
 #include "errors.hpp"
 #include "registry.hpp"
+#include "result/case_name.hpp"
 
 namespace poolbench {
 namespace {
@@ -154,7 +155,7 @@ double estimate_case_seconds(const StrategyInfo& strategy, const WorkloadInfo& w
                              const CaseInfo& info) {
   // Spawning the child, Google Benchmark's start-up, the probe's calibration: measured at about 0.1 s here.
   constexpr double per_process_seconds = 0.1;
-  Params params(info.params);
+  Params params(info.workload_params);
   double task_ns = 10;
   try {
     task_ns = workload.nominal_task_ns(params);
@@ -164,7 +165,7 @@ double estimate_case_seconds(const StrategyInfo& strategy, const WorkloadInfo& w
   const auto lifecycle = strategy.traits.worker_lifecycle;
   double parallel = 1;
   if (lifecycle == WorkerLifecycle::caller_thread) {
-    parallel = static_cast<double>(effective_producers(info.strategy, info.producers, info.workers));
+    parallel = static_cast<double>(info.effective_producers);
   } else if (lifecycle == WorkerLifecycle::thread_per_task &&
              strategy.traits.when_full == WhenFull::never_full) {
     parallel = static_cast<double>(info.tasks);
@@ -319,18 +320,36 @@ Plan make_plan(const PlanRequest& request) {
               spec.info.tasks = task_count;
               spec.info.workers = worker_count;
               spec.info.producers = producer_count;
-              for (const auto& param : strategy->params) spec.info.params[param.name] = param.default_value;
-              for (const auto& param : workload->params) spec.info.params[param.name] = param.default_value;
-              std::string name = strategy->name + "/" + workload->name;
-              for (const auto& [param, value] : assignment) {
-                spec.info.params[param] = value;
-                name += fmt::format("/{}:{}", param, value);
+              spec.info.effective_producers =
+                  effective_producers(strategy->traits, producer_count, worker_count);
+              spec.info.strategy_description = strategy->description;
+              spec.info.strategy_traits = strategy->traits;
+              CaseName name{.strategy = strategy->name,
+                            .workload = workload->name,
+                            .params = {},
+                            .tasks = task_count,
+                            .workers = worker_count,
+                            .producers = producer_count};
+              for (const auto& param : strategy->params) {
+                const auto chosen = assignment.find(param.name);
+                spec.info.strategy_params[param.name] =
+                    chosen != assignment.end() ? chosen->second : param.default_value;
               }
-              name +=
-                  fmt::format("/tasks:{}/workers:{}/producers:{}", task_count, worker_count, producer_count);
-              if (filter && !RE2::PartialMatch(name, *filter)) continue;
-              check_workload_params(*workload, spec.info.params, checked_workload_params);
-              spec.name = std::move(name);
+              for (const auto& param : workload->params) {
+                const auto chosen = assignment.find(param.name);
+                spec.info.workload_params[param.name] =
+                    chosen != assignment.end() ? chosen->second : param.default_value;
+              }
+              name.params = assignment;
+              std::string formatted;
+              try {
+                formatted = name.str();
+              } catch (const CaseNameError& error) {
+                throw UsageError(fmt::format("--param: {}", error.what()));
+              }
+              if (filter && !RE2::PartialMatch(formatted, *filter)) continue;
+              check_workload_params(*workload, spec.info.workload_params, checked_workload_params);
+              spec.name = std::move(formatted);
               spec.family_index = plan.cases.size();
               spec.repetitions = plan.repetitions;
               spec.estimate_seconds = estimate_case_seconds(*strategy, *workload, spec.info);

@@ -10,15 +10,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "result/result_file.hpp"
+#include "result/case_info.hpp"
 
 namespace poolbench {
 
 // One case: a strategy x workload at one point of the matrix, plus the repetition the child is to run.
 struct CaseSpec {
-  std::string name;  // e.g. fifo_ring/atomic_increment/tasks:1000000/workers:2/producers:1
-  CaseInfo
-      info;  // strategy, workload, tasks, workers, producers, params (every declared one, defaults applied)
+  std::string name;  // CaseName: e.g. fifo_ring/atomic_increment/tasks:1000000/workers:2/producers:1
+  // strategy, workload, tasks, workers, producers, effective producers, params by owner (every declared one,
+  // defaults applied), the strategy's description and traits: what the child needs and the file records.
+  CaseInfo info;
   std::size_t family_index = 0;
   std::size_t repetition_index = 0;
   std::size_t repetitions = 1;
@@ -64,7 +65,8 @@ std::size_t parse_count(const char* flag, const std::string& value);
 Plan make_plan(const PlanRequest& request);
 
 // Producer threads a strategy is driven with: synchronous pools (tunny's Process) need at least one caller
-// per worker to keep their workers busy, so they get max(P, K); everything else gets P.
-std::size_t effective_producers(const std::string& strategy, std::size_t producers, std::size_t workers);
+// per worker to keep their workers busy, so they get max(P, K); everything else gets P. Decided once, here,
+// and carried to the child in CaseInfo::effective_producers.
+std::size_t effective_producers(const StrategyTraits& traits, std::size_t producers, std::size_t workers);
 
 }  // namespace poolbench

@@ -1,21 +1,17 @@
 // CaseSpec <-> JSON (the parent hands each child its case this way) and the producer rule for synchronous
 // pools.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "errors.hpp"
 #include "run/plan.hpp"
-#include "registry.hpp"
 
 namespace poolbench {
 
 nlohmann::json case_spec_to_json(const CaseSpec& spec) {
   return {{"name", spec.name},
-          {"strategy", spec.info.strategy},
-          {"workload", spec.info.workload},
-          {"tasks", spec.info.tasks},
-          {"workers", spec.info.workers},
-          {"producers", spec.info.producers},
-          {"params", spec.info.params},
+          {"case", case_to_json(spec.info)},
           {"family_index", spec.family_index},
           {"repetition_index", spec.repetition_index},
           {"repetitions", spec.repetitions},
@@ -26,12 +22,7 @@ CaseSpec case_spec_from_json(const nlohmann::json& value) {
   try {
     CaseSpec spec;
     spec.name = value.at("name").get<std::string>();
-    spec.info.strategy = value.at("strategy").get<std::string>();
-    spec.info.workload = value.at("workload").get<std::string>();
-    spec.info.tasks = value.at("tasks").get<std::size_t>();
-    spec.info.workers = value.at("workers").get<std::size_t>();
-    spec.info.producers = value.at("producers").get<std::size_t>();
-    spec.info.params = value.at("params").get<std::map<std::string, std::string>>();
+    spec.info = case_from_json(value.at("case"));
     spec.family_index = value.value("family_index", std::size_t{0});
     spec.repetition_index = value.value("repetition_index", std::size_t{0});
     spec.repetitions = value.value("repetitions", std::size_t{1});
@@ -39,13 +30,12 @@ CaseSpec case_spec_from_json(const nlohmann::json& value) {
     return spec;
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(fmt::format("malformed case spec: {}", e.what()));
+  } catch (const CaseInfoError& e) {
+    throw UsageError(fmt::format("malformed case spec: {}", e.what()));
   }
 }
 
-std::size_t effective_producers(const std::string& strategy, std::size_t producers, std::size_t workers) {
-  const StrategyInfo* info = strategy_registry().find(strategy);
-  if (info == nullptr) return producers;
-  const auto& traits = info->traits;
+std::size_t effective_producers(const StrategyTraits& traits, std::size_t producers, std::size_t workers) {
   if (traits.synchronous_submit && traits.worker_lifecycle != WorkerLifecycle::caller_thread)
     return std::max(producers, workers);
   return producers;

@@ -320,9 +320,7 @@ void stamp_entry(nlohmann::ordered_json& entry, const CaseSpec& spec, std::size_
   entry["run_name"] = spec.name;
   entry["repetitions"] = spec.repetitions;
   entry["repetition_index"] = repetition;
-  entry["case"] = {{"strategy", spec.info.strategy},   {"workload", spec.info.workload},
-                   {"tasks", spec.info.tasks},         {"workers", spec.info.workers},
-                   {"producers", spec.info.producers}, {"params", spec.info.params}};
+  entry["case"] = case_to_json(spec.info);
 }
 
 nlohmann::ordered_json failed_entry(const CaseSpec& spec, std::size_t repetition, const std::string& reason) {

@@ -81,6 +81,8 @@ struct StrategyTraits {
   bool cancellation = false;        // submitted or waiting work can be cancelled
   bool synchronous_submit = false;  // submit returns only after the task ran (tunny's Process)
   bool worker_state = false;        // builds per-worker state with the WorkerStateFactory it is given
+
+  bool operator==(const StrategyTraits&) const = default;
 };
 
 std::string_view to_string(QueueOrder value);
