@@ -51,14 +51,15 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// Runs `POOLBENCH_BINARY <arguments>` through the shell (arguments are shell words), with a time limit so
-// that a hang fails the test instead of CI.
-inline CommandResult run_poolbench(const std::string& arguments, int time_limit_seconds = 120) {
+// Runs `<binary> <arguments>` through the shell (arguments are shell words), with a time limit so that a hang
+// fails the test instead of CI.
+inline CommandResult run_program(const std::string& binary, const std::string& arguments,
+                                 int time_limit_seconds = 120) {
   TempDir scratch;
   const auto out_path = scratch / "stdout";
   const auto err_path = scratch / "stderr";
-  const std::string command = "timeout -k 5 " + std::to_string(time_limit_seconds) + " " + POOLBENCH_BINARY +
-                              " " + arguments + " >" + out_path.string() + " 2>" + err_path.string() +
+  const std::string command = "timeout -k 5 " + std::to_string(time_limit_seconds) + " " + binary + " " +
+                              arguments + " >" + out_path.string() + " 2>" + err_path.string() +
                               " </dev/null";
   const int status = std::system(command.c_str());
   CommandResult result;
@@ -66,6 +67,11 @@ inline CommandResult run_poolbench(const std::string& arguments, int time_limit_
   result.out = slurp(out_path);
   result.err = slurp(err_path);
   return result;
+}
+
+// The same for the poolbench binary under test (POOLBENCH_BINARY).
+inline CommandResult run_poolbench(const std::string& arguments, int time_limit_seconds = 120) {
+  return run_program(POOLBENCH_BINARY, arguments, time_limit_seconds);
 }
 
 // `text` as one shell word.

@@ -5,7 +5,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,15 +22,11 @@
 #include <sstream>
 #include <thread>
 
-#include <benchmark/benchmark.h>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include "build_info.hpp"
 #include "errors.hpp"
-#include "metrics/catalogue.hpp"
 #include "result/output_file.hpp"
-#include "result/result_file.hpp"
+#include "result/result_document.hpp"
 #include "run/progress.hpp"
 
 namespace poolbench {
@@ -251,136 +246,6 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
   return outcome;
 }
 
-// Google Benchmark's own context (machine, caches, load), written by its JSON reporter for this process.
-nlohmann::ordered_json benchmark_context() {
-  std::ostringstream text;
-  benchmark::JSONReporter reporter;
-  reporter.SetOutputStream(&text);
-  reporter.SetErrorStream(&text);
-  reporter.ReportContext(benchmark::BenchmarkReporter::Context());
-  try {
-    // ReportContext opens the document and the benchmarks array; close both to parse it.
-    return nlohmann::ordered_json::parse(text.str() + "]}").at("context");
-  } catch (const std::exception&) {
-    return nlohmann::ordered_json::object();
-  }
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  return "unknown";
-}
-
-std::string iso_now() {
-  const auto now = std::chrono::system_clock::now();
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", std::chrono::floor<std::chrono::seconds>(now));
-}
-
-nlohmann::ordered_json poolbench_context(const Plan& plan, const RunOptions& options) {
-  struct utsname system {};
-  ::uname(&system);
-  nlohmann::ordered_json context;
-  context["version"] = POOLBENCH_VERSION;
-  context["git_commit"] = git_commit();
-  context["compiler"] = fmt::format("g++ {}", __VERSION__);
-  context["build_type"] = POOLBENCH_BUILD_TYPE;
-  context["sanitizer"] = POOLBENCH_SANITIZE;
-#ifdef POOLBENCH_JEMALLOC
-  context["allocator"] = "jemalloc";
-#else
-  context["allocator"] = "glibc malloc";
-#endif
-  context["kernel"] = fmt::format("{} {} {}", system.sysname, system.release, system.machine);
-  context["cpu_model"] = cpu_model();
-  context["cores"] = std::thread::hardware_concurrency();
-  context["command_line"] = options.command_line;
-  context["date"] = iso_now();
-  context["repetitions"] = plan.repetitions;
-  context["timeout_seconds"] = options.timeout_seconds;
-  if (options.timeout_estimate_factor > 0)
-    context["timeout_estimate_factor"] = options.timeout_estimate_factor;
-  context["cases"] = plan.cases.size();
-  context["repetition_order"] = "interleaved";
-  context["metrics"] = metrics::catalogue_to_json();
-  return context;
-}
-
-// The parts of a child's entry that belong to the plan, not to Google Benchmark's naming of the child's one
-// benchmark ("<name>/iterations:1/process_time/real_time").
-void stamp_entry(nlohmann::ordered_json& entry, const CaseSpec& spec, std::size_t repetition) {
-  entry["name"] = spec.name;
-  entry["family_index"] = spec.family_index;
-  entry["per_family_instance_index"] = 0;
-  entry["run_name"] = spec.name;
-  entry["repetitions"] = spec.repetitions;
-  entry["repetition_index"] = repetition;
-  entry["case"] = case_to_json(spec.info);
-}
-
-nlohmann::ordered_json failed_entry(const CaseSpec& spec, std::size_t repetition, const std::string& reason) {
-  nlohmann::ordered_json entry;
-  entry["name"] = spec.name;
-  entry["run_type"] = "iteration";
-  entry["threads"] = 1;
-  entry["error_occurred"] = true;
-  entry["error_message"] = reason;
-  entry["iterations"] = 0;
-  entry["real_time"] = 0;
-  entry["cpu_time"] = 0;
-  entry["time_unit"] = "ms";
-  stamp_entry(entry, spec, repetition);
-  return entry;
-}
-
-class ResultDocument {
- public:
-  ResultDocument(const Plan& plan, const RunOptions& options) : plan_(plan), options_(options) {
-    context_ = benchmark_context();
-    context_["executable"] = options.self_path;
-    context_["poolbench"] = poolbench_context(plan, options);
-    entries_.resize(plan.cases.size());
-  }
-
-  void add(std::size_t case_index, nlohmann::ordered_json entry) {
-    // The probe's own cost is a property of the build and machine: the first measurement goes into the
-    // context.
-    auto& poolbench = context_["poolbench"];
-    for (const char* key : {metrics::name::instrumentation_ns_per_task, metrics::name::timing_sample_every})
-      if (!poolbench.contains(key) && entry.contains(key) && entry[key].is_number())
-        poolbench[key] = entry[key];
-    entries_[case_index].push_back(std::move(entry));
-  }
-
-  void write() const {
-    nlohmann::ordered_json document;
-    document["context"] = context_;
-    auto& benchmarks = document["benchmarks"] = nlohmann::ordered_json::array();
-    for (std::size_t index = 0; index < entries_.size(); ++index) {
-      std::vector<ResultEntry> repetitions;
-      for (const auto& entry : entries_[index]) {
-        benchmarks.push_back(entry);
-        repetitions.push_back(entry_from_json(nlohmann::json::parse(entry.dump()), options_.out_path));
-      }
-      std::vector<const ResultEntry*> pointers;
-      for (const auto& repetition : repetitions) pointers.push_back(&repetition);
-      for (const auto& aggregate : aggregates_of(pointers)) benchmarks.push_back(entry_to_json(aggregate));
-    }
-    write_json_atomically(options_.out_path, document);
-  }
-
- private:
-  const Plan& plan_;
-  const RunOptions& options_;
-  nlohmann::ordered_json context_;
-  std::vector<std::vector<nlohmann::ordered_json>> entries_;  // per case, in repetition order
-};
-
 }  // namespace
 
 void check_writable(const std::string& path) {
@@ -398,7 +263,15 @@ int run_plan(const Plan& plan, const RunOptions& options) {
   InterruptGuard interrupt_guard;
   const OutputLock out_lock("--out", options.out_path);  // held to the end: one run per result file
   ScratchDirectory scratch;
-  ResultDocument document(plan, options);
+  ResultDocument document(
+      options.out_path,
+      run_context(RunDescription{.command_line = options.command_line,
+                                 .executable = options.self_path,
+                                 .repetitions = plan.repetitions,
+                                 .cases = plan.cases.size(),
+                                 .timeout_seconds = options.timeout_seconds,
+                                 .timeout_estimate_factor = options.timeout_estimate_factor}),
+      plan.cases.size());
   Progress progress(plan, options.quiet);
 
   std::size_t failures = 0;
@@ -410,15 +283,11 @@ int run_plan(const Plan& plan, const RunOptions& options) {
       progress.starting(spec);
       ChildOutcome outcome = run_child(options, spec, scratch.path());
       if (interrupt_requested) break;  // the case did not finish: it is neither a result nor a failure
-      nlohmann::ordered_json entry;
-      if (outcome.entry) {
-        entry = std::move(*outcome.entry);
-        stamp_entry(entry, spec, repetition);
-      } else {
-        entry = failed_entry(spec, repetition, outcome.failure);
-      }
-      const bool failed = entry.value("error_occurred", false);
-      const std::string error_message = failed ? entry.value("error_message", std::string{}) : std::string{};
+      const EntryIdentity identity{spec.name, spec.family_index, spec.repetitions, repetition, spec.info};
+      ResultEntry entry =
+          outcome.entry ? stamp_entry(*outcome.entry, identity) : failed_entry(identity, outcome.failure);
+      const bool failed = entry.error_occurred;
+      const std::string error_message = entry.error_message;
       failures += failed ? 1 : 0;
       document.add(index, std::move(entry));
       document.write();
