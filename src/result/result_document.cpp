@@ -92,6 +92,12 @@ void append_indented(std::string& out, const std::string& text, std::size_t inde
   }
 }
 
+// As the result writer: strings that are not UTF-8 (a path, a child's message) are written with U+FFFD in
+// place of their bad bytes, never fatal.
+std::string dumped(const nlohmann::ordered_json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 void set_identity(ResultEntry& entry, const EntryIdentity& identity) {
   entry.name = identity.name;
   entry.run_name = identity.name;
@@ -115,7 +121,7 @@ nlohmann::ordered_json run_context(const RunDescription& run) {
 ResultEntry stamp_entry(const nlohmann::ordered_json& child_entry, const EntryIdentity& identity) {
   ResultEntry entry;
   try {
-    entry = entry_from_json(nlohmann::json::parse(child_entry.dump()), "the child's entry");
+    entry = entry_from_json(nlohmann::json::parse(dumped(child_entry, -1)), "the child's entry");
   } catch (const std::exception& error) {
     return failed_entry(identity, fmt::format("child wrote no usable result ({})", error.what()));
   }
@@ -156,7 +162,7 @@ void ResultDocument::add(std::size_t case_index, ResultEntry entry) {
   block.text.clear();
   for (const ResultEntry* item : serialized) {
     if (!block.text.empty()) block.text += ",\n    ";
-    append_indented(block.text, entry_to_json(*item).dump(2), 4);
+    append_indented(block.text, dumped(entry_to_json(*item), 2), 4);
   }
   entries_serialized_ += serialized.size();
 }
@@ -179,7 +185,7 @@ nlohmann::ordered_json ResultDocument::context_with_probe_cost() const {
 std::string ResultDocument::text() const {
   // The layout nlohmann's dump(2) gives the whole document, assembled from the cached blocks.
   std::string out = "{\n  \"context\": ";
-  append_indented(out, context_with_probe_cost().dump(2), 2);
+  append_indented(out, dumped(context_with_probe_cost(), 2), 2);
   out += ",\n  \"benchmarks\": [";
   bool first = true;
   for (const CaseBlock& block : cases_) {
