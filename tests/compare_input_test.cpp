@@ -44,7 +44,7 @@ TEST(CompareInput, TwoEntriesForOneRepetitionOfACaseAreRefused) {
 TEST(CompareInput, TwoDifferentCasesWithOneNameAreRefused) {
   ResultFile file =
       make_file("merged.json", {{.strategy = "inline", .times = {1, 2}},
-                                {.strategy = "inline", .times = {3, 4}, .params = {{"x", "1"}}}});
+                                {.strategy = "inline", .times = {3, 4}, .strategy_params = {{"x", "1"}}}});
   // The second case renamed to the first one's name: its repetitions would be merged into the first's.
   for (std::size_t i = 2; i < 4; ++i) {
     file.entries[i].name = file.entries[i].run_name = file.entries[0].run_name;

@@ -38,7 +38,7 @@ struct CaseData {
 
 bool same_case(const CaseInfo& a, const CaseInfo& b) {
   return a.strategy == b.strategy && a.workload == b.workload && a.tasks == b.tasks &&
-         a.workers == b.workers && a.producers == b.producers && a.params == b.params;
+         a.workers == b.workers && a.producers == b.producers && a.params() == b.params();
 }
 
 // What tells two cases with one name apart, for the message that refuses them.
@@ -48,12 +48,14 @@ std::string difference(const CaseInfo& a, const CaseInfo& b) {
   if (a.tasks != b.tasks) return fmt::format("tasks {} and {}", a.tasks, b.tasks);
   if (a.workers != b.workers) return fmt::format("workers {} and {}", a.workers, b.workers);
   if (a.producers != b.producers) return fmt::format("producers {} and {}", a.producers, b.producers);
-  for (const auto* params : {&a.params, &b.params})
+  const auto a_params = a.params();
+  const auto b_params = b.params();
+  for (const auto* params : {&a_params, &b_params})
     for (const auto& [name, value] : *params) {
-      const auto left = a.params.find(name);
-      const auto right = b.params.find(name);
-      const std::string left_value = left == a.params.end() ? "(none)" : left->second;
-      const std::string right_value = right == b.params.end() ? "(none)" : right->second;
+      const auto left = a_params.find(name);
+      const auto right = b_params.find(name);
+      const std::string left_value = left == a_params.end() ? "(none)" : left->second;
+      const std::string right_value = right == b_params.end() ? "(none)" : right->second;
       if (left_value != right_value)
         return fmt::format("parameter {} {} and {}", name, left_value, right_value);
     }
