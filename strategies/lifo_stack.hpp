@@ -1,3 +1,7 @@
+// Longer than the project's ~450-line guide on purpose: the pool is a template over the job type (tasks for
+// the harness, payloads for PoolWithFunc), so all of it must live in this header, and it is kept whole so it
+// reads side by side with ants' pool.go.
+//
 // lifo_stack — ants' default pool (panjf2000/ants: pool.go, worker.go, worker_stack.go; PoolWithFunc in
 // pool_func.go): no task queue, a stack of idle workers, each with its own one-task hand-off slot.
 //

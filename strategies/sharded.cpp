@@ -1,3 +1,6 @@
+// Longer than the project's ~450-line guide: it holds both forms of the strategy, the guide's sharded pool
+// and pond v2's one-queue pool (`mode=pond`), which share the group, wait and counter code below.
+//
 #include "sharded.hpp"
 
 #include <algorithm>

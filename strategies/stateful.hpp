@@ -1,3 +1,7 @@
+// Longer than the project's ~450-line guide on purpose: StatefulPool is a template over payload and result
+// types (tunny's Process(payload) -> result), so all of it lives in this header, kept whole so it reads side by
+// side with tunny.go and worker.go.
+//
 // stateful — tunny (Jeffail/tunny: tunny.go, worker.go): K fixed workers, each built once by a constructor
 // that owns its per-worker state; process(payload) -> result is synchronous.
 //
