@@ -1,7 +1,10 @@
-// `poolbench list [--json] [--all]`: what is registered, for people and for tools.
+// `poolbench list [--format text|json|md] [--all]`: what is registered, for people and for tools; `md` prints
+// README's "What each strategy models" table, from the strategies' own ModelRows.
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -30,14 +33,47 @@ void print_params(const std::vector<ParamSpec>& params) {
     fmt::print("      --param {}={}  {}\n", param.name, param.default_value, param.description);
 }
 
-int list(bool as_json, bool include_test_only) {
-  if (as_json) {
+nlohmann::json models_to_json(const std::vector<ModelRow>& models) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& row : models)
+    out.push_back(
+        {{"mode", row.mode}, {"library", row.library}, {"matches", row.matches}, {"differs", row.differs}});
+  return out;
+}
+
+// `sharded` for the default row, `sharded --param mode=pond` for a mode's.
+std::string model_row_name(const StrategyInfo& info, const ModelRow& row) {
+  if (row.mode.empty()) return info.name;
+  std::string name = info.name;
+  std::string_view rest = row.mode;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    name += fmt::format(" --param {}", rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return name;
+}
+
+int list_model_table(bool include_test_only) {
+  fmt::print("| strategy | library and version | what matches | what differs, and why |\n");
+  fmt::print("| --- | --- | --- | --- |\n");
+  for (const StrategyInfo* info : strategy_registry().all(include_test_only))
+    for (const ModelRow& row : info->models)
+      fmt::print("| `{}` | {} | {} | {} |\n", model_row_name(*info, row), row.library, row.matches,
+                 row.differs);
+  return 0;
+}
+
+int list(const std::string& format, bool include_test_only) {
+  if (format == "md") return list_model_table(include_test_only);
+  if (format == "json") {
     nlohmann::json out = {{"strategies", nlohmann::json::array()}, {"workloads", nlohmann::json::array()}};
     for (const StrategyInfo* info : strategy_registry().all(include_test_only))
       out["strategies"].push_back({{"name", info->name},
                                    {"description", info->description},
                                    {"traits", traits_to_json(info->traits)},
                                    {"params", params_to_json(info->params)},
+                                   {"models", models_to_json(info->models)},
                                    {"test_only", info->test_only}});
     for (const WorkloadInfo* info : workload_registry().all(include_test_only))
       out["workloads"].push_back({{"name", info->name},
@@ -60,6 +96,10 @@ int list(bool as_json, bool include_test_only) {
                to_string(t.on_exception), t.returns_results ? "yes" : "no", t.cancellation ? "yes" : "no",
                t.synchronous_submit ? " synchronous_submit" : "", t.worker_state ? " worker_state" : "");
     print_params(info->params);
+    for (const ModelRow& row : info->models) {
+      fmt::print("      {}: models {}\n", model_row_name(*info, row), row.library);
+      fmt::print("        matches: {}\n        differs: {}\n", row.matches, row.differs);
+    }
   }
   fmt::print("\nWorkloads:\n");
   for (const WorkloadInfo* info : workload_registry().all(include_test_only)) {
@@ -76,10 +116,17 @@ const SubcommandRegistrar registrar{SubcommandInfo{
     .setup =
         [](CLI::App& command) {
           auto as_json = std::make_shared<bool>(false);
+          auto format = std::make_shared<std::string>("text");
           auto include_test_only = std::make_shared<bool>(false);
-          command.add_flag("--json", *as_json, "machine-readable output");
+          auto* json_flag = command.add_flag("--json", *as_json, "machine-readable output (--format json)");
+          command
+              .add_option("--format", *format,
+                          "text (default), json, or md: README's table of what each strategy models")
+              ->check(CLI::IsMember({"text", "json", "md"}))
+              ->excludes(json_flag);
           command.add_flag("--all", *include_test_only, "include the test-only strategies and workloads");
-          return std::function<int()>([=] { return list(*as_json, *include_test_only); });
+          return std::function<int()>(
+              [=] { return list(*as_json ? std::string("json") : *format, *include_test_only); });
         },
 }};
 

@@ -279,14 +279,8 @@ StrategyCounters DispatcherStrategy::counters() const {
 namespace {
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "dispatcher",
-    .description =
-        "gammazero/workerpool v1.2.1-5-g22a7e8d. Matches: workerpool.go `dispatch()`: a dispatcher "
-        "thread hands each task to one idle worker, else starts a worker (up to K), else queues it "
-        "(unbounded FIFO, `WaitingQueueSize` exact); `killIdleWorker()`: one idle worker stopped "
-        "per idle period; StopWait drains. Differs: submit appends to a locked vector the "
-        "dispatcher takes in order, instead of a rendezvous; workers are OS threads that spin "
-        "before parking. `batching=true` is not workerpool: whole batches go into a 1024-slot ring "
-        "the workers pop",
+    .description = "gammazero/workerpool: a dispatcher thread hands each task to one idle worker, up to K "
+                   "on-demand workers, unbounded FIFO waiting queue",
     .traits = {.queue_order = QueueOrder::fifo,
                .worker_lifecycle = WorkerLifecycle::on_demand_with_expiry,
                .when_full = WhenFull::never_full,
@@ -331,6 +325,26 @@ const StrategyRegistrar registrar{StrategyInfo{
       return std::make_unique<DispatcherStrategy>(options);
     },
     .nominal_overhead_ns = 300,
+    .models =
+        {
+            {.mode = "",
+             .library = "gammazero/workerpool v1.2.1-5-g22a7e8d",
+             .matches =
+                 "workerpool.go `dispatch()`: each task to one idle worker, else a new worker below K, "
+                 "else the unbounded FIFO waiting queue (`processWaitingQueue()`; `WaitingQueueSize` "
+                 "exact); `killIdleWorker()`: one idle worker stopped per idle period; `StopWait()` drains",
+             .differs = "submit appends to a locked vector that the dispatcher takes in order, instead of a "
+                        "rendezvous on the unbuffered `taskQueue`; workers are OS threads that spin before "
+                        "parking"},
+            {.mode = "batching=true",
+             .library = "none: a batching pool on workerpool's structure, not workerpool",
+             .matches = "workerpool's dispatcher thread, workers started on demand up to K, one idle worker "
+                        "stopped per idle period, `StopWait()` drains",
+             .differs =
+                 "the dispatcher moves whole batches into a `handoff`-slot lock-free ring (1024) that "
+                 "workers pop, running up to 1024 tasks ahead of them; `WaitingQueueSize` leaves out the "
+                 "ring's tasks: kept to show what batching buys"},
+        },
 }};
 }  // namespace
 

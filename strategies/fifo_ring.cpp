@@ -207,6 +207,20 @@ const StrategyRegistrar registrar{StrategyInfo{
           return std::make_unique<FifoRingStrategy>(options);
         },
     .nominal_overhead_ns = 100,
+    .models =
+        {
+            {.mode = "",
+             .library = "the pool guide's \"ants (loopq)\" row, not ants' code (ants v2.11.4 read)",
+             .matches =
+                 "the guide's description: a lock-free FIFO ring of tasks (Vyukov MPMC, CAS-claimed slots) "
+                 "that any worker takes from; blocks when full, or with `nonblocking=true` fails with "
+                 "`overloaded` (`ErrPoolOverload`); PanicHandler-style recovery",
+             .differs =
+                 "ants' loop queue (worker_loop_queue.go `insert()`, `detach()`; `WithPreAlloc`) is a FIFO "
+                 "ring of idle workers under the pool lock, not of tasks; K fixed threads here, no expiry; "
+                 "it rejects only when the 1024 slots are full, where ants rejects when all K workers are "
+                 "busy"},
+        },
 }};
 }  // namespace
 

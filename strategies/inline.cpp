@@ -25,6 +25,16 @@ const StrategyRegistrar registrar{StrategyInfo{
     .params = {},
     .make = [](const StrategyConfig&) { return std::make_unique<InlineStrategy>(); },
     .nominal_overhead_ns = 5,
+    .models =
+        {
+            {.mode = "",
+             .library = "none: the lower bound, a plain function call",
+             .matches = "what a task costs with no hand-off at all: no thread, no queue; an exception leaves "
+                        "submit() as it would leave a call",
+             .differs =
+                 "not a pool: tasks run in the submitting thread, one at a time per producer, so nothing "
+                 "overlaps"},
+        },
 }};
 }  // namespace
 

@@ -61,6 +61,20 @@ const StrategyRegistrar registrar{StrategyInfo{
           return std::make_unique<LifoStackPool>(options);
         },
     .nominal_overhead_ns = 400,
+    .models =
+        {
+            {.mode = "",
+             .library = "panjf2000/ants v2.11.4 (76ddb18): the default pool (NewPool, worker stack)",
+             .matches =
+                 "ants.go `retrieveWorker()`: under the pool lock pop the most recently idle worker "
+                 "(worker_stack.go `detach()`), else start one below K, else `ErrPoolOverload` "
+                 "(`nonblocking`, `max_blocking_tasks`) or wait on `cond`; `revertWorker()` pushes it back "
+                 "with its last-used time; `purgeStaleWorkers()` every `expiry_ms`; PanicHandler",
+             .differs =
+                 "K is exact (ants bumps `running` outside the lock); a submitter finding the pool full "
+                 "spins briefly before waiting, and `max_blocking_tasks` counts only the waiting ones; no "
+                 "PreAlloc, DisablePurge or unlimited size (-1); workers are OS threads"},
+        },
 }};
 
 }  // namespace

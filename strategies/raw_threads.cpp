@@ -85,6 +85,18 @@ const StrategyRegistrar registrar{StrategyInfo{
     .params = {},
     .make = [](const StrategyConfig&) { return std::make_unique<RawThreadsStrategy>(); },
     .nominal_overhead_ns = 45000,
+    .models =
+        {
+            {.mode = "",
+             .library = "Go's `go f()` + sync.WaitGroup (the Go runtime)",
+             .matches =
+                 "a new unit of execution per task, unbounded; wait() is WaitGroup.Wait (a live-thread "
+                 "count); a throwing task terminates the process, as an unrecovered panic does",
+             .differs =
+                 "a goroutine becomes an OS thread (std::thread: tens of µs to start and a stack mapping, "
+                 "where a goroutine costs under 1 µs and 2 KB); the OS can refuse a thread, and submit "
+                 "then fails with `error` (Go never refuses a goroutine)"},
+        },
 }};
 }  // namespace
 

@@ -98,6 +98,19 @@ const StrategyRegistrar registrar{StrategyInfo{
         },
     .nominal_overhead_ns = 300,
     .in_default_matrix = false,
+    .models =
+        {
+            {.mode = "",
+             .library =
+                 "boost::asio::thread_pool, Boost 1.74 (Debian libboost-dev); a baseline, not a Go model",
+             .matches =
+                 "`boost::asio::post()` onto the pool's scheduler: one mutex-guarded FIFO of handlers, "
+                 "idle threads sleep on its condition variable; K threads run the scheduler",
+             .differs =
+                 "with K > 1 the K threads are this strategy's, calling `thread_pool::attach()` (the "
+                 "constructor deadlocks when the OS refuses a thread); wait() counts finished handlers, as "
+                 "`thread_pool::wait()` joins the pool"},
+        },
 }};
 }  // namespace
 

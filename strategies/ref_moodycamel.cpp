@@ -100,6 +100,17 @@ const StrategyRegistrar registrar{StrategyInfo{
         [](const StrategyConfig& config) { return std::make_unique<RefMoodycamelStrategy>(config.workers); },
     .nominal_overhead_ns = 100,
     .in_default_matrix = false,
+    .models =
+        {
+            {.mode = "",
+             .library =
+                 "moodycamel::BlockingConcurrentQueue 1.0.3 (Debian libconcurrentqueue-dev); a baseline, "
+                 "not a Go model",
+             .matches =
+                 "K fixed threads over the queue's `enqueue()` / `wait_dequeue()`: per-producer lock-free "
+                 "sub-queues, a lightweight semaphore for sleeping",
+             .differs = "no producer or consumer tokens and no bulk dequeue yet"},
+        },
 }};
 }  // namespace
 

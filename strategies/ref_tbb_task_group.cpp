@@ -107,6 +107,17 @@ const StrategyRegistrar registrar{StrategyInfo{
         },
     .nominal_overhead_ns = 150,
     .in_default_matrix = false,
+    .models =
+        {
+            {.mode = "",
+             .library = "oneTBB 2021.8 task_group (Debian libtbb-dev); a baseline, not a Go model",
+             .matches =
+                 "`task_group::run()` from the producer, `task_group::wait()`; work stealing; the first "
+                 "exception cancels the group",
+             .differs =
+                 "parallelism limited to K with `global_control`, so K-1 TBB workers run tasks while the "
+                 "producer submits"},
+        },
 }};
 }  // namespace
 

@@ -161,6 +161,21 @@ const StrategyRegistrar registrar{StrategyInfo{
           return std::make_unique<SemaphoreGroup>(options);
         },
     .nominal_overhead_ns = 50000,
+    .models =
+        {
+            {.mode = "",
+             .library =
+                 "golang.org/x/sync v0.19.0 (ec11c4a): errgroup with SetLimit(K); semaphore.Weighted with "
+                 "`semaphore=weighted`",
+             .matches =
+                 "errgroup.go `Go()`: take one of K slots (`g.sem <- token{}`), then a new goroutine per "
+                 "task; `TryGo()` with `nonblocking=true`; `errOnce` keeps the first error, cancels the "
+                 "context, `Wait()` returns it; semaphore.go `Acquire()`: FIFO waiters, no barging",
+             .differs =
+                 "each goroutine is an OS thread per task (tens of µs to start; a refused start fails the "
+                 "submit with `error`); the slot channel is a std::counting_semaphore; a task reports its "
+                 "error by throwing"},
+        },
 }};
 }  // namespace
 

@@ -413,14 +413,8 @@ StrategyCounters ShardedStrategy::counters() const {
 namespace {
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "sharded",
-    .description =
-        "alitto/pond v2.7.0 (a2e34e8), as the pool guide describes it. Matches: pond's API: "
-        "handles, groups, non-blocking mode that drops and counts, pond's counters. `mode=pond` is "
-        "pond v2 as it is (pool.go `trySubmit()`, `worker()`, `readTask()`): one lock, one "
-        "unbounded queue (`pond_queue_size` bounds it), a thread per submit up to K, a worker exits "
-        "when the queue is empty. Differs: the default form is the guide's: S shards, each a lock, "
-        "a bounded ring and fixed workers; pond has no shards. In `mode=pond` a worker is an OS "
-        "thread, tens of microseconds to start where a goroutine costs well under one",
+    .description = "S shards, each a lock, a bounded ring and fixed workers (the guide's pond); mode=pond: "
+                   "pond v2 as it is",
     .traits = {.queue_order = QueueOrder::fifo_per_shard,
                .worker_lifecycle = WorkerLifecycle::fixed_workers,
                .when_full = WhenFull::blocks_or_rejects,
@@ -478,6 +472,30 @@ const StrategyRegistrar registrar{StrategyInfo{
           return std::make_unique<ShardedStrategy>(options);
         },
     .nominal_overhead_ns = 150,
+    .models =
+        {
+            {.mode = "",
+             .library =
+                 "the pool guide's sharded design, which it attributes to alitto/pond v2.7.0 (a2e34e8)",
+             .matches =
+                 "pond's API: `Submit` handles (result or exception), `NewGroup` (wait for all, the first "
+                 "error cancels the rest), non-blocking mode that drops and counts (`DroppedTasks`), "
+                 "pond's counters",
+             .differs =
+                 "pond has no shards (pool.go: one `mutex`, one `tasks` queue): S shards, each a lock, a "
+                 "bounded ring and K/S fixed workers, are the guide's design, kept to measure it"},
+            {.mode = "mode=pond",
+             .library = "alitto/pond v2.7.0 (a2e34e8), as it is",
+             .matches =
+                 "pool.go `trySubmit()`: below K a worker is started per submit, else the task is queued "
+                 "in one unbounded queue under one lock (`pond_queue_size` is `WithQueueSize`: blocks, or "
+                 "drops in non-blocking mode); `worker()` and `readTask()`: a worker exits when the queue "
+                 "is empty",
+             .differs =
+                 "a worker is an OS thread, tens of µs to start where a goroutine costs well under one; a "
+                 "refused thread start leaves the task to a running worker; `submitted` counts accepted "
+                 "tasks only (pond's also counts dropped ones)"},
+        },
 }};
 }  // namespace
 

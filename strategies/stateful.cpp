@@ -77,6 +77,21 @@ const StrategyRegistrar registrar{StrategyInfo{
           return std::make_unique<StatefulStrategy>(config.workers, config.worker_state_factory);
         },
     .nominal_overhead_ns = 5000,
+    .models =
+        {
+            {.mode = "",
+             .library = "Jeffail/tunny v0.1.4-3-ga274c3c",
+             .matches =
+                 "tunny.go `Process()`: take an idle worker's request from the unbuffered `reqChan`, send "
+                 "it the payload, wait for the result (synchronous, callers served in arrival order); "
+                 "worker.go `run()`: each worker's state built once by the constructor; "
+                 "`ProcessTimed`/`ProcessCtx` interrupt and drop the result; `SetSize`, `QueueLength`",
+             .differs =
+                 "the constructor runs on the worker's own thread (tunny runs it in `SetSize`); the "
+                 "caller, not the worker, re-offers the worker after taking the result (same order, one "
+                 "wake-up fewer); no `BlockUntilReady`; a closed pool throws where tunny panics; workers "
+                 "are OS threads"},
+        },
 }};
 }  // namespace
 

@@ -93,6 +93,13 @@ const StrategyRegistrar registrar{StrategyInfo{
     .nominal_overhead_ns = 5,
     .test_only = true,
     .in_default_matrix = false,
+    .models =
+        {
+            {.mode = "",
+             .library = "none: a test-only wrapper",
+             .matches = "the wrapped strategy (`wraps`) unchanged, made `slowdown_percent` slower",
+             .differs = "exists only to test compare's detection of a slowdown"},
+        },
 }};
 
 }  // namespace

@@ -15,6 +15,17 @@
 
 namespace poolbench {
 
+// One row of README's "What each strategy models" table, printed by `poolbench list` (and as the table itself
+// by `list --format md`): what a strategy, or one mode of it, models and how faithfully. It lives in the
+// strategy's own registration, so the file that changes the design changes its row; a test checks that README
+// holds exactly the table `list --format md` prints. Plain text, one line each, no `|`.
+struct ModelRow {
+  std::string mode;     // the parameters that select this mode ("mode=pond"), empty for the default
+  std::string library;  // the library and version modelled ("alitto/pond v2.7.0"), or what it is instead
+  std::string matches;  // what matches the library, citing its file and function
+  std::string differs;  // what differs, and why
+};
+
 struct StrategyInfo {
   std::string name;
   std::string description;  // one line
@@ -27,6 +38,7 @@ struct StrategyInfo {
   // false for third-party baselines (a moodycamel queue pool, oneTBB, Boost.Asio): listed and runnable by
   // name, left out of the default matrix so that it stays about the designs the guide compares.
   bool in_default_matrix = true;
+  std::vector<ModelRow> models;  // the default mode's row first; every registered strategy has one
 };
 
 struct WorkloadInfo {
