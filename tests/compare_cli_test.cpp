@@ -97,7 +97,9 @@ TEST(CompareCli, CiProfileFailsOnThreeTimesSlowerAndOnAllocations) {
   EXPECT_NE(tripled.out.find("REGRESSION"), std::string::npos);
   // 30% slower passes the CI profile, and so does raw_threads' 3 -> 4 allocations per task (a thread per
   // task allocates more as more threads are live at once); a pool that starts allocating per task does not.
-  EXPECT_EQ(run_poolbench({"compare", "--profile", "ci", data("pb_base.json"), data("pb_new_regressed.json")})
+  // (pb_new_regressed.json lacks a case of the base: --profile ci fails on that alone, tested below.)
+  EXPECT_EQ(run_poolbench({"compare", "--profile", "ci", "--no-fail-on-missing", data("pb_base.json"),
+                           data("pb_new_regressed.json")})
                 .exit_status,
             0);
   document = nlohmann::json::parse(slurp(data("pb_base.json")));
@@ -110,14 +112,83 @@ TEST(CompareCli, CiProfileFailsOnThreeTimesSlowerAndOnAllocations) {
   EXPECT_EQ(allocating.exit_status, 1) << allocating.out;
   EXPECT_EQ(nlohmann::json::parse(allocating.out)["summary"]["regressions"], 2);  // both fifo_ring cases
   // Explicit flags override the profile.
-  EXPECT_EQ(run_poolbench({"compare", "--profile", "ci", "--alloc-growth", "0", data("pb_base.json"),
-                           data("pb_new_regressed.json")})
+  EXPECT_EQ(run_poolbench({"compare", "--profile", "ci", "--no-fail-on-missing", "--alloc-growth", "0",
+                           data("pb_base.json"), data("pb_new_regressed.json")})
                 .exit_status,
             1);
   EXPECT_EQ(run_poolbench({"compare", "--profile", "ci", "--alloc-tolerance", "2", data("pb_base.json"),
                            (dir / "allocating.json").string()})
                 .exit_status,
             0);
+}
+
+TEST(CompareCli, FailOnMissingExitsOneWithOneLineCountingTheMissingCases) {
+  TempDir dir;
+  auto document = nlohmann::json::parse(slurp(data("pb_base.json")));
+  document["benchmarks"] = nlohmann::json::array();
+  std::ofstream(dir / "empty.json") << document.dump();
+  const std::string empty = (dir / "empty.json").string();
+  for (const auto& flags :
+       std::vector<std::vector<std::string>>{{"--fail-on-missing"}, {"--profile", "ci"}}) {
+    std::vector<std::string> arguments = {"compare"};
+    arguments.insert(arguments.end(), flags.begin(), flags.end());
+    arguments.push_back(data("pb_base.json"));
+    for (const std::string& next : {empty, data("pb_new_regressed.json")}) {
+      std::vector<std::string> with_new = arguments;
+      with_new.push_back(next);
+      const CommandResult cli = run_poolbench(with_new);
+      EXPECT_EQ(cli.exit_status, 1) << flags[0] << " " << next << "\n" << cli.out;
+      EXPECT_EQ(cli.err.find('\n'), cli.err.size() - 1) << "not one line: " << cli.err;
+      EXPECT_NE(cli.err.find(next == empty ? "has no case at all" : "is missing 1 of the 4 cases"),
+                std::string::npos)
+          << cli.err;
+    }
+  }
+  // Without it, an empty NEW passes: cases in one file only are listed.
+  EXPECT_EQ(run_poolbench({"compare", data("pb_base.json"), empty}).exit_status, 0);
+  // (--profile ci without it: an empty NEW has no inline case to normalise by, unusable input.)
+  EXPECT_EQ(run_poolbench({"compare", "--profile", "ci", "--no-fail-on-missing", data("pb_base.json"), empty})
+                .exit_status,
+            2);
+}
+
+TEST(CompareCli, StrictDecidesOnTheMinimumEffectWhereRepetitionsAreTooFew) {
+  // Two repetitions a side, one case 3x slower: not judged by default (exit 0), a regression with --strict.
+  TempDir dir;
+  auto two_repetitions = [&](double factor, const std::string& name) {
+    auto document = nlohmann::json::parse(slurp(data("pb_base.json")));
+    nlohmann::json kept = nlohmann::json::array();
+    for (auto& entry : document["benchmarks"])
+      if (entry["run_type"] == "iteration" && entry["repetition_index"].get<int>() < 2) {
+        if (entry["case"]["strategy"] == "fifo_ring")
+          entry["real_time"] = entry["real_time"].get<double>() * factor;
+        kept.push_back(entry);
+      }
+    document["benchmarks"] = kept;
+    std::ofstream(dir / name) << document.dump();
+    return (dir / name).string();
+  };
+  const std::string base = two_repetitions(1, "base.json");
+  const std::string slower = two_repetitions(3, "slower.json");
+  const CommandResult lenient = run_poolbench({"compare", base, slower});
+  EXPECT_EQ(lenient.exit_status, 0) << lenient.out;
+  EXPECT_NE(lenient.out.find("not enough repetitions to judge"), std::string::npos) << lenient.out;
+  EXPECT_EQ(lenient.out.find("REGRESSION"), std::string::npos) << lenient.out;
+  const CommandResult strict = run_poolbench({"compare", "--strict", base, slower});
+  EXPECT_EQ(strict.exit_status, 1) << strict.out;
+  EXPECT_NE(strict.out.find("REGRESSION"), std::string::npos) << strict.out;
+}
+
+TEST(CompareCli, MarkdownSummaryFlag) {
+  const CommandResult summary =
+      run_poolbench({"compare", "--format", "md", "--summary", data("gb_base.json"), data("gb_new.json")});
+  EXPECT_EQ(summary.exit_status, 1);
+  EXPECT_EQ(summary.out.rfind("### poolbench compare", 0), 0u);
+  EXPECT_NE(summary.out.find("<details><summary>Unchanged"), std::string::npos) << summary.out;
+  const CommandResult json =
+      run_poolbench({"compare", "--format", "json", "--summary", data("gb_base.json"), data("gb_new.json")});
+  EXPECT_EQ(json.exit_status, 2);
+  EXPECT_TRUE(json.out.empty());
 }
 
 TEST(CompareCli, CaseFailingInNewIsARegression) {

@@ -8,6 +8,7 @@
 #include "compare/compare.hpp"
 #include "compare_support.hpp"
 #include "errors.hpp"
+#include "metrics/statistics.hpp"
 #include "result/result_file.hpp"
 
 namespace poolbench::compare {
@@ -48,7 +49,7 @@ TEST(Verdict, SignificantAndLargeIsARegressionSmallOrInsignificantIsNot) {
   EXPECT_EQ(exit_status(comparison), 1);
 }
 
-TEST(Verdict, TooFewRepetitionsDecideOnTheThresholdAloneAndSaySo) {
+TEST(Verdict, TooFewRepetitionsAreNotJudgedUnlessStrict) {
   const ResultFile base = make_file("base.json", {{.strategy = "a", .times = {1000, 1010, 990}},
                                                   {.strategy = "b", .times = {1000, 1010, 990}},
                                                   {.strategy = "c", .times = {1000}}});
@@ -58,16 +59,49 @@ TEST(Verdict, TooFewRepetitionsDecideOnTheThresholdAloneAndSaySo) {
   const Comparison comparison = compare_files(base, next, Options{});
   const auto& a = metric_of(comparison, "a/", "time");
   EXPECT_EQ(a.decision, Decision::threshold_only);
-  EXPECT_EQ(a.verdict, Verdict::regression);
-  EXPECT_DOUBLE_EQ(*a.p_value, 0.1);  // still shown: what compare.py would print
-  EXPECT_NE(a.note.find("too few repetitions"), std::string::npos);
-  EXPECT_EQ(metric_of(comparison, "b/", "time").verdict, Verdict::unchanged);  // +3% < 5%
+  EXPECT_EQ(a.verdict, Verdict::too_few_repetitions);  // +30%, but 3 vs 3 cannot reach p < 0.05
+  EXPECT_FALSE(a.p_value.has_value());                 // no test was made: no p-value
+  EXPECT_NE(a.note.find("not enough repetitions to judge"), std::string::npos) << a.note;
+  EXPECT_EQ(metric_of(comparison, "b/", "time").verdict, Verdict::unchanged);  // +3% < 5%: no test needed
   const auto& c = metric_of(comparison, "c/", "time");
-  EXPECT_EQ(c.decision, Decision::threshold_only);
+  EXPECT_EQ(c.verdict, Verdict::too_few_repetitions);
   EXPECT_FALSE(c.p_value.has_value());
-  EXPECT_EQ(c.verdict, Verdict::regression);
-  EXPECT_EQ(comparison.summary.threshold_only, 3u);
-  EXPECT_NE(format_text(comparison).find("U test not used: 3 vs 3 repetitions"), std::string::npos);
+  EXPECT_EQ(comparison.summary.regressions, 0u);
+  EXPECT_EQ(comparison.summary.too_few_repetitions, 2u);
+  EXPECT_EQ(comparison.summary.cases_too_few, 2u);
+  EXPECT_EQ(exit_status(comparison), 0);
+  const std::string text = format_text(comparison);
+  EXPECT_NE(text.find("2 not enough repetitions to judge (2 cases)"), std::string::npos) << text;
+  EXPECT_NE(text.find("not enough repetitions to judge: 3 vs 3 repetitions cannot give p < 0.05"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("REGRESSION"), std::string::npos) << text;
+
+  Options strict;
+  strict.strict = true;
+  const Comparison decided = compare_files(base, next, strict);
+  EXPECT_EQ(metric_of(decided, "a/", "time").verdict, Verdict::regression);
+  EXPECT_EQ(metric_of(decided, "c/", "time").verdict, Verdict::regression);
+  EXPECT_FALSE(metric_of(decided, "a/", "time").p_value.has_value());
+  EXPECT_EQ(decided.summary.threshold_only, 3u);
+  EXPECT_EQ(exit_status(decided), 1);
+  EXPECT_NE(format_text(decided).find("U test not used: 3 vs 3 repetitions"), std::string::npos);
+}
+
+TEST(Verdict, NoPValueIsPrintedWhereNoTestWasMade) {
+  // 2 vs 2 (the test is computable, p = 0.33, but cannot reach alpha) and 1 vs 1: both print a dash.
+  const ResultFile base = make_file(
+      "base.json", {{.strategy = "two", .times = {1000, 1000}}, {.strategy = "one", .times = {1000}}});
+  const ResultFile next = make_file(
+      "new.json", {{.strategy = "two", .times = {1000, 1000}}, {.strategy = "one", .times = {1000}}});
+  const Comparison comparison = compare_files(base, next, Options{});
+  for (const char* name : {"two/", "one/"}) EXPECT_FALSE(metric_of(comparison, name, "time").p_value) << name;
+  for (const std::string& output : {format_text(comparison), format_markdown(comparison)}) {
+    EXPECT_EQ(output.find("1.0000"), std::string::npos) << output;
+    EXPECT_EQ(output.find("0.3333"), std::string::npos) << output;
+    EXPECT_NE(output.find("\u2014"), std::string::npos) << output;
+  }
+  EXPECT_TRUE(nlohmann::json::parse(format_json(comparison))["cases"][0]["metrics"][0]["p_value"].is_null());
 }
 
 TEST(Verdict, AlphaDecidesWhetherTheTestCanBeUsed) {
@@ -110,6 +144,68 @@ TEST(Verdict, ThroughputIsHigherIsBetterAndAgreesWithTime) {
   EXPECT_LT(*metric_of(comparison, "slower/", "items_per_second").change, 0);
   EXPECT_EQ(metric_of(comparison, "faster/", "items_per_second").verdict, Verdict::improvement);
   EXPECT_EQ(metric_of(comparison, "barely/", "items_per_second").verdict, Verdict::unchanged);
+}
+
+TEST(Verdict, ThroughputIsJudgedAsTimeFromTheSameMedians) {
+  // An even count of repetitions: the median of the rates is not the rate at the median time. Throughput is
+  // shown at each side's median time and carries time's verdict, so the case is one regression, never a
+  // regression on one and an improvement on the other.
+  auto rate = [](const std::vector<double>& times) {
+    std::vector<double> out;
+    for (double t : times) out.push_back(1000 / (t * 1e-9));
+    return out;
+  };
+  const std::vector<double> base_times = {1000, 1000, 1010, 990, 1000, 1005};
+  const std::vector<double> new_times = {1150, 1200, 1250, 1210, 1400, 4000};
+  const ResultFile base = make_file(
+      "base.json",
+      {{.strategy = "s", .times = base_times, .counters = {{"items_per_second", rate(base_times)}}}});
+  const ResultFile next =
+      make_file("new.json",
+                {{.strategy = "s", .times = new_times, .counters = {{"items_per_second", rate(new_times)}}}});
+  const Comparison comparison = compare_files(base, next, Options{});
+  const auto& time = metric_of(comparison, "s/", "time");
+  const auto& throughput = metric_of(comparison, "s/", "items_per_second");
+  EXPECT_EQ(time.verdict, Verdict::regression);
+  EXPECT_EQ(throughput.verdict, Verdict::regression);
+  EXPECT_EQ(throughput.decision, Decision::same_as_time);
+  EXPECT_FALSE(throughput.p_value.has_value());
+  EXPECT_NEAR(throughput.base_median, 1000 / (time.base_median * 1e-9), 1e-3);
+  EXPECT_NEAR(throughput.new_median, 1000 / (time.new_median * 1e-9), 1e-3);
+  EXPECT_NE(throughput.new_median, metrics::median(rate(new_times)));  // not the median of the rates
+  EXPECT_NEAR(*throughput.change, time.base_median / time.new_median - 1, 1e-12);
+  EXPECT_EQ(comparison.summary.regressions, 1u);  // one quantity, counted once
+  EXPECT_EQ(comparison.summary.improvements, 0u);
+  EXPECT_NE(format_text(comparison).find("(judged as time)"), std::string::npos);
+
+  // --metrics items_per_second alone: still time's verdict.
+  Options rate_only;
+  rate_only.metrics = {"items_per_second"};
+  const Comparison only = compare_files(base, next, rate_only);
+  EXPECT_EQ(only.cases[0].metrics.size(), 1u);
+  EXPECT_EQ(metric_of(only, "s/", "items_per_second").verdict, Verdict::regression);
+
+  // Normalised: the reciprocal of the time ratio.
+  Options normalized;
+  normalized.normalize_to = "inline";
+  const ResultFile base_ref =
+      make_file("base.json", {{.strategy = "inline",
+                               .times = std::vector<double>(6, 100),
+                               .counters = {{"items_per_second", std::vector<double>(6, 1e10)}}},
+                              {.strategy = "s",
+                               .times = base_times,
+                               .counters = {{"items_per_second", std::vector<double>(6, 1e9)}}}});
+  const ResultFile next_ref =
+      make_file("new.json", {{.strategy = "inline",
+                              .times = std::vector<double>(6, 100),
+                              .counters = {{"items_per_second", std::vector<double>(6, 1e10)}}},
+                             {.strategy = "s",
+                              .times = new_times,
+                              .counters = {{"items_per_second", std::vector<double>(6, 1e9)}}}});
+  const Comparison ratio = compare_files(base_ref, next_ref, normalized);
+  EXPECT_DOUBLE_EQ(metric_of(ratio, "s/", "items_per_second").base_median,
+                   1 / metric_of(ratio, "s/", "time").base_median);
+  EXPECT_EQ(metric_of(ratio, "s/", "items_per_second").verdict, metric_of(ratio, "s/", "time").verdict);
 }
 
 TEST(Verdict, AllocationsAndThreadsAreExactPeakRssHasTenPercent) {
@@ -216,7 +312,11 @@ TEST(Normalize, SlowerMachineIsNoRegressionRelativeToTheReference) {
   EXPECT_DOUBLE_EQ(pool.base_median, 10);  // pool / inline, repetition by repetition
   EXPECT_DOUBLE_EQ(pool.new_median, 10);
   EXPECT_EQ(pool.verdict, Verdict::unchanged);
-  EXPECT_DOUBLE_EQ(metric_of(comparison, "inline/", "time").new_median, 1);
+  // The reference divided by itself is 1 in every repetition: no test, no p-value of 1.
+  const auto& reference = metric_of(comparison, "inline/", "time");
+  EXPECT_EQ(reference.verdict, Verdict::not_compared);
+  EXPECT_FALSE(reference.p_value.has_value());
+  EXPECT_NE(reference.note.find("reference itself"), std::string::npos) << reference.note;
   EXPECT_EQ(exit_status(comparison), 0);
 }
 
@@ -425,7 +525,8 @@ TEST(Output, TextMarkdownAndJsonCarryTheSameVerdicts) {
   EXPECT_EQ(markdown.rfind("### poolbench compare: :red_circle: regression", 0), 0u);
   EXPECT_NE(markdown.find("| Case | Metric | Base median | New median | Change | p-value | Verdict |"),
             std::string::npos);
-  EXPECT_NE(markdown.find("#### Changes"), std::string::npos);
+  EXPECT_NE(markdown.find("#### Regressions"), std::string::npos);
+  EXPECT_NE(markdown.find("#### Improvements"), std::string::npos);
   EXPECT_NE(markdown.find("<details>"), std::string::npos);
   EXPECT_NE(markdown.find("only in base: `gone/"), std::string::npos);
 
@@ -440,6 +541,121 @@ TEST(Output, TextMarkdownAndJsonCarryTheSameVerdicts) {
   EXPECT_NEAR(json["cases"][0]["metrics"][0]["p_value"].get<double>(), 2.0 / 252, 1e-12);
   EXPECT_EQ(json["cases"][1]["metrics"][0]["verdict"], "improvement");
   EXPECT_EQ(json["only_in_base"].size(), 1u);
+}
+
+TEST(Output, SummaryComesFirstInEveryFormat) {
+  const ResultFile base = make_file("base.json", {{.strategy = "aaa_same", .times = five},
+                                                  {.strategy = "slow", .times = five},
+                                                  {.strategy = "zzz_same", .times = five}});
+  const ResultFile next = make_file("new.json", {{.strategy = "aaa_same", .times = five},
+                                                 {.strategy = "slow", .times = scaled(five, 1.5)},
+                                                 {.strategy = "zzz_same", .times = five}});
+  const Comparison comparison = compare_files(base, next, Options{});
+  const std::string text = format_text(comparison);
+  const auto summary = text.find("Summary: 1 regression");
+  const auto regressed = text.find("Regressed cases (1):\n  slow/");
+  const auto first_table = text.find("aaa_same/");
+  ASSERT_NE(summary, std::string::npos) << text;
+  ASSERT_NE(regressed, std::string::npos) << text;
+  EXPECT_LT(summary, regressed);
+  EXPECT_LT(regressed, first_table);
+  const std::string brief = format_text(comparison, true);
+  EXPECT_NE(brief.find("Regressed cases (1)"), std::string::npos);
+  EXPECT_EQ(brief.find("aaa_same/"), std::string::npos) << brief;  // no per-case tables
+
+  const std::string markdown = format_markdown(comparison);
+  const auto md_summary = markdown.find("**Summary:** 1 regression");
+  const auto md_regressed = markdown.find("**Regressed cases (1):**");
+  ASSERT_NE(md_summary, std::string::npos);
+  ASSERT_NE(md_regressed, std::string::npos);
+  EXPECT_LT(md_summary, md_regressed);
+  EXPECT_LT(md_regressed, markdown.find("| Case |"));
+
+  const std::string json = format_json(comparison);
+  EXPECT_LT(json.find("\"summary\""), json.find("\"cases\""));
+  EXPECT_EQ(nlohmann::json::parse(json)["summary"]["regressed_cases"].size(), 1u);
+}
+
+TEST(Output, MarkdownSummaryFitsAPullRequestCommentForAnyMatrix) {
+  // Thousands of cases with long names: a third slower, a third missing from NEW, a third unchanged, plus
+  // cases only in NEW.
+  std::vector<CaseValues> base_cases, new_cases;
+  const std::map<std::string, std::string> long_params = {
+      {"a_rather_long_parameter_name", "some_value_1234567"}};
+  for (int i = 0; i < 3000; ++i) {
+    CaseValues values{
+        .strategy = "strategy_" + std::to_string(i), .times = five, .strategy_params = long_params};
+    base_cases.push_back(values);
+    if (i % 3 == 1) continue;  // only in base
+    if (i % 3 == 0) values.times = scaled(five, 1.5);
+    new_cases.push_back(values);
+  }
+  for (int i = 0; i < 1000; ++i)
+    new_cases.push_back(
+        {.strategy = "new_strategy_" + std::to_string(i), .times = five, .strategy_params = long_params});
+  const Comparison comparison =
+      compare_files(make_file("base.json", base_cases), make_file("new.json", new_cases), Options{});
+  ASSERT_EQ(comparison.summary.cases_regressed, 1000u);
+
+  const std::string full = format_markdown(comparison);
+  EXPECT_GT(full.size(), markdown_summary_limit);  // the point of --summary
+  const std::string summary = format_markdown(comparison, true);
+  EXPECT_LE(summary.size(), markdown_summary_limit);
+  EXPECT_NE(summary.find("**Summary:** 1000 regressions (1000 cases)"), std::string::npos);
+  EXPECT_NE(summary.find("more not shown"), std::string::npos);
+  EXPECT_NE(summary.find("left out in all to fit a pull-request comment"), std::string::npos);
+  EXPECT_NE(summary.find("`strategy_0/"), std::string::npos);  // the first regressed case is listed
+  // Balanced <details> blocks: what is folded stays folded.
+  std::size_t opened = 0, closed = 0;
+  for (auto at = summary.find("<details>"); at != std::string::npos; at = summary.find("<details>", at + 1))
+    ++opened;
+  for (auto at = summary.find("</details>"); at != std::string::npos; at = summary.find("</details>", at + 1))
+    ++closed;
+  EXPECT_EQ(opened, closed);
+
+  // A small comparison is shown whole, the unchanged rows folded away.
+  const ResultFile small_base =
+      make_file("base.json", {{.strategy = "slow", .times = five}, {.strategy = "same", .times = five}});
+  const ResultFile small_new = make_file(
+      "new.json", {{.strategy = "slow", .times = scaled(five, 1.5)}, {.strategy = "same", .times = five}});
+  const std::string small = format_markdown(compare_files(small_base, small_new, Options{}), true);
+  EXPECT_EQ(small.find("not shown"), std::string::npos) << small;
+  EXPECT_NE(small.find("<details><summary>Unchanged, not judged and not compared</summary>"),
+            std::string::npos);
+  EXPECT_NE(small.find("`same/"), std::string::npos);
+}
+
+TEST(Verdict, FailOnMissingFailsAnEmptyPartialOrDisjointNew) {
+  const ResultFile base = make_file(
+      "base.json",
+      {{.strategy = "a", .times = five}, {.strategy = "b", .times = five}, {.strategy = "c", .times = five}});
+  Options options;
+  options.fail_on_missing = true;
+  struct Case {
+    const char* what;
+    ResultFile next;
+    const char* reason;
+  };
+  const std::vector<Case> cases = {
+      {"empty", make_file("new.json", {}), "new.json has no case at all"},
+      {"partial", make_file("new.json", {{.strategy = "a", .times = five}}),
+       "new.json is missing 2 of the 3 cases of base.json"},
+      {"disjoint", make_file("new.json", {{.strategy = "x", .times = five}}),
+       "new.json is missing 3 of the 3 cases of base.json"},
+  };
+  for (const auto& item : cases) {
+    const Comparison failed = compare_files(base, item.next, options);
+    EXPECT_EQ(exit_status(failed), 1) << item.what;
+    EXPECT_EQ(failed.summary.regressions, 0u) << item.what;
+    EXPECT_NE(failed.gate_failure.find(item.reason), std::string::npos) << failed.gate_failure;
+    EXPECT_NE(format_text(failed).find("FAIL: " + failed.gate_failure), std::string::npos);
+    EXPECT_NE(format_markdown(failed, true).find("**Failed:**"), std::string::npos);
+    EXPECT_EQ(nlohmann::json::parse(format_json(failed))["summary"]["gate_failure"], failed.gate_failure);
+    // Without the flag, missing cases are listed, not a failure.
+    EXPECT_EQ(exit_status(compare_files(base, item.next, Options{})), 0) << item.what;
+  }
+  EXPECT_TRUE(ci_profile().fail_on_missing);
+  EXPECT_EQ(exit_status(compare_files(base, base, options)), 0);
 }
 
 }  // namespace

@@ -135,6 +135,16 @@ Sample sample_of(const CaseData& data, const std::string& metric) {
   return sample;
 }
 
+// The items one repetition processes (throughput times time; the task count for poolbench's cases), as the
+// median over the repetitions that record a throughput.
+double items_per_repetition(const CaseData& data) {
+  std::vector<double> items;
+  for (const ResultEntry* entry : data.successful)
+    if (auto rate = metric_value(*entry, metrics::name::items_per_second))
+      items.push_back(*rate * entry->real_time_ns() * 1e-9);
+  return metrics::median(items);
+}
+
 // Where a case sits in the matrix, apart from its strategy: the workload and every other coordinate (tasks,
 // workers, producers, workload parameters). The strategy's own parameters (as the file records them) are left
 // out, so that a pool's case finds the reference strategy's case of the same workload. An entry without
@@ -251,9 +261,11 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
   if (options.normalize_to) {
     base_references.emplace(base, base_table, *options.normalize_to);
     new_references.emplace(next, new_table, *options.normalize_to);
+    // A NEW without the reference under --fail-on-missing lacks BASE's reference cases: it fails as a
+    // partial run (exit 1, counted), not as unusable input.
     for (const auto& [index, file] :
          {std::pair{&*base_references, &base}, std::pair{&*new_references, &next}})
-      if (index->empty())
+      if (index->empty() && !(options.fail_on_missing && file == &next && !base_references->empty()))
         throw UsageError(fmt::format("--normalize-to {}: {} has no case of strategy '{}'",
                                      *options.normalize_to, file->path, *options.normalize_to));
   }
@@ -317,59 +329,79 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
         }
     }
 
-    for (const metrics::Metric* metric : selected) {
-      const std::string metric_name(metric->name);
+    // One metric's comparison; nullopt where neither file measures it.
+    auto judge = [&](const metrics::Metric& metric) -> std::optional<MetricComparison> {
+      const std::string metric_name(metric.name);
       Sample base_sample = sample_of(base_data, metric_name);
       Sample new_sample = sample_of(new_data, metric_name);
-      if (base_sample.value.empty() && new_sample.value.empty()) continue;  // neither file measures it
-      if (base_sample.value.empty() || new_sample.value.empty()) {
-        result.metrics.push_back(not_compared(
-            metric_name, fmt::format("only in {}", base_sample.value.empty() ? next.path : base.path)));
-        continue;
-      }
-      if (too_short && metric->rule == metrics::Rule::significance) {
-        result.metrics.push_back(not_compared(metric_name, *too_short));
-        continue;
-      }
+      if (base_sample.value.empty() && new_sample.value.empty()) return std::nullopt;
+      if (base_sample.value.empty() || new_sample.value.empty())
+        return not_compared(metric_name,
+                            fmt::format("only in {}", base_sample.value.empty() ? next.path : base.path));
+      if (too_short && metric.rule == metrics::Rule::significance)
+        return not_compared(metric_name, *too_short);
       double reference_spread = 0;
-      if (metric->rule == metrics::Rule::any_increase && base_reference && new_reference)
+      if (metric.rule == metrics::Rule::any_increase && base_reference && new_reference)
         reference_spread =
             std::max(metrics::range(sample_of(base_table.data(*base_reference), metric_name).value),
                      metrics::range(sample_of(new_table.data(*new_reference), metric_name).value));
       bool normalized = false;
-      if (options.normalize_to && metric->normalizable()) {
-        if (!base_reference || !new_reference) {
-          result.metrics.push_back(
-              not_compared(metric_name, fmt::format("no {} case to normalise by", *options.normalize_to)));
-          continue;
-        }
+      if (options.normalize_to && metric.normalizable()) {
+        if (!base_reference || !new_reference)
+          return not_compared(metric_name, fmt::format("no {} case to normalise by", *options.normalize_to));
+        if (*base_reference == name && *new_reference == name)
+          return not_compared(metric_name, fmt::format("the --normalize-to reference itself (its ratio to "
+                                                       "itself is 1 in every repetition): no test to make"));
         auto base_normalized =
             normalize(base_sample, sample_of(base_table.data(*base_reference), metric_name));
         auto new_normalized = normalize(new_sample, sample_of(new_table.data(*new_reference), metric_name));
-        if (!base_normalized || !new_normalized) {
-          result.metrics.push_back(not_compared(
-              metric_name,
-              fmt::format("the {} case has no non-zero value to normalise by", *options.normalize_to)));
-          continue;
-        }
+        if (!base_normalized || !new_normalized)
+          return not_compared(metric_name, fmt::format("the {} case has no non-zero value to normalise by",
+                                                       *options.normalize_to));
         base_sample = std::move(*base_normalized);
         new_sample = std::move(*new_normalized);
         normalized = true;
       }
       MetricComparison comparison =
-          compare_metric(*metric, base_sample.value, new_sample.value, options, reference_spread);
+          compare_metric(metric, base_sample.value, new_sample.value, options, reference_spread);
       comparison.normalized = normalized;
-      result.metrics.push_back(std::move(comparison));
+      return comparison;
+    };
+
+    // Time is judged once, and throughput takes its verdict (one quantity, one verdict).
+    const std::optional<MetricComparison> time = judge(metrics::get(metrics::name::time));
+    for (const metrics::Metric* metric : selected) {
+      if (metric->name == metrics::name::time) {
+        if (time) result.metrics.push_back(*time);
+        continue;
+      }
+      if (metric->name == metrics::name::items_per_second && time) {
+        const Sample base_rates = sample_of(base_data, metrics::name::items_per_second);
+        const Sample new_rates = sample_of(new_data, metrics::name::items_per_second);
+        if (!base_rates.value.empty() && !new_rates.value.empty()) {
+          result.metrics.push_back(
+              throughput_from_time(*time, items_per_repetition(base_data), items_per_repetition(new_data)));
+          continue;
+        }
+      }
+      if (auto comparison = judge(*metric)) result.metrics.push_back(std::move(*comparison));
     }
     out.cases.push_back(std::move(result));
   }
 
   summarize(out);
+  if (options.fail_on_missing) {
+    if (new_names.empty())
+      out.gate_failure = fmt::format("{} has no case at all (--fail-on-missing)", next.path);
+    else if (!out.only_in_base.empty())
+      out.gate_failure = fmt::format("{} is missing {} of the {} cases of {} (--fail-on-missing)", next.path,
+                                     out.only_in_base.size(), base_names.size(), base.path);
+  }
   return out;
 }
 
 int exit_status(const Comparison& comparison) {
-  return comparison.summary.regressions > 0 ? exit_failures : exit_ok;
+  return comparison.summary.regressions > 0 || !comparison.gate_failure.empty() ? exit_failures : exit_ok;
 }
 
 }  // namespace poolbench::compare

@@ -5,7 +5,12 @@
 // p-values equal those of Google Benchmark's compare.py — and at least a minimum effect. Deterministic
 // metrics (allocations per task, threads created) use an exact threshold; peak RSS a relative one. Where the
 // repetitions are too few for the test ever to reach alpha (3 against 3 cannot: its smallest two-sided p is
-// 0.1), the verdict rests on the threshold alone and the comparison says so.
+// 0.1), a change beyond the minimum effect is "not enough repetitions to judge", never a regression on the
+// threshold alone, unless asked (`strict`, which the ci profile sets: there a second run confirms).
+//
+// Time and throughput (items_per_second) are one quantity: time is judged, throughput shown beside it,
+// derived from the same medians, so that one case never reads "regression" on one and "improved" on the
+// other.
 //
 // Unlike compare.py, which prints differences and leaves the decision to a person, the result is a verdict
 // that sets an exit status (0 no regression, 1 regression), for CI.
@@ -39,24 +44,37 @@ struct Options {
   std::optional<std::string>
       normalize_to;                  // strategy whose cases divide the times of the same workload's cases
   std::vector<std::string> metrics;  // empty: every known metric
-  std::string profile = "default";   // "default" or "ci" (only recorded; the values above are what apply)
+  // Too few repetitions for the U test: decide on the minimum effect alone (otherwise such a change is "not
+  // enough repetitions to judge" and never fails).
+  bool strict = false;
+  // Cases of BASE missing from NEW (an interrupted, empty or different run), or NEW marked incomplete, fail.
+  bool fail_on_missing = false;
+  std::string profile = "default";  // "default" or "ci" (only recorded; the values above are what apply)
 };
 
 // The `ci` profile: what ./scripts/test checks against the committed baseline. Times normalised to inline
 // with a 100% minimum effect (a case fails only when its time relative to inline more than doubles, so a 3x
 // slowdown fails and noise between machines does not), on cases of 10 ms or more; allocations per task and
 // threads created exact, allowing 0.05 allocations per task (a worker restarted after its idle timeout adds a
-// few allocations to a case; an allocation per task adds 1).
+// few allocations to a case; an allocation per task adds 1). Strict (3 repetitions cannot reach the U test's
+// alpha; a doubling is the threshold, and a second run confirms) and failing on missing cases.
 Options ci_profile();
 
 // ---- comparison ----
 
-enum class Verdict { unchanged, improvement, regression, not_compared };
+enum class Verdict {
+  unchanged,
+  improvement,
+  regression,
+  not_compared,
+  too_few_repetitions,  // beyond the minimum effect, but the U test cannot reach alpha: not judged
+};
 std::string to_string(Verdict verdict);
 
 enum class Decision {
   u_test_and_effect,  // significant at alpha and beyond the minimum effect
-  threshold_only,     // too few repetitions for the U test: the minimum effect alone
+  threshold_only,     // too few repetitions for the U test: the minimum effect alone (or not judged)
+  same_as_time,       // throughput: time's verdict, on the same medians
   exact,              // exact metric
   threshold,          // relative threshold (peak RSS)
   none,               // not compared
@@ -70,7 +88,7 @@ struct MetricComparison {
   double base_median = 0;
   double new_median = 0;
   std::optional<double> change;   // (new - base) / base; 0 when both are 0, absent when only base is
-  std::optional<double> p_value;  // timed metrics with at least 2 values a side
+  std::optional<double> p_value;  // only where the U test decided (absent: no test was made)
   bool normalized = false;        // values are ratios to the reference strategy's
   double spread = 0;              // exact metrics: largest max - min between repetitions of either run
   Decision decision = Decision::none;
@@ -109,7 +127,9 @@ struct Summary {
   std::size_t cases_improved = 0;
   std::size_t only_in_base = 0;
   std::size_t only_in_new = 0;
-  std::size_t threshold_only = 0;  // metric comparisons decided without the U test
+  std::size_t threshold_only = 0;       // metric comparisons decided without the U test
+  std::size_t too_few_repetitions = 0;  // metric comparisons not judged: beyond the effect, too few to test
+  std::size_t cases_too_few = 0;        // cases with at least one of those
 };
 
 struct Comparison {
@@ -120,19 +140,26 @@ struct Comparison {
   std::vector<std::string> only_in_base;
   std::vector<std::string> only_in_new;
   Summary summary;
+  // Why the gate fails other than on a regression (--fail-on-missing): one line; empty when it does not.
+  std::string gate_failure;
 };
 
 // Compares every case present in both files. Throws UsageError for options that cannot apply to these files
 // (a --normalize-to strategy without cases in one of them).
 Comparison compare_files(const ResultFile& base, const ResultFile& next, const Options& options);
 
-// 0 no regression, 1 at least one.
+// 0 no regression, 1 at least one (or a gate_failure).
 int exit_status(const Comparison& comparison);
 
 // ---- output ----
 
-std::string format_text(const Comparison& comparison);
-std::string format_markdown(const Comparison& comparison);
+// `summary`: only the summary (counts, regressed, improved and unjudged cases), not the per-case tables.
+std::string format_text(const Comparison& comparison, bool summary = false);
+// A pull-request comment must stay under GitHub's 65,536 characters; this leaves room for a CI's own text.
+inline constexpr std::size_t markdown_summary_limit = 60000;
+// `summary`: the changed cases, the rest folded away; within markdown_summary_limit bytes (so characters)
+// whatever the matrix, rows that do not fit counted instead of shown.
+std::string format_markdown(const Comparison& comparison, bool summary = false);
 std::string format_json(const Comparison& comparison);
 
 // A value for people, as every poolbench output prints it (format/units.hpp); ratios to the reference with

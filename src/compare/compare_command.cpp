@@ -41,6 +41,9 @@ struct Arguments {
   std::string format = "text";
   std::string profile = "default";
   bool ci = false;
+  bool summary = false;
+  bool strict = false;
+  bool fail_on_missing = false;
   double alpha = 0.05;
   std::string min_effect;
   std::string exact_tolerance;
@@ -61,6 +64,8 @@ struct Arguments {
   CLI::Option* min_time_option = nullptr;
   CLI::Option* normalize_option = nullptr;
   CLI::Option* metrics_option = nullptr;
+  CLI::Option* strict_option = nullptr;
+  CLI::Option* fail_on_missing_option = nullptr;
 };
 
 Options options_from(const Arguments& arguments) {
@@ -101,6 +106,8 @@ Options options_from(const Arguments& arguments) {
     else
       options.normalize_to = arguments.normalize_to;
   }
+  if (arguments.strict_option->count() > 0) options.strict = arguments.strict;
+  if (arguments.fail_on_missing_option->count() > 0) options.fail_on_missing = arguments.fail_on_missing;
   if (arguments.metrics_option->count() > 0) {
     options.metrics.clear();
     for (const auto& name : arguments.metrics) {
@@ -118,6 +125,8 @@ Options options_from(const Arguments& arguments) {
 
 int run_compare(const Arguments& arguments) {
   const Options options = options_from(arguments);
+  if (arguments.summary && arguments.format == "json")
+    throw UsageError("--summary: applies to --format text and md (json always holds everything)");
   ResultFile base;
   ResultFile next;
   try {
@@ -130,10 +139,12 @@ int run_compare(const Arguments& arguments) {
   if (arguments.format == "json")
     std::cout << format_json(comparison);
   else if (arguments.format == "md")
-    std::cout << format_markdown(comparison);
+    std::cout << format_markdown(comparison, arguments.summary);
   else
-    std::cout << format_text(comparison);
+    std::cout << format_text(comparison, arguments.summary);
   std::cout.flush();
+  // The output may go to a file (a pull-request comment): the log says why the gate failed.
+  if (!comparison.gate_failure.empty()) std::cerr << "poolbench compare: " << comparison.gate_failure << '\n';
   return exit_status(comparison);
 }
 
@@ -154,8 +165,10 @@ const char* const help_footer = R"(
 A timed metric (time = real_time, items_per_second, e2e_p99_ns, queue_wait_p99_ns) is a regression only when it
 is significant (two-sided Mann-Whitney U over the repetitions, p < --alpha; p-values equal those of Google
 Benchmark's compare.py) and worse by more than --min-effect. items_per_second is higher-is-better; effects are
-factors, so +5% time and -4.8% throughput are the same effect. When the repetitions are too few for the test to
-reach alpha (fewer than 4 against 4 at 0.05) the output says so and decides on --min-effect alone.
+factors, so +5% time and -4.8% throughput are the same effect; throughput is not judged on its own but shown at
+each side's median time with time's verdict (one quantity, one verdict). When the repetitions are too few for the
+test to reach alpha (fewer than 4 against 4 at 0.05), a change beyond --min-effect is "not enough repetitions to
+judge" (exit 0); --strict decides on --min-effect alone. A p-value is printed only where the test was made.
 allocs_per_task, bytes_per_task and threads_created are exact: any increase beyond --exact-tolerance (default
 0) is a regression where the repetitions agree with each other. Where they do not (workers created on demand, a
 workload whose own allocations depend on timing), a change must also exceed --spread-factor (default 3) times the
@@ -167,20 +180,24 @@ STRATEGY in the same file, repetition by repetition, so runs from different mach
 
 --profile ci (or --ci) is what ./scripts/test checks against results/baseline-quick.json:
   --normalize-to inline --min-effect 100% --min-time 10 --alloc-tolerance 0.05 --alloc-growth 100%
-  --exact-tolerance 0 --metrics time,allocs_per_task,threads_created
+  --exact-tolerance 0 --metrics time,allocs_per_task,threads_created --strict --fail-on-missing
 i.e. a case fails only when its time relative to inline more than doubles (a 3x slowdown fails, noise between
 machines does not; cases under 10 ms, where one preemption on a shared machine is most of the time, are not
 timed), when its allocations per task more than double (by at least 0.05 per task, and beyond 3x the variation
 the case, or inline on the same workload, shows between repetitions), or when it starts more threads.
 Record the baseline with 3 or more repetitions. Flags given explicitly override the profile's values.
 
-Exit status: 0 no regression, 1 at least one regression (or a case that fails only in NEW), 2 unusable input
+--fail-on-missing: cases of BASE that NEW lacks (an empty, partial or disjoint NEW) fail the gate, with one line
+on stderr counting them.
+
+Exit status: 0 no regression, 1 at least one regression (or a case that fails only in NEW, or a gate failure),
+2 unusable input
 (missing or unreadable file, invalid or truncated JSON, not a result file, a non-numeric or negative metric).
 Cases present in one file only are listed, not an error. Google Benchmark's own JSON is read as well.
 
 Examples:
   poolbench compare results/baseline-quick.json results/latest.json
-  poolbench compare --format md --normalize-to inline old.json new.json > comment.md
+  poolbench compare --format md --summary --normalize-to inline old.json new.json > comment.md
   poolbench compare --profile ci results/baseline-quick.json results/latest.json)";
 
 const SubcommandRegistrar registrar{SubcommandInfo{
@@ -199,6 +216,17 @@ const SubcommandRegistrar registrar{SubcommandInfo{
           command.add_option("--profile", arguments->profile, "default, or ci (see below)")
               ->check(CLI::IsMember({"default", "ci"}));
           command.add_flag("--ci", arguments->ci, "the same as --profile ci");
+          command.add_flag("--summary", arguments->summary,
+                           "only the summary: counts, regressed and changed cases (md: the rest folded away, "
+                           "the whole under 60,000 characters for any matrix)");
+          arguments->strict_option =
+              command.add_flag("--strict,!--no-strict", arguments->strict,
+                               "too few repetitions for the U test: decide on --min-effect alone (default: "
+                               "not judged, exit 0; on in --profile ci)");
+          arguments->fail_on_missing_option =
+              command.add_flag("--fail-on-missing,!--no-fail-on-missing", arguments->fail_on_missing,
+                               "exit 1 when cases of BASE are missing from NEW or NEW is an interrupted run "
+                               "(on in --profile ci)");
           arguments->alpha_option = command.add_option("--alpha", arguments->alpha,
                                                        "significance level of the U test (default 0.05)");
           arguments->min_effect_option =

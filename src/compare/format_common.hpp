@@ -8,11 +8,20 @@
 
 namespace poolbench::compare {
 
+// Where no test was made (no p-value, no value): a dash, never a number that looks like a result.
+inline constexpr const char* no_test = "\u2014";
+
 std::string format_p_value(const std::optional<double>& p_value);
-std::string verdict_marker(Verdict verdict);  // REGRESSION, improved, same, n/a
+std::string verdict_marker(Verdict verdict);  // REGRESSION, improved, same, n/a, not enough ...
+// A row's verdict: throughput's reads "(judged as time)".
+std::string verdict_marker(const MetricComparison& metric);
+// "time +30.0% (p 0.0079), e2e_p99_ns +12.0% (p 0.0079)": the metrics of a case with this verdict (a case
+// failing only in NEW, for regressions: why).
+std::string changed_metrics(const CaseComparison& result, Verdict verdict);
 std::string value_or_dash(const MetricComparison& metric, bool base);
 std::string rules_in_words(const Options& options);
 // The case-level note for metrics decided without the U test; empty when the test was used.
 std::string threshold_only_note(const CaseComparison& result, const Options& options);
+std::string too_few_note(std::size_t base_count, std::size_t new_count, const Options& options);
 
 }  // namespace poolbench::compare

@@ -10,6 +10,13 @@ nlohmann::ordered_json optional_number(const std::optional<double>& value) {
   return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
 }
 
+std::vector<std::string> regressed_cases(const Comparison& comparison) {
+  std::vector<std::string> out;
+  for (const auto& result : comparison.cases)
+    if (result.regressed()) out.push_back(result.name);
+  return out;
+}
+
 }  // namespace
 
 std::string format_json(const Comparison& comparison) {
@@ -25,21 +32,29 @@ std::string format_json(const Comparison& comparison) {
                     {"alloc_tolerance", options.alloc_tolerance},
                     {"min_time_ns", options.min_time_ns},
                     {"rss_threshold", options.rss_threshold},
+                    {"strict", options.strict},
+                    {"fail_on_missing", options.fail_on_missing},
                     {"normalize_to", options.normalize_to ? nlohmann::ordered_json(*options.normalize_to)
                                                           : nlohmann::ordered_json(nullptr)}};
   const Summary& s = comparison.summary;
-  out["summary"] = {{"regressions", s.regressions},
-                    {"improvements", s.improvements},
-                    {"unchanged", s.unchanged},
-                    {"not_compared", s.not_compared},
-                    {"cases_compared", s.cases_compared},
-                    {"cases_regressed", s.cases_regressed},
-                    {"cases_improved", s.cases_improved},
-                    {"only_in_base", s.only_in_base},
-                    {"only_in_new", s.only_in_new},
-                    {"decided_without_u_test", s.threshold_only},
-                    {"exit_status", exit_status(comparison)},
-                    {"line", summary_line(comparison)}};
+  out["summary"] = {
+      {"regressions", s.regressions},
+      {"improvements", s.improvements},
+      {"unchanged", s.unchanged},
+      {"not_compared", s.not_compared},
+      {"cases_compared", s.cases_compared},
+      {"cases_regressed", s.cases_regressed},
+      {"cases_improved", s.cases_improved},
+      {"only_in_base", s.only_in_base},
+      {"only_in_new", s.only_in_new},
+      {"decided_without_u_test", s.threshold_only},
+      {"too_few_repetitions", s.too_few_repetitions},
+      {"cases_too_few_repetitions", s.cases_too_few},
+      {"regressed_cases", regressed_cases(comparison)},
+      {"gate_failure", comparison.gate_failure.empty() ? nlohmann::ordered_json(nullptr)
+                                                       : nlohmann::ordered_json(comparison.gate_failure)},
+      {"exit_status", exit_status(comparison)},
+      {"line", summary_line(comparison)}};
   nlohmann::ordered_json cases = nlohmann::ordered_json::array();
   for (const auto& result : comparison.cases) {
     nlohmann::ordered_json item;

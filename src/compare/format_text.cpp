@@ -1,5 +1,5 @@
-// compare output for a terminal: one block per case, a row per metric, regressions in capitals, then the
-// cases present in one file only and the summary line.
+// compare output for a terminal: the summary first (counts, then the regressed cases, then the cases not
+// judged), one block per case with a row per metric, then the cases present in one file only.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -9,10 +9,29 @@
 
 namespace poolbench::compare {
 
-std::string format_text(const Comparison& comparison) {
+std::string format_text(const Comparison& comparison, bool summary) {
   std::string out;
   out += fmt::format("poolbench compare: base {}  vs  new {}\n", comparison.base_path, comparison.new_path);
   out += fmt::format("rules: {}\n", rules_in_words(comparison.options));
+  out += fmt::format("\nSummary: {}\n", summary_line(comparison));
+  if (!comparison.gate_failure.empty()) out += fmt::format("FAIL: {}\n", comparison.gate_failure);
+  for (const auto& [title, verdict] : {std::pair{"Regressed cases", Verdict::regression},
+                                       std::pair{"Improved cases", Verdict::improvement}}) {
+    std::vector<std::string> lines;
+    for (const auto& result : comparison.cases)
+      if (verdict == Verdict::regression ? result.regressed() : result.improved())
+        lines.push_back(fmt::format("  {}: {}\n", result.name, changed_metrics(result, verdict)));
+    if (lines.empty()) continue;
+    out += fmt::format("{} ({}):\n", title, lines.size());
+    for (const auto& line : lines) out += line;
+  }
+  if (comparison.summary.cases_too_few > 0) {
+    out += fmt::format("Not enough repetitions to judge ({} cases):\n", comparison.summary.cases_too_few);
+    for (const auto& result : comparison.cases)
+      if (auto changes = changed_metrics(result, Verdict::too_few_repetitions); !changes.empty())
+        out += fmt::format("  {}: {}\n", result.name, changes);
+  }
+  if (summary) return out;
 
   std::size_t metric_width = std::string("metric").size();
   for (const auto& result : comparison.cases)
@@ -35,8 +54,9 @@ std::string format_text(const Comparison& comparison) {
       out +=
           fmt::format("  {:<{}}  {:>12}  {:>12}  {:>9}  {:>8}  {}", metric.metric, metric_width,
                       value_or_dash(metric, true), value_or_dash(metric, false), format_change(metric.change),
-                      format_p_value(metric.p_value), verdict_marker(metric.verdict));
-      if (!metric.note.empty() && metric.decision != Decision::threshold_only)
+                      format_p_value(metric.p_value), verdict_marker(metric));
+      if (!metric.note.empty() && metric.decision != Decision::threshold_only &&
+          metric.decision != Decision::same_as_time)
         out += fmt::format("  ({})", metric.note);
       out += '\n';
     }
@@ -51,8 +71,6 @@ std::string format_text(const Comparison& comparison) {
   };
   list("Only in base", comparison.only_in_base);
   list("Only in new", comparison.only_in_new);
-
-  out += fmt::format("\nSummary: {}\n", summary_line(comparison));
   return out;
 }
 

@@ -22,7 +22,7 @@ std::string format_change(const std::optional<double>& change) {
 }
 
 std::string format_p_value(const std::optional<double>& p_value) {
-  if (!p_value) return "-";
+  if (!p_value) return no_test;
   return fmt::format("{:.4f}", *p_value);
 }
 
@@ -36,14 +36,35 @@ std::string verdict_marker(Verdict verdict) {
       return "same";
     case Verdict::not_compared:
       return "n/a";
+    case Verdict::too_few_repetitions:
+      return "not enough repetitions to judge";
   }
   return "?";
+}
+
+std::string verdict_marker(const MetricComparison& metric) {
+  if (metric.decision == Decision::same_as_time && metric.verdict != Verdict::not_compared)
+    return "(judged as time)";
+  return verdict_marker(metric.verdict);
+}
+
+std::string changed_metrics(const CaseComparison& result, Verdict verdict) {
+  std::string out;
+  for (const auto& metric : result.metrics) {
+    if (metric.verdict != verdict || metric.decision == Decision::same_as_time) continue;
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{} {}", metric.metric, format_change(metric.change));
+    if (metric.p_value) out += fmt::format(" (p {})", format_p_value(metric.p_value));
+  }
+  if (verdict == Verdict::regression && result.status == CaseStatus::failed_in_new)
+    out = fmt::format("failed in new: {}", result.error);
+  return out;
 }
 
 std::string value_or_dash(const MetricComparison& metric, bool base) {
   const metrics::Metric* spec = metrics::find(metric.metric);
   const std::size_t count = base ? metric.base_count : metric.new_count;
-  if (spec == nullptr || count == 0) return "-";
+  if (spec == nullptr || count == 0) return no_test;
   return format_value(*spec, base ? metric.base_median : metric.new_median, metric.normalized);
 }
 
@@ -78,6 +99,9 @@ std::string summary_line(const Comparison& comparison) {
       "{} ({}), {} ({}), {} unchanged", plural(s.regressions, "regression", "regressions"),
       plural(s.cases_regressed, "case", "cases"), plural(s.improvements, "improvement", "improvements"),
       plural(s.cases_improved, "case", "cases"), s.unchanged);
+  if (s.too_few_repetitions > 0)
+    out += fmt::format(", {} not enough repetitions to judge ({})", s.too_few_repetitions,
+                       plural(s.cases_too_few, "case", "cases"));
   if (s.not_compared > 0) out += fmt::format(", {} not compared", s.not_compared);
   out += fmt::format(" in {} compared; {} only in base, {} only in new",
                      plural(s.cases_compared, "case", "cases"), s.only_in_base, s.only_in_new);
@@ -91,12 +115,22 @@ std::string summary_line(const Comparison& comparison) {
 
 std::string threshold_only_note(const CaseComparison& result, const Options& options) {
   for (const auto& metric : result.metrics)
-    if (metric.decision == Decision::threshold_only)
-      return fmt::format(
-          "U test not used: {} vs {} repetitions cannot give p < {:g}; decided on the {:g}% minimum effect "
-          "alone",
-          metric.base_count, metric.new_count, options.alpha, options.min_effect * 100);
+    if (metric.decision == Decision::threshold_only && metric.verdict != Verdict::unchanged)
+      return too_few_note(metric.base_count, metric.new_count, options);
   return {};
+}
+
+std::string too_few_note(std::size_t base_count, std::size_t new_count, const Options& options) {
+  return options.strict
+             ? fmt::format(
+                   "U test not used: {} vs {} repetitions cannot give p < {:g}; decided on the {:g}% "
+                   "minimum effect alone (--strict)",
+                   base_count, new_count, options.alpha, options.min_effect * 100)
+             : fmt::format(
+                   "not enough repetitions to judge: {} vs {} repetitions cannot give p < {:g}, so a "
+                   "change beyond the {:g}% minimum effect is not judged (more repetitions, or "
+                   "--strict to decide on the minimum effect alone)",
+                   base_count, new_count, options.alpha, options.min_effect * 100);
 }
 
 }  // namespace poolbench::compare

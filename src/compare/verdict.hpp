@@ -16,6 +16,11 @@ MetricComparison compare_metric(const metrics::Metric& metric, const std::vector
                                 const std::vector<double>& next, const Options& options,
                                 double reference_spread);
 
+// items_per_second beside time's verdict: each side's throughput at its median time (`items` per median
+// time; where normalised, the reciprocal of the time ratio), so that both rows describe one aggregate and
+// carry one verdict, time's.
+MetricComparison throughput_from_time(const MetricComparison& time, double base_items, double new_items);
+
 // A metric that could not be compared, and why.
 MetricComparison not_compared(const std::string& metric, std::string note);
 
