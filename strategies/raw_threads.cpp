@@ -28,7 +28,20 @@ namespace {
 
 }  // namespace
 
+RawThreadsStrategy::RawThreadsStrategy(Spawn spawn) {
+  if (spawn == Spawn::fiber) {
+    fibers_ = std::make_unique<support::FiberRuntime>([](Task& task) noexcept {
+      try {
+        task();
+      } catch (...) {
+        terminate_after_task_exception();
+      }
+    });
+  }
+}
+
 SubmitResult RawThreadsStrategy::submit(Task task) {
+  if (fibers_) return fibers_->spawn(std::move(task)) ? SubmitResult::accepted() : SubmitResult::closed();
   try {
     const auto started = threads_.start([task = std::move(task)]() mutable noexcept {
       try {
@@ -52,17 +65,26 @@ SubmitResult RawThreadsStrategy::submit(Task task) {
 }
 
 std::exception_ptr RawThreadsStrategy::wait() {
+  if (fibers_) fibers_->wait_idle();
   threads_.wait_all_exited();
   return nullptr;
 }
 
 void RawThreadsStrategy::shutdown() {
+  if (fibers_) fibers_->shutdown();
   threads_.close();
   threads_.join_all();
 }
 
 StrategyCounters RawThreadsStrategy::counters() const {
   StrategyCounters counters;
+  if (fibers_) {
+    counters.threads_created = fibers_->threads();
+    counters.extra["fibers_started"] = static_cast<double>(fibers_->fibers_started());
+    counters.extra["fiber_stacks_mapped"] = static_cast<double>(fibers_->stacks_mapped());
+    counters.extra["fiber_stack_failures"] = static_cast<double>(fibers_->stack_failures());
+    return counters;
+  }
   counters.threads_created = threads_.created();
   counters.extra["peak_live_threads"] = static_cast<double>(threads_.peak_live());
   counters.extra["thread_start_failures"] =
@@ -71,9 +93,19 @@ StrategyCounters RawThreadsStrategy::counters() const {
 }
 
 namespace {
+std::vector<ParamSpec> raw_threads_params() {
+  return {{.name = "spawn",
+           .default_value = "thread",
+           .description = "what runs each task: thread (a new OS thread) or fiber (a new fiber on an M:N "
+                          "work-stealing scheduler, one OS thread per core: a goroutine's cost)",
+           .kind = ParamKind::choice,
+           .choices = {"thread", "fiber"}}};
+}
+
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "raw_threads",
-    .description = "a new std::thread per task, unbounded (Go's go f() + WaitGroup): the no-pool baseline",
+    .description = "a new std::thread per task, unbounded (Go's go f() + WaitGroup): the no-pool baseline; "
+                   "spawn=fiber: a fiber per task on an M:N work-stealing scheduler, a goroutine's cost",
     .traits = {.queue_order = QueueOrder::unordered,
                .worker_lifecycle = WorkerLifecycle::thread_per_task,
                .when_full = WhenFull::never_full,
@@ -82,8 +114,15 @@ const StrategyRegistrar registrar{StrategyInfo{
                .cancellation = false,
                .synchronous_submit = false,
                .worker_state = false},
-    .params = {},
-    .make = [](const StrategyConfig&) { return std::make_unique<RawThreadsStrategy>(); },
+    .params = raw_threads_params(),
+    .make =
+        [](const StrategyConfig& config) {
+          Params params = config.params;
+          params.apply_defaults(raw_threads_params());
+          return std::make_unique<RawThreadsStrategy>(params.text("spawn") == "fiber"
+                                                          ? RawThreadsStrategy::Spawn::fiber
+                                                          : RawThreadsStrategy::Spawn::thread);
+        },
     .nominal_overhead_ns = 45000,
     .models =
         {
@@ -96,6 +135,18 @@ const StrategyRegistrar registrar{StrategyInfo{
                  "a goroutine becomes an OS thread (std::thread: tens of µs to start and a stack mapping, "
                  "where a goroutine costs under 1 µs and 2 KB); the OS can refuse a thread, and submit "
                  "then fails with `error` (Go never refuses a goroutine)"},
+            {.mode = "spawn=fiber",
+             .library = "Go's `go f()` + sync.WaitGroup (the Go runtime), on Boost.Fiber 1.74",
+             .matches = "runtime/proc.go: a goroutine per task becomes a fiber on an M:N scheduler; one OS "
+                        "thread per core (GOMAXPROCS), a run queue per thread, an idle thread steals from "
+                        "another (`findRunnable()`) and then sleeps, a thread that readies a fiber wakes a "
+                        "sleeping one (`wakep()`); no OS thread per task",
+             .differs =
+                 "a fiber's stack is a fixed 64 KiB with a guard page, reused from a pool (a "
+                 "goroutine's starts at 2 KiB and grows); a producer outside the runtime hands tasks "
+                 "to the scheduler threads through one injection list (Go's global run queue), where "
+                 "`go f()` in a goroutine queues on its own P; a task that blocks its OS thread blocks "
+                 "one scheduler thread, where Go parks only the goroutine"},
         },
 }};
 }  // namespace

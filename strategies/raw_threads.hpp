@@ -18,22 +18,33 @@
 //
 // shutdown() refuses new tasks, waits for the running ones and joins every thread.
 //
+// `spawn=fiber` runs each task as a fiber of its own on support::FiberRuntime instead (an M:N scheduler with
+// one OS thread per core and work stealing, a small pooled stack per task): `go f()` at a goroutine's cost
+// rather than an OS thread's. The WaitGroup becomes the runtime's count of unfinished fibers; no OS thread is
+// started per task, so threads_created is the runtime's scheduler threads and thread_per_task does not
+// describe this mode (its lifecycle is fixed scheduler threads, with a new fiber per task). A task that
+// throws still terminates the process.
+//
 // Cost: a thread start and join per task, which dominate whatever the task does (figures in
-// results/strategy-notes.md).
+// results/strategy-notes.md); with `spawn=fiber`, a fiber's creation, scheduling and end.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <exception>
+#include <memory>
 
 #include "strategy.hpp"
+#include "support/fiber_runtime.hpp"
 #include "support/thread_per_task.hpp"
 
 namespace poolbench {
 
 class RawThreadsStrategy final : public Strategy {
  public:
-  RawThreadsStrategy() = default;
+  enum class Spawn { thread, fiber };
+
+  explicit RawThreadsStrategy(Spawn spawn = Spawn::thread);
   ~RawThreadsStrategy() override { shutdown(); }
 
   SubmitResult submit(Task task) override;
@@ -45,6 +56,7 @@ class RawThreadsStrategy final : public Strategy {
 
  private:
   support::ThreadPerTask threads_;
+  std::unique_ptr<support::FiberRuntime> fibers_;  // spawn=fiber only
   std::atomic<std::uint64_t> start_failures_{0};
 };
 

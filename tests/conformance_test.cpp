@@ -104,6 +104,10 @@ const std::vector<ModeUnderTest>& modes_under_test() {
          traits.worker_lifecycle = WorkerLifecycle::on_demand_with_expiry;
          traits.when_full = WhenFull::never_full;
        }},
+      // go f() at a goroutine's cost: a fiber per task on the fiber runtime's fixed scheduler threads.
+      {"raw_threads",
+       {{"spawn", "fiber"}},
+       [](StrategyTraits& traits) { traits.worker_lifecycle = WorkerLifecycle::fixed_workers; }},
       {"sharded",
        {{"mode", "pond"}, {"pond_queue_size", "64"}},
        [](StrategyTraits& traits) {
@@ -226,10 +230,16 @@ std::string tsan_blind_spot(const std::string& strategy) {
   return {};
 }
 
+// Modes this sanitizer build does not run (the release build does): the fiber runtime's stack switches.
+std::string sanitizer_exclusion(const std::string& strategy) {
+  if (under_sanitizer && strategy.find("spawn=fiber") != std::string::npos) return fiber_sanitizer_exclusion;
+  return tsan_blind_spot(strategy);
+}
+
 class Conformance : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (const std::string why = tsan_blind_spot(GetParam()); !why.empty()) GTEST_SKIP() << why;
+    if (const std::string why = sanitizer_exclusion(GetParam()); !why.empty()) GTEST_SKIP() << why;
   }
   const StrategyInfo& info() const { return info_of(GetParam()); }
   const StrategyTraits& traits() const { return info().traits; }
@@ -255,7 +265,8 @@ class Conformance : public ::testing::TestWithParam<std::string> {
 class ExactlyOnce : public ::testing::TestWithParam<std::tuple<std::string, std::size_t>> {
  protected:
   void SetUp() override {
-    if (const std::string why = tsan_blind_spot(std::get<0>(GetParam())); !why.empty()) GTEST_SKIP() << why;
+    if (const std::string why = sanitizer_exclusion(std::get<0>(GetParam())); !why.empty())
+      GTEST_SKIP() << why;
   }
 };
 

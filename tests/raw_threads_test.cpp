@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -21,9 +22,11 @@
 #include <thread>
 #include <vector>
 
+#include "cli_support.hpp"
 #include "exactly_once.hpp"
 #include "registry.hpp"
 #include "strategy_test_support.hpp"
+#include "support/fiber_runtime.hpp"
 
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define RAW_THREADS_SANITIZED 1
@@ -103,6 +106,82 @@ TEST(RawThreads, IsRegisteredWithTruthfulTraits) {
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(strategy->submit([&] { ++ran; }).ok());
   EXPECT_FALSE(strategy->wait());
   EXPECT_EQ(ran.load(), 10);
+}
+
+// spawn=fiber: a burst of 1,000 tasks runs as fibers on the runtime's scheduler threads; the process's thread
+// count, sampled by every task, never exceeds what it was plus those threads.
+TEST(RawThreadsFiber, ABurstOfTasksStartsNoThreadPerTask) {
+  if (under_sanitizer) GTEST_SKIP() << fiber_sanitizer_exclusion;
+  with_time_limit([] {
+    const std::size_t threads_before = live_threads();
+    RawThreadsStrategy strategy(RawThreadsStrategy::Spawn::fiber);
+    const std::size_t scheduler_threads = strategy.counters().threads_created;
+    EXPECT_EQ(scheduler_threads, support::FiberRuntime::cores()) << "one scheduler thread per core";
+    EXPECT_EQ(live_threads_settled(threads_before + scheduler_threads), threads_before + scheduler_threads);
+    constexpr std::size_t tasks = 1000;
+    ExactlyOnceLedger ledger(tasks);
+    std::atomic<std::size_t> most_threads{0};
+    for (std::size_t i = 0; i < tasks; ++i) {
+      ASSERT_TRUE(strategy
+                      .submit([&ledger, &most_threads, i] {
+                        const std::size_t now = live_threads();
+                        std::size_t most = most_threads.load();
+                        while (now > most && !most_threads.compare_exchange_weak(most, now)) {
+                        }
+                        ledger.record(i);
+                      })
+                      .ok());
+    }
+    EXPECT_FALSE(strategy.wait());
+    EXPECT_EQ(ledger.verify(), "");
+    EXPECT_LE(most_threads.load(), threads_before + scheduler_threads)
+        << "a task saw more threads than the scheduler's: a thread was started for a task";
+    const StrategyCounters counters = strategy.counters();
+    EXPECT_EQ(counters.threads_created, scheduler_threads);
+    EXPECT_EQ(counters.extra.at("fibers_started"), static_cast<double>(tasks));
+    EXPECT_EQ(counters.extra.at("fiber_stack_failures"), 0.0);
+    EXPECT_GE(counters.extra.at("fiber_stacks_mapped"), 1.0);
+    strategy.shutdown();
+    EXPECT_EQ(live_threads_settled(threads_before), threads_before)
+        << "shutdown() joins the scheduler threads";
+    EXPECT_EQ(strategy.submit([] {}).status, SubmitStatus::closed);
+  });
+}
+
+// Producers outside the runtime (threads with no scheduler of it) submit at once: every task runs exactly
+// once, and after wait() the runtime takes the next burst.
+TEST(RawThreadsFiber, SubmitsFromManyForeignThreadsRunExactlyOnce) {
+  if (under_sanitizer) GTEST_SKIP() << fiber_sanitizer_exclusion;
+  with_time_limit([] {
+    RawThreadsStrategy strategy(RawThreadsStrategy::Spawn::fiber);
+    constexpr std::size_t producers = 4;
+    constexpr std::size_t tasks_each = 20'000;
+    ExactlyOnceLedger ledger(producers * tasks_each);
+    {
+      std::vector<std::jthread> threads;
+      for (std::size_t p = 0; p < producers; ++p)
+        threads.emplace_back([&, p] {
+          for (std::size_t i = p * tasks_each; i < (p + 1) * tasks_each; ++i)
+            ASSERT_TRUE(strategy.submit([&ledger, i] { ledger.record(i); }).ok());
+        });
+    }
+    EXPECT_FALSE(strategy.wait());
+    EXPECT_EQ(ledger.verify(), "");
+    // wait() returned with every fiber finished: the next burst starts from an idle runtime.
+    std::atomic<std::size_t> again{0};
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(strategy.submit([&again] { again.fetch_add(1); }).ok());
+    EXPECT_FALSE(strategy.wait());
+    EXPECT_EQ(again.load(), 100u);
+  });
+}
+
+TEST(RawThreadsFiber, AnUnknownSpawnValueIsOneLineAndExitStatus2) {
+  const auto result = testing::run_poolbench("run -s raw_threads --param spawn=goroutine --dry-run");
+  EXPECT_EQ(result.exit_status, 2) << result.err;
+  EXPECT_EQ(result.out, "");
+  EXPECT_NE(result.err.find("spawn"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("goroutine"), std::string::npos) << result.err;
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
 }
 
 // Address space of this process in bytes (VmSize).
