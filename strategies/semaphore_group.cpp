@@ -12,7 +12,14 @@ namespace poolbench {
 
 SemaphoreGroup::SemaphoreGroup(Options options) : options_(options) {
   if (options_.limit == 0) throw std::invalid_argument("semaphore_group: the limit must be at least 1");
-  if (options_.limiter == Limiter::counting) {
+  if (options_.fibers) {
+    if (options_.limiter != Limiter::counting)
+      throw std::invalid_argument(
+          "semaphore_group: spawn=fiber takes semaphore=counting only (the weighted semaphore waits on an OS "
+          "condition variable, which would block a fiber's thread)");
+    fiber_slots_ = std::make_unique<support::FiberSemaphore>(options_.limit);
+    fibers_ = std::make_unique<support::FiberRuntime>([this](Task& task) noexcept { run_task(task); });
+  } else if (options_.limiter == Limiter::counting) {
     slots_ = std::make_unique<std::counting_semaphore<>>(static_cast<std::ptrdiff_t>(options_.limit));
   } else {
     if (options_.task_weight < 1 || options_.task_weight > static_cast<std::int64_t>(options_.limit))
@@ -24,6 +31,13 @@ SemaphoreGroup::SemaphoreGroup(Options options) : options_(options) {
 }
 
 bool SemaphoreGroup::acquire_slot(bool block) {
+  if (fiber_slots_) {
+    if (fiber_slots_->try_acquire()) return true;
+    if (!block) return false;
+    submit_blocked_.fetch_add(1, std::memory_order_relaxed);
+    fiber_slots_->acquire();
+    return true;
+  }
   if (slots_) {
     if (slots_->try_acquire()) return true;
     if (!block) return false;
@@ -38,7 +52,9 @@ bool SemaphoreGroup::acquire_slot(bool block) {
 }
 
 void SemaphoreGroup::release_slot() {
-  if (slots_) {
+  if (fiber_slots_) {
+    fiber_slots_->release();
+  } else if (slots_) {
     slots_->release();
   } else {
     units_->release(options_.task_weight);
@@ -63,16 +79,14 @@ SubmitResult SemaphoreGroup::start(Task task, bool block) {
     return SubmitResult::overloaded(
         fmt::format("semaphore_group: all {} slots are taken (TryGo)", options_.limit));
   }
+  if (fibers_) {
+    if (fibers_->spawn(std::move(task))) return SubmitResult::accepted();
+    release_slot();
+    return SubmitResult::closed();
+  }
   try {
-    const auto started = threads_.start([this, task = std::move(task)]() mutable noexcept {
-      try {
-        task();
-      } catch (...) {
-        record_error(std::current_exception());
-      }
-      task.reset();  // the closure's destructor is part of the task: before the slot is given back
-      release_slot();
-    });
+    const auto started =
+        threads_.start([this, task = std::move(task)]() mutable noexcept { run_task(task); });
     if (started == support::ThreadPerTask::Started::yes) return SubmitResult::accepted();
     release_slot();
     return SubmitResult::closed();
@@ -90,7 +104,18 @@ SubmitResult SemaphoreGroup::start(Task task, bool block) {
   }
 }
 
+void SemaphoreGroup::run_task(Task& task) noexcept {
+  try {
+    task();
+  } catch (...) {
+    record_error(std::current_exception());
+  }
+  task.reset();  // the closure's destructor is part of the task: before the slot is given back
+  release_slot();
+}
+
 std::exception_ptr SemaphoreGroup::wait() {
+  if (fibers_) fibers_->wait_idle();
   threads_.wait_all_exited();
   group_stop_.request_stop();  // Go's Wait cancels the context when it returns
   std::lock_guard lock(error_mutex_);
@@ -100,14 +125,22 @@ std::exception_ptr SemaphoreGroup::wait() {
 void SemaphoreGroup::shutdown() {
   closed_.store(true, std::memory_order_release);
   shutdown_stop_.request_stop();
+  if (fibers_) fibers_->shutdown();
   threads_.close();
   threads_.join_all();
 }
 
 StrategyCounters SemaphoreGroup::counters() const {
   StrategyCounters counters;
-  counters.threads_created = threads_.created();
-  counters.extra["peak_live_threads"] = static_cast<double>(threads_.peak_live());
+  if (fibers_) {
+    counters.threads_created = fibers_->threads();
+    counters.extra["fibers_started"] = static_cast<double>(fibers_->fibers_started());
+    counters.extra["fiber_stacks_mapped"] = static_cast<double>(fibers_->stacks_mapped());
+    counters.extra["fiber_stack_failures"] = static_cast<double>(fibers_->stack_failures());
+  } else {
+    counters.threads_created = threads_.created();
+    counters.extra["peak_live_threads"] = static_cast<double>(threads_.peak_live());
+  }
   counters.extra["submit_blocked"] = static_cast<double>(submit_blocked_.load(std::memory_order_relaxed));
   counters.extra["rejected"] = static_cast<double>(submit_rejected_.load(std::memory_order_relaxed));
   counters.extra["thread_start_failures"] =
@@ -119,26 +152,34 @@ StrategyCounters SemaphoreGroup::counters() const {
 
 namespace {
 std::vector<ParamSpec> semaphore_group_params() {
-  return {{.name = "semaphore",
-           .default_value = "counting",
-           .description = "the limiter: counting (errgroup's channel of K slots) or weighted "
-                          "(x/sync/semaphore.Weighted of K units, FIFO, no barging)",
-           .kind = ParamKind::choice,
-           .choices = {"counting", "weighted"}},
-          {.name = "task_weight",
-           .default_value = "1",
-           .description = "units of the weighted semaphore each task acquires (at most K)",
-           .kind = ParamKind::positive_integer},
-          {.name = "nonblocking",
-           .default_value = "false",
-           .description = "submit as TryGo: fail with overloaded instead of waiting for a slot",
-           .kind = ParamKind::boolean}};
+  return {
+      {.name = "semaphore",
+       .default_value = "counting",
+       .description = "the limiter: counting (errgroup's channel of K slots) or weighted "
+                      "(x/sync/semaphore.Weighted of K units, FIFO, no barging)",
+       .kind = ParamKind::choice,
+       .choices = {"counting", "weighted"}},
+      {.name = "task_weight",
+       .default_value = "1",
+       .description = "units of the weighted semaphore each task acquires (at most K)",
+       .kind = ParamKind::positive_integer},
+      {.name = "nonblocking",
+       .default_value = "false",
+       .description = "submit as TryGo: fail with overloaded instead of waiting for a slot",
+       .kind = ParamKind::boolean},
+      {.name = "spawn",
+       .default_value = "thread",
+       .description = "what runs each task: thread (a new OS thread) or fiber (a new fiber on an M:N "
+                      "work-stealing scheduler, one OS thread per core: a goroutine's cost; counting only)",
+       .kind = ParamKind::choice,
+       .choices = {"thread", "fiber"}}};
 }
 
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "semaphore_group",
     .description =
-        "errgroup with SetLimit(K): take a slot, start a new thread per task; first error cancels the group",
+        "errgroup with SetLimit(K): take a slot, start a new thread per task; first error cancels the group; "
+        "spawn=fiber: a fiber per task on an M:N work-stealing scheduler, a goroutine's cost",
     .traits = {.queue_order = QueueOrder::unordered,
                .worker_lifecycle = WorkerLifecycle::thread_per_task,
                .when_full = WhenFull::blocks_or_rejects,
@@ -158,6 +199,7 @@ const StrategyRegistrar registrar{StrategyInfo{
                                                                    : SemaphoreGroup::Limiter::counting;
           options.task_weight = params.integer("task_weight");
           options.nonblocking = params.boolean("nonblocking");
+          options.fibers = params.text("spawn") == "fiber";
           return std::make_unique<SemaphoreGroup>(options);
         },
     .nominal_overhead_ns = 50000,
@@ -175,6 +217,17 @@ const StrategyRegistrar registrar{StrategyInfo{
                  "each goroutine is an OS thread per task (tens of µs to start; a refused start fails the "
                  "submit with `error`); the slot channel is a std::counting_semaphore; a task reports its "
                  "error by throwing"},
+            {.mode = "spawn=fiber",
+             .library = "golang.org/x/sync v0.19.0 (ec11c4a): errgroup with SetLimit(K), on Boost.Fiber 1.74",
+             .matches =
+                 "errgroup.go `Go()`: take one of K slots, then a new goroutine per task, here a fiber "
+                 "on the M:N scheduler of `raw_threads --param spawn=fiber` (one OS thread per core "
+                 "whatever K is, as Go runs any group on GOMAXPROCS threads); `TryGo()`, `errOnce` and "
+                 "the context as in the default mode",
+             .differs = "the K slots are a fiber-aware semaphore (Boost.Fiber mutex and condition variable) "
+                        "that the producer waits on outside the runtime; counting only: `semaphore=weighted` "
+                        "is refused (its semaphore waits on an OS condition variable); a fiber's stack is a "
+                        "fixed 64 KiB (a goroutine's grows from 2 KiB)"},
         },
 }};
 }  // namespace

@@ -22,8 +22,17 @@
 // shutdown() refuses new tasks, cancels a weighted acquire that is blocked, waits for the running tasks and
 // joins every thread.
 //
+// `spawn=fiber` starts a fiber per task on support::FiberRuntime instead of a thread: errgroup's `go f()` at
+// a goroutine's cost. The runtime has one OS thread per core whatever K is, because SetLimit(K) bounds the
+// running goroutines, not the threads: Go runs a group's goroutines on GOMAXPROCS (= cores) threads for any
+// K, and with K below the core count the extra scheduler threads just sleep. The K slots become a
+// FiberSemaphore (Boost.Fiber mutex and condition variable): the producer waits on it outside the runtime,
+// and a fiber gives its slot back without touching an OS primitive that blocks. The weighted limiter waits on
+// an OS condition variable, so `spawn=fiber` takes only `semaphore=counting` (the constructor refuses the
+// pair).
+//
 // Cost: a thread start per task, and at K the producer waits for a thread to finish (figures in
-// results/strategy-notes.md).
+// results/strategy-notes.md); with `spawn=fiber`, a fiber's start and a fiber-aware hand-back of the slot.
 #pragma once
 
 #include <atomic>
@@ -35,6 +44,8 @@
 #include <stop_token>
 
 #include "strategy.hpp"
+#include "support/fiber_runtime.hpp"
+#include "support/spin_lock.hpp"
 #include "support/thread_per_task.hpp"
 #include "weighted_semaphore.hpp"
 
@@ -49,6 +60,7 @@ class SemaphoreGroup final : public Strategy {
     Limiter limiter = Limiter::counting;
     std::int64_t task_weight = 1;  // units each task acquires (weighted only); must be <= limit
     bool nonblocking = false;      // Strategy::submit uses TryGo instead of Go
+    bool fibers = false;           // spawn=fiber: a fiber per task on support::FiberRuntime (counting only)
   };
 
   explicit SemaphoreGroup(Options options);
@@ -75,15 +87,18 @@ class SemaphoreGroup final : public Strategy {
   bool acquire_slot(bool block);  // false: could not (non-blocking) or shutdown cancelled the wait
   void release_slot();
   void record_error(std::exception_ptr error);
+  void run_task(
+      Task& task) noexcept;  // on the task's own thread or fiber: run, record an error, free the slot
 
   const Options options_;
-  std::unique_ptr<std::counting_semaphore<>> slots_;  // counting limiter
-  std::unique_ptr<WeightedSemaphore> units_;          // weighted limiter
-  std::stop_source group_stop_;                       // WithContext's cancel
-  std::stop_source shutdown_stop_;                    // cancels blocked weighted acquires at shutdown
+  std::unique_ptr<std::counting_semaphore<>> slots_;      // counting limiter
+  std::unique_ptr<WeightedSemaphore> units_;              // weighted limiter
+  std::unique_ptr<support::FiberSemaphore> fiber_slots_;  // counting limiter with spawn=fiber
+  std::stop_source group_stop_;                           // WithContext's cancel
+  std::stop_source shutdown_stop_;                        // cancels blocked weighted acquires at shutdown
   std::atomic<bool> closed_{false};
 
-  mutable std::mutex error_mutex_;
+  mutable support::SpinLock error_mutex_;  // taken inside fibers too: never an OS lock that blocks
   std::exception_ptr first_error_;
   std::uint64_t task_errors_ = 0;
 
@@ -91,7 +106,8 @@ class SemaphoreGroup final : public Strategy {
   std::atomic<std::uint64_t> submit_rejected_{0};
   std::atomic<std::uint64_t> start_failures_{0};
 
-  support::ThreadPerTask threads_;  // last member: joined first on destruction
+  support::ThreadPerTask threads_;                 // spawn=thread
+  std::unique_ptr<support::FiberRuntime> fibers_;  // spawn=fiber; last members: joined first on destruction
 };
 
 }  // namespace poolbench

@@ -108,6 +108,10 @@ const std::vector<ModeUnderTest>& modes_under_test() {
       {"raw_threads",
        {{"spawn", "fiber"}},
        [](StrategyTraits& traits) { traits.worker_lifecycle = WorkerLifecycle::fixed_workers; }},
+      // errgroup with SetLimit(K) whose Go starts a fiber, not a thread.
+      {"semaphore_group",
+       {{"spawn", "fiber"}},
+       [](StrategyTraits& traits) { traits.worker_lifecycle = WorkerLifecycle::fixed_workers; }},
       {"sharded",
        {{"mode", "pond"}, {"pond_queue_size", "64"}},
        [](StrategyTraits& traits) {

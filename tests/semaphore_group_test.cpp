@@ -19,8 +19,11 @@
 #include <thread>
 #include <vector>
 
+#include <boost/fiber/operations.hpp>
+
 #include "registry.hpp"
 #include "strategy_test_support.hpp"
+#include "support/fiber_runtime.hpp"
 #include "weighted_semaphore.hpp"
 
 namespace poolbench {
@@ -84,6 +87,54 @@ TEST(SemaphoreGroup, LimitBoundsConcurrencyWithANewThreadPerTask) {
         << "errgroup never reuses a goroutine";
     EXPECT_GE(counters.extra.at("submit_blocked"), 1.0) << "30 tasks of 1 ms on 3 slots must have waited";
   });
+}
+
+// spawn=fiber: the limit still bounds concurrency, though each task suspends its fiber (a fiber-aware sleep)
+// and so frees its scheduler thread for the next one; every task is a fiber, and the only threads started are
+// the runtime's, one per core whatever K is.
+TEST(SemaphoreGroupFiber, LimitBoundsConcurrencyWithAFiberPerTaskAndNoThreadPerTask) {
+  if (under_sanitizer) GTEST_SKIP() << fiber_sanitizer_exclusion;
+  with_time_limit([] {
+    const std::size_t threads_before = live_threads();
+    SemaphoreGroup::Options options = counting(3);
+    options.fibers = true;
+    SemaphoreGroup group(options);
+    Concurrency concurrency;
+    std::atomic<int> ran{0};
+    std::atomic<std::size_t> most_threads{0};
+    constexpr int tasks = 300;
+    for (int i = 0; i < tasks; ++i) {
+      ASSERT_TRUE(group
+                      .go([&] {
+                        concurrency.enter();
+                        const std::size_t now = live_threads();
+                        std::size_t most = most_threads.load();
+                        while (now > most && !most_threads.compare_exchange_weak(most, now)) {
+                        }
+                        boost::this_fiber::sleep_for(200us);
+                        concurrency.leave();
+                        ++ran;
+                      })
+                      .ok());
+    }
+    EXPECT_FALSE(group.wait());
+    EXPECT_EQ(ran.load(), tasks);
+    EXPECT_LE(concurrency.peak(), 3);
+    const StrategyCounters counters = group.counters();
+    EXPECT_EQ(counters.threads_created, support::FiberRuntime::cores());
+    EXPECT_EQ(counters.extra.at("fibers_started"), static_cast<double>(tasks));
+    EXPECT_LE(most_threads.load(), threads_before + support::FiberRuntime::cores());
+    EXPECT_GE(counters.extra.at("submit_blocked"), 1.0) << "300 tasks of 200 us on 3 slots must have waited";
+    group.shutdown();
+    EXPECT_EQ(live_threads_settled(threads_before), threads_before);
+  });
+}
+
+TEST(SemaphoreGroupFiber, TheWeightedLimiterIsRefused) {
+  SemaphoreGroup::Options options = counting(2);
+  options.limiter = SemaphoreGroup::Limiter::weighted;
+  options.fibers = true;
+  EXPECT_THROW(SemaphoreGroup{options}, std::invalid_argument);
 }
 
 TEST(SemaphoreGroup, TryGoFailsWhenAllSlotsAreTakenAndTheTaskNeverRuns) {
