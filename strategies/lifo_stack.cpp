@@ -9,7 +9,7 @@ namespace poolbench {
 StrategyCounters LifoStackPool::counters() const {
   const LifoStackCounters pool = pool_.counters();
   StrategyCounters counters;
-  counters.threads_created = pool.threads_created;
+  counters.threads_created = pool.threads_created + 1;  // the workers and the purge thread the pool starts
   counters.extra["workers_expired"] = static_cast<double>(pool.workers_expired);
   counters.extra["submit_blocked"] = static_cast<double>(pool.submit_blocked);
   counters.extra["rejected"] = static_cast<double>(pool.rejected);

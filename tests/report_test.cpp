@@ -82,6 +82,62 @@ const char* const atomic_p4 = "atomic_increment — 1000 tasks, 2 workers, 4 pro
 const char* const io = "simulated_io (median_ms=5, p99_ms=20) — 100 tasks, 4 workers, 1 producer";
 const char* const warm = "warm_state (state=auto) — 40 tasks, 4 workers, 1 producer";
 
+// Setup counted: with every row's setup recorded and no warm-up, the decision and the ÷ columns compare setup
+// + window; with a warm-up, the window (setup + window still shown); without setup (older files), the window.
+TEST(ReportModel, DecisionComparesSetupAndWindowUnlessAWarmupRan) {
+  auto document = fixture_json();
+  for (auto& entry : document.at("benchmarks")) {
+    if (entry.value("run_type", "") != "iteration" ||
+        entry.at("name").get<std::string>().find("warm_state") == std::string::npos)
+      continue;
+    // stateful builds its four states before the window: 400 ms of setup; semaphore_group's setup is 1 ms.
+    const bool stateful = entry.at("name").get<std::string>().rfind("stateful", 0) == 0;
+    entry["setup_ns"] = stateful ? 400e6 : 1e6;
+  }
+  {
+    const Report report = report_of(document);
+    const auto& table = table_titled(report, warm);
+    EXPECT_EQ(table.compared_time, metric::setup_and_window_ns);
+    expect_spread(row_of(table, "stateful"), metric::setup_and_window_ns, 600e6, 590e6, 610e6, 3);
+    const auto& r = table.recommendation;
+    EXPECT_EQ(r.decision, Decision::keep_default);  // 811 ms against 600 ms: 1.35x, below the threshold
+    EXPECT_DOUBLE_EQ(*r.speedup, 811e6 / 600e6);
+    EXPECT_THAT(r.reason, HasSubstr("setup + window"));
+    EXPECT_DOUBLE_EQ(*row_of(table, "stateful").time_ratio_to_baseline, 600e6 / 811e6);
+    const std::string markdown = render_markdown(report);
+    EXPECT_THAT(markdown, HasSubstr("Compared: setup + window (no warm-up ran)."));
+    // Other tables record no setup: they compare the window, and say so.
+    EXPECT_EQ(table_titled(report, atomic_p1).compared_time, metric::total_time_ns);
+    EXPECT_THAT(markdown, HasSubstr("Compared: the window (the file does not record setup times)."));
+  }
+  for (auto& entry : document.at("benchmarks"))
+    if (entry.contains("setup_ns")) entry["warmup_tasks"] = 100;
+  {
+    const Report report = report_of(document);
+    const auto& table = table_titled(report, warm);
+    EXPECT_EQ(table.compared_time, metric::total_time_ns);
+    EXPECT_DOUBLE_EQ(*table.recommendation.speedup, 810e6 / 200e6);
+    EXPECT_THAT(render_markdown(report), HasSubstr("Compared: the window, after each strategy's warm-up"));
+  }
+}
+
+TEST(ReportModel, PeakRssAboveTheInlineCaseAndUncountedAllocationsMarked) {
+  auto document = fixture_json();
+  for (auto& entry : document.at("benchmarks")) {
+    if (entry.value("run_type", "") != "iteration") continue;
+    const std::string name = entry.at("name").get<std::string>();
+    if (name.find("atomic_increment/tasks:1000/workers:2/producers:1") == std::string::npos) continue;
+    if (name.rfind("inline/", 0) == 0) entry["peak_rss_bytes"] = 15 * MiB;
+    if (name.rfind("fifo_ring/", 0) == 0) entry["allocations_bypass_malloc"] = 1;
+  }
+  const Report report = report_of(document);
+  const auto& table = table_titled(report, atomic_p1);
+  // semaphore_group's 20/21/22 MiB less inline's median, 15 MiB.
+  expect_spread(row_of(table, "semaphore_group"), metric::peak_rss_above_inline_bytes, 6 * MiB, 5 * MiB,
+                7 * MiB, 3);
+  EXPECT_THAT(render_markdown(report), HasSubstr("not counted: bypasses malloc"));
+}
+
 TEST(ReportModel, HeaderComesFromTheContext) {
   const Report& report = fixture_report();
   const auto header = [&](const std::string& label) {
@@ -469,8 +525,8 @@ TEST(ReportModel, RuleThatFailsSaysSo) {
 TEST(ReportMarkdown, CellsAreTheModelsNumbers) {
   const std::string markdown = render_markdown(fixture_report());
   EXPECT_THAT(markdown,
-              HasSubstr("| `semaphore_group` | 3 | 45.0 ms (44.0–46.0 ms) | 22.2 k/s (21.7–22.7 k/s) | "
-                        "1.25 (1.20–1.30) | 2,000,000 | 96.0 | 11.0 MiB (10.0–12.0 MiB) | "
+              HasSubstr("| `semaphore_group` | 3 | 45.0 ms (44.0–46.0 ms) | — | — | 22.2 k/s (21.7–22.7 k/s) | "
+                        "1.25 (1.20–1.30) | 2,000,000 | 96.0 | 9.00 MiB (8.00–10.0 MiB) | — | "
                         "5.10 µs (5.00–5.20 µs) | 9.50 µs (9.00–9.90 µs) | 1.00 | 4091 |"));
   EXPECT_THAT(markdown, HasSubstr("| `raw_threads` | 2 of 3 (1 failed) | 510 ms (500–520 ms) |"));
   EXPECT_THAT(markdown, HasSubstr("| `sharded` | 0 of 1 (1 failed) | — |"));

@@ -96,9 +96,9 @@ class CapturingReporter final : public benchmark::BenchmarkReporter {
   std::vector<Run> runs_;
 };
 
-// Runs `spec` as the child would (one iteration, wall-clock time, process CPU time), within a time limit.
-inline CaseOutcome run_in_process(const CaseSpec& spec, int time_limit_seconds = 60) {
-  return with_time_limit(time_limit_seconds, [spec] {
+// Runs `spec` as the child would (one iteration, wall-clock time, process CPU time), on this thread.
+inline CaseOutcome run_case_here(const CaseSpec& spec) {
+  {
     benchmark::ClearRegisteredBenchmarks();
     benchmark::RegisterBenchmark(spec.name.c_str(),
                                  [spec](benchmark::State& state) { run_case_benchmark(state, spec); })
@@ -121,7 +121,12 @@ inline CaseOutcome run_in_process(const CaseSpec& spec, int time_limit_seconds =
     outcome.label = run.report_label;
     for (const auto& [name, counter] : run.counters) outcome.counters[name] = counter.value;
     return outcome;
-  });
+  }
+}
+
+// run_case_here within a time limit.
+inline CaseOutcome run_in_process(const CaseSpec& spec, int time_limit_seconds = 60) {
+  return with_time_limit(time_limit_seconds, [spec] { return run_case_here(spec); });
 }
 
 }  // namespace poolbench::testing

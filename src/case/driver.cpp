@@ -118,6 +118,38 @@ std::string describe(std::exception_ptr error) {
   }
 }
 
+// The warm-up: `tasks` untimed tasks of the workload (prepared for them) submitted by `producers` threads, as
+// the window's are, then wait(). Returns what failed, or "".
+std::string run_warmup(Strategy& strategy, Workload& workload, probe::LatencyRecorder& recorder,
+                       std::size_t tasks, std::size_t producers) {
+  std::vector<std::string> failures(producers);
+  {
+    std::vector<std::jthread> threads;
+    try {
+      threads.reserve(producers);
+      for (std::size_t p = 0; p < producers; ++p)
+        threads.emplace_back([&, p] {
+          probe::mark_producer_thread();
+          failures[p] = submit_range(strategy, workload, recorder, tasks * p / producers,
+                                     tasks * (p + 1) / producers, time_no_task);
+        });
+    } catch (const std::exception& e) {
+      return fmt::format("warm-up: starting producer threads failed: {}", e.what());  // the started ones join
+    }
+  }
+  for (const auto& failure : failures)
+    if (!failure.empty()) return "warm-up: " + failure;
+  std::exception_ptr error;
+  try {
+    error = strategy.wait();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error) return "warm-up: wait() reported: " + describe(error);
+  if (std::string failure = workload.verify(); !failure.empty()) return "warm-up: " + failure;
+  return {};
+}
+
 // What the measured window saw: wall and CPU time, context switches, allocations. Opening and closing it
 // allocates nothing.
 class MeasuredWindow {
@@ -202,15 +234,25 @@ InstrumentationCost measure_instrumentation_cost() {
   return measure_instrumentation_cost(recorder);
 }
 
-std::size_t choose_timing_sample_every(const InstrumentationCost& cost, std::size_t tasks) {
-  constexpr double overhead_budget = 0.05;  // of an untimed inline atomic_increment task
-  constexpr std::size_t minimum_timed_tasks = 10000;
-  if (cost.timed_task_ns <= overhead_budget * cost.untimed_task_ns) return 1;
-  const std::size_t largest_keeping_samples = std::max<std::size_t>(1, tasks / minimum_timed_tasks);
-  if (!(cost.untimed_task_ns > 0)) return largest_keeping_samples;
-  const double wanted = std::ceil(cost.timed_task_ns / (overhead_budget * cost.untimed_task_ns));
-  if (wanted >= static_cast<double>(largest_keeping_samples)) return largest_keeping_samples;
+std::size_t choose_timing_sample_every(const InstrumentationCost& cost, double expected_task_ns,
+                                       std::size_t parallelism) {
+  // The cheapest a task can be is an untimed inline atomic_increment task; a workload's declared time per
+  // task can only make it dearer.
+  const double task_ns = std::max(cost.untimed_task_ns, expected_task_ns);
+  if (!(task_ns > 0) || !(cost.timed_task_ns > 0)) return 1;
+  // Tasks running side by side share the window's wall time, and the probe's share is reckoned against it.
+  const double wall_ns_per_task = task_ns / static_cast<double>(std::max<std::size_t>(1, parallelism));
+  const double wanted = std::ceil(cost.timed_task_ns / (probe_target_share * wall_ns_per_task));
+  if (!(wanted < 1e12)) return static_cast<std::size_t>(1e12);
   return std::max<std::size_t>(1, static_cast<std::size_t>(wanted));
+}
+
+std::size_t case_parallelism(const CaseInfo& info, std::size_t hardware_threads) {
+  const bool on_callers =
+      info.strategy_traits && info.strategy_traits->worker_lifecycle == WorkerLifecycle::caller_thread;
+  const std::size_t producers = info.effective_producers != 0 ? info.effective_producers : info.producers;
+  const std::size_t runners = on_callers ? producers : std::max<std::size_t>(1, info.workers);
+  return std::clamp<std::size_t>(runners, 1, std::max<std::size_t>(1, hardware_threads));
 }
 
 void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
@@ -230,19 +272,33 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   probe::LatencyRecorder recorder;
   auto latencies = std::make_unique<probe::LatencySummary>();
   const std::optional<std::uint64_t> empty_case_peak_rss = measure_empty_case_peak_rss();
-  const InstrumentationCost cost = measure_instrumentation_cost(recorder);
-  const std::size_t sample_every = choose_timing_sample_every(cost, info.tasks);
+  const InstrumentationCost cost =
+      spec.probe_enabled ? measure_instrumentation_cost(recorder) : InstrumentationCost{};
+  const double expected_task_ns =
+      workload_info->nominal_task_ns
+          ? workload_info->nominal_task_ns(params_for(workload_info->params, info.workload_params))
+          : 0.0;
+  const std::size_t sample_every =
+      spec.probe_enabled
+          ? choose_timing_sample_every(cost, expected_task_ns,
+                                       case_parallelism(info, std::thread::hardware_concurrency()))
+          : time_no_task;
 
-  // 3: the workload, the strategy, the parked producers.
+  // 3: the workload, the strategy (setup, timed), the warm-up, the parked producers.
   std::unique_ptr<Workload> workload;
   std::unique_ptr<Strategy> strategy;
+  std::chrono::nanoseconds setup{0};
+  std::optional<std::size_t> threads_before_setup;
   try {
     workload = workload_info->make(WorkloadConfig{params_for(workload_info->params, info.workload_params),
                                                   strategy_info->traits.worker_state});
-    workload->prepare(info.tasks);
+    workload->prepare(spec.warmup_tasks > 0 ? spec.warmup_tasks : info.tasks);
     StrategyConfig config{info.workers, params_for(strategy_info->params, info.strategy_params), {}};
     if (strategy_info->traits.worker_state) config.worker_state_factory = workload->worker_state_factory();
+    threads_before_setup = probe::live_thread_count();
+    const auto setup_started = std::chrono::steady_clock::now();
     strategy = strategy_info->make(config);
+    setup = std::chrono::steady_clock::now() - setup_started;
   } catch (const std::exception& e) {
     state.SkipWithError(fmt::format("setting up the case failed: {}", e.what()).c_str());
     return;
@@ -250,6 +306,21 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
 
   // Decided by the plan (CaseInfo::effective_producers); a spec without it (written by hand) gets P.
   const std::size_t producers = info.effective_producers != 0 ? info.effective_producers : info.producers;
+  if (spec.warmup_tasks > 0) {
+    std::string failure = run_warmup(*strategy, *workload, recorder, spec.warmup_tasks, producers);
+    if (failure.empty()) {
+      try {
+        workload->prepare(info.tasks);
+      } catch (const std::exception& e) {
+        failure = fmt::format("preparing the workload after the warm-up failed: {}", e.what());
+      }
+    }
+    if (!failure.empty()) {
+      strategy->shutdown();
+      state.SkipWithError(failure.c_str());
+      return;
+    }
+  }
   FirstError first_error;
   std::latch start{1};
   bool started = false;
@@ -298,7 +369,11 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     for (auto& thread : producer_threads) thread.join();
   }
   const StrategyCounters strategy_counters = strategy->counters();
+  // The producers have been joined: what lives beyond the threads before setup is the strategy's.
+  const std::optional<std::size_t> threads_at_close = probe::live_thread_count();
+  const auto shutdown_started = std::chrono::steady_clock::now();
   strategy->shutdown();
+  const std::chrono::nanoseconds shutdown = std::chrono::steady_clock::now() - shutdown_started;
   recorder.merge_into(*latencies);
 
   // 5: exactly-once, then the counters.
@@ -317,26 +392,46 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   state.SetItemsProcessed(static_cast<std::int64_t>(info.tasks));
   counters[metric::cpu_cores] =
       window.wall_seconds() > 0 ? window.cpu_seconds() / window.wall_seconds() : 0.0;
-  counters[metric::submit_p50_ns] = as_counter(latencies->submit.value_at_quantile(0.50));
-  counters[metric::submit_p99_ns] = as_counter(latencies->submit.value_at_quantile(0.99));
-  counters[metric::queue_wait_p50_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.50));
-  counters[metric::queue_wait_p99_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.99));
-  counters[metric::queue_wait_p999_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.999));
-  counters[metric::e2e_p50_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.50));
-  counters[metric::e2e_p99_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.99));
-  counters[metric::e2e_p999_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.999));
-  counters[metric::e2e_max_ns] = as_counter(latencies->end_to_end.max());
+  const std::uint64_t timed_tasks = latencies->end_to_end.count();
+  if (timed_tasks > 0) {
+    counters[metric::submit_p50_ns] = as_counter(latencies->submit.value_at_quantile(0.50));
+    counters[metric::submit_p99_ns] = as_counter(latencies->submit.value_at_quantile(0.99));
+    counters[metric::queue_wait_p50_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.50));
+    counters[metric::queue_wait_p99_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.99));
+    counters[metric::e2e_p50_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.50));
+    counters[metric::e2e_p99_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.99));
+    counters[metric::e2e_max_ns] = as_counter(latencies->end_to_end.max());
+  }
+  // A 99.9th percentile of fewer samples is one of the few largest values, not a percentile.
+  if (timed_tasks >= min_samples_for_p999) {
+    counters[metric::queue_wait_p999_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.999));
+    counters[metric::e2e_p999_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.999));
+  }
   counters[metric::allocs_per_task] = as_counter(window.allocations().allocations) / tasks;
   counters[metric::bytes_per_task] = as_counter(window.allocations().bytes) / tasks;
   if (peak_rss) counters[metric::peak_rss_bytes] = as_counter(*peak_rss);
   if (empty_case_peak_rss) counters[metric::empty_case_peak_rss_bytes] = as_counter(*empty_case_peak_rss);
   counters[metric::threads_created] = as_counter(strategy_counters.threads_created);
+  if (threads_before_setup && threads_at_close)
+    counters[metric::thread_stack_bytes] = static_cast<double>(*threads_at_close > *threads_before_setup
+                                                                   ? *threads_at_close - *threads_before_setup
+                                                                   : 0) *
+                                           static_cast<double>(probe::default_thread_stack_bytes());
+  if (probe::malloc_bypassing_allocator_loaded()) counters[metric::allocations_bypass_malloc] = 1;
   counters[metric::producers_used] = static_cast<double>(producers);
   counters[metric::voluntary_ctx_switches] = static_cast<double>(window.voluntary_context_switches());
   counters[metric::involuntary_ctx_switches] = static_cast<double>(window.involuntary_context_switches());
-  counters[metric::instrumentation_ns_per_task] = cost.timed_task_ns;
-  counters[metric::timing_sample_every] = static_cast<double>(sample_every);
-  counters[metric::timed_tasks] = as_counter(latencies->end_to_end.count());
+  counters[metric::setup_ns] = static_cast<double>(setup.count());
+  counters[metric::shutdown_ns] = static_cast<double>(shutdown.count());
+  counters[metric::warmup_tasks] = static_cast<double>(spec.warmup_tasks);
+  if (spec.probe_enabled) {
+    counters[metric::instrumentation_ns_per_task] = cost.timed_task_ns;
+    counters[metric::timing_sample_every] = static_cast<double>(sample_every);
+    counters[metric::timed_tasks] = as_counter(timed_tasks);
+    const double window_ns = window.wall_seconds() * 1e9;
+    if (window_ns > 0)
+      counters[metric::probe_share] = as_counter(timed_tasks) * cost.timed_task_ns / window_ns;
+  }
   for (const auto& [name, value] : strategy_counters.extra) counters[name] = value;
   if (auto label = workload->label(); !label.empty()) state.SetLabel(label);
 }

@@ -15,7 +15,14 @@
 //
 // Latency counters (submit_*, queue_wait_*, e2e_*) are over the timed tasks only (`timed_tasks` of them, one
 // in `timing_sample_every`); `instrumentation_ns_per_task` is what timing one task adds, so the probe's
-// average cost per task is instrumentation_ns_per_task / timing_sample_every.
+// average cost per task is instrumentation_ns_per_task / timing_sample_every, and `probe_share` is its total
+// against the window's wall time (an upper bound: as if every timing had run on one thread). With the probe
+// off (CaseSpec::probe_enabled false) nothing is timed and no latency counter is written.
+//
+// Equal windows: `setup_ns` is the strategy's construction (starting fixed workers, building per-worker
+// state), `shutdown_ns` its shutdown after the window. With CaseSpec::warmup_tasks W > 0, W untimed tasks of
+// the same workload run through the strategy (by the same producers) between setup and the window, then the
+// workload is prepared afresh for the window's tasks: on-demand pools have started their workers too.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -35,8 +42,22 @@ struct InstrumentationCost {
 };
 InstrumentationCost measure_instrumentation_cost();
 
-// S: time one task in S. 1 while timing costs at most 5% of an untimed inline atomic_increment task;
-// otherwise the S that brings it to 5%, but never so large that fewer than 10,000 of `tasks` tasks are timed.
-std::size_t choose_timing_sample_every(const InstrumentationCost& cost, std::size_t tasks);
+// The probe's budget: what timing may cost, as a share of the measured window. The sampling rule aims at half
+// of it, so that the noise between the cost's calibration and the window leaves the probe within it.
+inline constexpr double probe_budget_share = 0.05;
+inline constexpr double probe_target_share = probe_budget_share / 2;
+// Percentiles beyond the 99th need this many samples; with fewer, p99.9 is not reported.
+inline constexpr std::size_t min_samples_for_p999 = 10000;
+
+// S: time one task in S, so that the probe's cost per window is probe_target_share. A task is
+// expected to take `expected_task_ns` (the workload's declared time per task; never less than an untimed
+// inline atomic_increment task) and `parallelism` of them to run side by side; timing one costs
+// `cost.timed_task_ns`. Fewer tasks timed is the price: the case records how many (`timed_tasks`).
+std::size_t choose_timing_sample_every(const InstrumentationCost& cost, double expected_task_ns,
+                                       std::size_t parallelism);
+
+// Tasks of the case that can run side by side: its workers (its producers where tasks run on the callers),
+// at most the machine's hardware threads.
+std::size_t case_parallelism(const CaseInfo& info, std::size_t hardware_threads);
 
 }  // namespace poolbench

@@ -89,6 +89,8 @@ std::string format_quantity(double value, metrics::Unit unit) {
       return format_count(value);
     case metrics::Unit::bytes:
       return format_bytes(value);
+    case metrics::Unit::fraction:
+      return format_significant(value * 100) + "%";
   }
   return format_significant(value);
 }

@@ -50,6 +50,11 @@ const std::vector<Metric>& catalogue() {
       {name::peak_rss_bytes, bytes, lower, memory, Rule::relative_threshold, counter, "the case's peak RSS"},
       {name::empty_case_peak_rss_bytes, bytes, neither, memory, not_compared, counter,
        "the harness's own peak RSS for an empty case"},
+      {name::thread_stack_bytes, bytes, lower, memory, not_compared, counter,
+       "stack mapped for the strategy's threads alive at the window's close (threads x the default stack "
+       "size; virtual, touched pages only are in RSS)"},
+      {name::allocations_bypass_malloc, count, neither, probe, not_compared, counter,
+       "1: oneTBB's scalable allocator was loaded, whose allocations bypass malloc and are not counted"},
       {name::voluntary_ctx_switches, count, neither, timed, not_compared, counter,
        "voluntary context switches of the child during the window"},
       {name::involuntary_ctx_switches, count, neither, timed, not_compared, counter,
@@ -61,10 +66,23 @@ const std::vector<Metric>& catalogue() {
       {name::timing_sample_every, count, neither, probe, not_compared, counter,
        "how many tasks share one timed sample"},
       {name::timed_tasks, count, neither, probe, not_compared, counter,
-       "tasks whose latencies were recorded"},
+       "tasks whose latencies were recorded: the samples every latency percentile rests on"},
+      {name::probe_share, fraction, neither, probe, not_compared, counter,
+       "the probe's cost in the window (timed_tasks x instrumentation_ns_per_task) / the window's wall time"},
+      {name::setup_ns, nanoseconds, lower, timed, not_compared, counter,
+       "the strategy's construction before the window: starting fixed workers, building per-worker state"},
+      {name::shutdown_ns, nanoseconds, lower, timed, not_compared, counter,
+       "the strategy's shutdown after the window: stopping and joining its threads"},
+      {name::warmup_tasks, count, neither, probe, not_compared, counter,
+       "untimed tasks run through the strategy between setup and the window (--warmup)"},
       {name::total_time_ns, nanoseconds, lower, timed, not_compared, derived,
        "the report's total time: time, in nanoseconds"},
       {name::time_per_task_ns, nanoseconds, lower, timed, not_compared, derived, "total time / tasks"},
+      {name::peak_rss_above_inline_bytes, bytes, lower, memory, not_compared, derived,
+       "peak_rss_bytes - the median peak RSS of the same configuration's inline case (the workload's own "
+       "memory and the harness's left out)"},
+      {name::setup_and_window_ns, nanoseconds, lower, timed, not_compared, derived,
+       "setup_ns + the window's time: one-time costs counted"},
       {name::allocs_per_million_tasks, count, lower, exact_count, not_compared, derived,
        "allocs_per_task x 1,000,000"},
       {name::peak_rss_above_empty_bytes, bytes, lower, memory, not_compared, derived,
@@ -96,6 +114,8 @@ std::string_view to_string(Unit unit) {
       return "count";
     case Unit::bytes:
       return "bytes";
+    case Unit::fraction:
+      return "fraction";
   }
   return "?";
 }

@@ -44,14 +44,22 @@ inline constexpr const char* producers_used = "producers_used";
 inline constexpr const char* instrumentation_ns_per_task = "instrumentation_ns_per_task";
 inline constexpr const char* timing_sample_every = "timing_sample_every";
 inline constexpr const char* timed_tasks = "timed_tasks";
+inline constexpr const char* probe_share = "probe_share";
+inline constexpr const char* setup_ns = "setup_ns";
+inline constexpr const char* shutdown_ns = "shutdown_ns";
+inline constexpr const char* warmup_tasks = "warmup_tasks";
+inline constexpr const char* thread_stack_bytes = "thread_stack_bytes";
+inline constexpr const char* allocations_bypass_malloc = "allocations_bypass_malloc";
 // Derived by the report from the ones above.
 inline constexpr const char* total_time_ns = "total_time_ns";
 inline constexpr const char* time_per_task_ns = "time_per_task_ns";
 inline constexpr const char* allocs_per_million_tasks = "allocs_per_million_tasks";
 inline constexpr const char* peak_rss_above_empty_bytes = "peak_rss_above_empty_bytes";
+inline constexpr const char* setup_and_window_ns = "setup_and_window_ns";
+inline constexpr const char* peak_rss_above_inline_bytes = "peak_rss_above_inline_bytes";
 }  // namespace name
 
-enum class Unit { nanoseconds, per_second, cores, count, bytes };
+enum class Unit { nanoseconds, per_second, cores, count, bytes, fraction };
 enum class Direction { lower_is_better, higher_is_better, neither };
 enum class Kind {
   timed,        // depends on the machine's timing: varies between repetitions

@@ -1,5 +1,7 @@
 #include "probe/alloc_counter.hpp"
 
+#include <dlfcn.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
@@ -64,6 +66,13 @@ AllocationTotals stop_counting_allocations() noexcept {
 
 bool counts_malloc() noexcept {
   return POOLBENCH_COUNT_MALLOC != 0;
+}
+
+bool malloc_bypassing_allocator_loaded() noexcept {
+  void* handle = ::dlopen("libtbbmalloc.so.2", RTLD_LAZY | RTLD_NOLOAD);
+  if (handle == nullptr) return false;
+  ::dlclose(handle);  // RTLD_NOLOAD took a reference
+  return true;
 }
 
 }  // namespace poolbench::probe

@@ -28,4 +28,9 @@ AllocationTotals stop_counting_allocations() noexcept;
 // True when malloc and friends are counted, not only operator new.
 bool counts_malloc() noexcept;
 
+// True when oneTBB's scalable allocator (libtbbmalloc) is loaded in this process: oneTBB then allocates its
+// tasks through it, bypassing malloc and operator new, so those allocations are not counted. (oneTBB binds
+// scalable_malloc with dlsym on libtbbmalloc's own handle, so no definition here could count them.)
+bool malloc_bypassing_allocator_loaded() noexcept;
+
 }  // namespace poolbench::probe

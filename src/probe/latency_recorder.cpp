@@ -1,5 +1,9 @@
 #include "probe/latency_recorder.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "probe/clock.hpp"
 
 namespace poolbench::probe {
@@ -11,6 +15,8 @@ std::atomic<std::uint32_t> next_slot_hint{0};
 thread_local std::uint32_t slot_hint =
     0;  // 0: not assigned yet; otherwise 1 + the slot this thread last used
 thread_local bool producer_thread = false;
+constinit std::atomic<std::size_t> recorded_producers{0};
+constinit std::atomic<long> producer_ids[max_recorded_producer_threads] = {};
 
 }  // namespace
 
@@ -75,6 +81,18 @@ void LatencyRecorder::reset() noexcept {
 
 void mark_producer_thread() noexcept {
   producer_thread = true;
+  const std::size_t index = recorded_producers.fetch_add(1, std::memory_order_relaxed);
+  if (index < max_recorded_producer_threads)
+    producer_ids[index].store(static_cast<long>(::gettid()), std::memory_order_release);
+}
+
+std::vector<long> producer_thread_ids() {
+  std::vector<long> ids;
+  const std::size_t count =
+      std::min(recorded_producers.load(std::memory_order_acquire), max_recorded_producer_threads);
+  for (std::size_t i = 0; i < count; ++i)
+    if (const long id = producer_ids[i].load(std::memory_order_acquire); id != 0) ids.push_back(id);
+  return ids;
 }
 bool on_producer_thread() noexcept {
   return producer_thread;

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "probe/histogram.hpp"
 
@@ -56,8 +57,13 @@ class LatencyRecorder {
   double ns_per_tick_;
 };
 
-// Producer threads call this once, before they submit.
+// Producer threads call this once, before they submit. It also records the thread's id (the first
+// max_recorded_producer_threads of the process), so that a test counting the threads a case starts can
+// leave the harness's own out.
 void mark_producer_thread() noexcept;
+inline constexpr std::size_t max_recorded_producer_threads = 4096;
+// The kernel thread ids of the producer threads marked so far in this process (at most the first 4096).
+std::vector<long> producer_thread_ids();
 // True on a thread marked as a producer (tasks run here by inline or caller-runs designs).
 bool on_producer_thread() noexcept;
 

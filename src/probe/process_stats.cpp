@@ -1,6 +1,8 @@
 #include "probe/process_stats.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -66,6 +68,25 @@ std::optional<std::uint64_t> peak_rss_bytes() noexcept {
 }
 std::optional<std::uint64_t> current_rss_bytes() noexcept {
   return status_field_bytes("VmRSS:");
+}
+
+std::optional<std::size_t> live_thread_count() noexcept {
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (tasks == nullptr) return std::nullopt;
+  std::size_t count = 0;
+  while (const dirent* entry = ::readdir(tasks))
+    if (entry->d_name[0] != '.') ++count;
+  ::closedir(tasks);
+  return count;
+}
+
+std::size_t default_thread_stack_bytes() noexcept {
+  pthread_attr_t attributes;
+  if (::pthread_getattr_default_np(&attributes) != 0) return 0;
+  std::size_t bytes = 0;
+  if (::pthread_attr_getstacksize(&attributes, &bytes) != 0) bytes = 0;
+  ::pthread_attr_destroy(&attributes);
+  return bytes;
 }
 
 }  // namespace poolbench::probe

@@ -7,6 +7,7 @@
 // allocates.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
@@ -29,5 +30,12 @@ bool reset_peak_rss() noexcept;
 std::optional<std::uint64_t> peak_rss_bytes() noexcept;
 // VmRSS in bytes, or nothing.
 std::optional<std::uint64_t> current_rss_bytes() noexcept;
+
+// Threads of this process now (the entries of /proc/self/task), or nothing. Allocates (opendir): call it
+// outside a measured window.
+std::optional<std::size_t> live_thread_count() noexcept;
+// The stack size a thread gets when its creator sets none (glibc's default attributes: RLIMIT_STACK at
+// start-up), in bytes; 0 when unknown.
+std::size_t default_thread_stack_bytes() noexcept;
 
 }  // namespace poolbench::probe

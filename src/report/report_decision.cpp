@@ -16,14 +16,14 @@ namespace poolbench::report {
 Recommendation recommend(const WorkloadTable& table, double threshold) {
   Recommendation out;
   const StrategyRow* baseline = table.find(baseline_strategy);
-  const Spread* baseline_time = baseline ? baseline->find(metric::total_time_ns) : nullptr;
+  const Spread* baseline_time = baseline ? baseline->find(table.compared_time) : nullptr;
 
   const StrategyRow* fastest = nullptr;
   for (const auto& row : table.rows) {
     if (!row.is_pool) continue;
-    const Spread* time = row.find(metric::total_time_ns);
+    const Spread* time = row.find(table.compared_time);
     if (time == nullptr) continue;
-    if (fastest == nullptr || time->median < fastest->find(metric::total_time_ns)->median) fastest = &row;
+    if (fastest == nullptr || time->median < fastest->find(table.compared_time)->median) fastest = &row;
   }
   if (fastest) out.fastest_pool = fastest->label;
 
@@ -42,19 +42,20 @@ Recommendation recommend(const WorkloadTable& table, double threshold) {
     return out;
   }
 
-  const Spread& pool_time = *fastest->find(metric::total_time_ns);
+  const Spread& pool_time = *fastest->find(table.compared_time);
   out.speedup = baseline_time->median / pool_time.median;
   out.fastest_pool_max_ns = pool_time.max;
   out.baseline_min_ns = baseline_time->min;
   const bool spread_known = pool_time.samples >= 2 && baseline_time->samples >= 2;
   if (spread_known) out.beyond_spread = pool_time.max < baseline_time->min;
   if (const StrategyRow* lower = table.find(lower_bound_strategy))
-    if (const Spread* lower_time = lower->find(metric::total_time_ns); lower_time && lower_time->median > 0)
+    if (const Spread* lower_time = lower->find(table.compared_time); lower_time && lower_time->median > 0)
       out.lower_bound_speedup = pool_time.median / lower_time->median;
 
   const std::string speedup_text = fmt::format(
-      "{} is {} faster than {} (median {} against {})", fastest->label, format_ratio(*out.speedup),
-      baseline_strategy, format_duration_ns(pool_time.median), format_duration_ns(baseline_time->median));
+      "{} is {} faster than {} (median {} against {}{})", fastest->label, format_ratio(*out.speedup),
+      baseline_strategy, format_duration_ns(pool_time.median), format_duration_ns(baseline_time->median),
+      table.compared_time == metric::setup_and_window_ns ? ", setup + window" : "");
   const std::string spread_text =
       !spread_known ? "the spread is unknown with a single repetition"
       : *out.beyond_spread

@@ -87,6 +87,7 @@ Json report_to_json(const Report& report) {
                       {"tasks", table.tasks},
                       {"workers", table.workers},
                       {"producers", table.producers},
+                      {"compared_time", table.compared_time},
                       {"rows", rows},
                       {"recommendation", recommendation_json(table.recommendation)}});
   }

@@ -149,23 +149,42 @@ void render_tables(const Report& report, std::string& out) {
   out += "## Results per workload\n\n";
   out += fmt::format(
       "Total time: the measured window of one repetition (all tasks submitted and finished). CPU cores: CPU "
-      "time / wall time. Peak RSS − empty: the case's peak resident set less an empty case's (the harness's "
-      "own "
-      "baseline). e2e: from submit to the end of the task. ÷ columns: median total time over that strategy's "
+      "time / wall time. Peak RSS − inline: the case's peak resident set less the same configuration's "
+      "inline case's "
+      "(median; the workload's own memory and the harness's left out; min–max over this strategy's "
+      "repetitions). Thread stacks: stack mapped for the strategy's threads alive at the window's close "
+      "(virtual; only touched pages count in RSS). e2e: from submit to the end of the task. ÷ columns: "
+      "median total time over that strategy's "
       "(below 1: faster).\n\n");
+  out +=
+      "Setup: the strategy's construction before the window (starting fixed workers, building per-worker "
+      "state); Setup + window counts it, so a pool that starts its threads or builds its state before the "
+      "window gains nothing by it. Each table says which of the two times its decision and ÷ columns "
+      "compare.\n\n";
   for (const auto& table : report.tables) {
     out += "### " + cell(table.title) + "\n\n";
-    table_header(out, {"Strategy", "Reps", "Total time", "Tasks/s", "CPU cores", "Allocs / 1M tasks",
-                       "Bytes / task", "Peak RSS − empty", "e2e p50", "e2e p99",
-                       fmt::format("÷ {}", baseline_strategy), fmt::format("÷ {}", lower_bound_strategy)});
+    out += table.compared_time == metric::setup_and_window_ns
+               ? "Compared: setup + window (no warm-up ran).\n\n"
+           : table.rows.empty() || !table.rows.front().find(metric::setup_ns)
+               ? "Compared: the window (the file does not record setup times).\n\n"
+               : "Compared: the window, after each strategy's warm-up (setup + window shown).\n\n";
+    table_header(
+        out, {"Strategy", "Reps", "Total time", "Setup", "Setup + window", "Tasks/s", "CPU cores",
+              "Allocs / 1M tasks", "Bytes / task", "Peak RSS − inline", "Thread stacks", "e2e p50", "e2e p99",
+              fmt::format("÷ {}", baseline_strategy), fmt::format("÷ {}", lower_bound_strategy)});
     for (const auto& row : table.rows) {
       table_row(out, {strategy_cell(row), repetitions_cell(row),
                       spread_cell(row.find(metric::total_time_ns), format_duration_ns),
+                      spread_cell(row.find(metric::setup_ns), format_duration_ns),
+                      spread_cell(row.find(metric::setup_and_window_ns), format_duration_ns),
                       spread_cell(row.find(metric::items_per_second), format_rate),
                       spread_cell(row.find(metric::cpu_cores), format_cores),
-                      spread_cell(row.find(metric::allocs_per_million_tasks), format_count),
+                      row.find(metric::allocations_bypass_malloc)
+                          ? std::string("not counted: bypasses malloc")
+                          : spread_cell(row.find(metric::allocs_per_million_tasks), format_count),
                       spread_cell(row.find(metric::bytes_per_task), format_significant),
-                      spread_cell(row.find(metric::peak_rss_above_empty_bytes), format_bytes),
+                      spread_cell(row.find(metric::peak_rss_above_inline_bytes), format_bytes),
+                      spread_cell(row.find(metric::thread_stack_bytes), format_bytes),
                       spread_cell(row.find(metric::e2e_p50_ns), format_duration_ns),
                       spread_cell(row.find(metric::e2e_p99_ns), format_duration_ns),
                       optional_cell(row.time_ratio_to_baseline, plain_ratio),

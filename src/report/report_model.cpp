@@ -70,6 +70,14 @@ std::map<std::string, double> metrics_of(const ResultEntry& entry, std::size_t t
   };
   const double total_ns = entry.real_time_ns();
   out[metric::total_time_ns] = total_ns;
+  if (auto setup = counter(metric::setup_ns)) out[metric::setup_and_window_ns] = *setup + total_ns;
+  copy(metric::setup_ns);
+  copy(metric::peak_rss_bytes);
+  copy(metric::thread_stack_bytes);
+  copy(metric::allocations_bypass_malloc);
+  copy(metric::warmup_tasks);
+  copy(metric::probe_share);
+  copy(metric::timed_tasks);
   if (tasks > 0) out[metric::time_per_task_ns] = total_ns / static_cast<double>(tasks);
   copy(metric::items_per_second);
   copy(metric::cpu_cores);
@@ -99,13 +107,36 @@ struct RowBuilder {
   std::map<std::string, std::vector<double>> values;
 };
 
+std::string compared_time(const WorkloadTable& table) {
+  bool setup_everywhere = true;
+  for (const auto& row : table.rows) {
+    if (const Spread* warmup = row.find(metric::warmup_tasks); warmup && warmup->max > 0)
+      return metric::total_time_ns;
+    if (row.find(metric::total_time_ns) && !row.find(metric::setup_and_window_ns)) setup_everywhere = false;
+  }
+  return setup_everywhere ? metric::setup_and_window_ns : metric::total_time_ns;
+}
+
+// Peak RSS above the same configuration's inline case, which holds the workload's memory and the harness's
+// but no strategy's: each repetition's peak less inline's median, so the spread is the row's own.
+void fill_rss_above_inline(WorkloadTable& table) {
+  const StrategyRow* lower = table.find(lower_bound_strategy);
+  const Spread* inline_peak = lower ? lower->find(metric::peak_rss_bytes) : nullptr;
+  if (inline_peak == nullptr) return;
+  const double reference = inline_peak->median;
+  for (auto& row : table.rows)
+    if (const Spread* peak = row.find(metric::peak_rss_bytes))
+      row.metrics[metric::peak_rss_above_inline_bytes] =
+          Spread{peak->median - reference, peak->min - reference, peak->max - reference, peak->samples};
+}
+
 void fill_ratios(WorkloadTable& table) {
   const StrategyRow* baseline = table.find(baseline_strategy);
   const StrategyRow* lower = table.find(lower_bound_strategy);
-  const Spread* baseline_time = baseline ? baseline->find(metric::total_time_ns) : nullptr;
-  const Spread* lower_time = lower ? lower->find(metric::total_time_ns) : nullptr;
+  const Spread* baseline_time = baseline ? baseline->find(table.compared_time) : nullptr;
+  const Spread* lower_time = lower ? lower->find(table.compared_time) : nullptr;
   for (auto& row : table.rows) {
-    const Spread* time = row.find(metric::total_time_ns);
+    const Spread* time = row.find(table.compared_time);
     if (time == nullptr) continue;
     if (baseline_time && baseline_time->median > 0)
       row.time_ratio_to_baseline = time->median / baseline_time->median;
@@ -304,6 +335,8 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
     std::sort(table.rows.begin(), table.rows.end(), [](const StrategyRow& a, const StrategyRow& b) {
       return std::tuple(strategy_rank(a.strategy), a.label) < std::tuple(strategy_rank(b.strategy), b.label);
     });
+    table.compared_time = compared_time(table);
+    fill_rss_above_inline(table);
     fill_ratios(table);
     table.recommendation = recommend(table, options.adopt_threshold);
     report.tables.push_back(std::move(table));

@@ -47,9 +47,9 @@ namespace metric = metrics::name;
 // One strategy's case within a workload configuration.
 struct StrategyRow {
   std::string strategy;
-  std::string label;       // the strategy, plus the parameters of its own that the case's name carries
-  std::string case_name;   // run_name in the result file
-  std::string case_label;  // the entry's Google Benchmark label (e.g. the warm state's scope), if any
+  std::string label;           // the strategy, plus the parameters of its own that the case's name carries
+  std::string case_name;       // run_name in the result file
+  std::string case_label;      // the entry's Google Benchmark label (e.g. the warm state's scope), if any
   bool known_strategy = true;  // the result file records the strategy's traits
   bool is_pool = false;        // persistent workers (fixed or on demand): a candidate for adoption
   bool bounded = false;        // concurrency bounded by K (everything but inline's caller and raw threads)
@@ -89,6 +89,11 @@ struct WorkloadTable {
   std::size_t workers = 0;
   std::size_t producers = 0;
   std::string title;  // e.g. "cpu_burst (duration_us=10) — 100000 tasks, 2 workers, 1 producer"
+  // The time the recommendation and the ÷ columns compare: setup_and_window_ns (the strategy's setup counted,
+  // so a pool that starts its workers or builds its state before the window gains nothing by it) where every
+  // row records its setup and no warm-up ran; otherwise total_time_ns, the window alone (with --warmup every
+  // strategy's window is in steady state; files from before setup was measured have nothing else).
+  std::string compared_time = metric::total_time_ns;
   std::vector<StrategyRow> rows;
   Recommendation recommendation;
   const StrategyRow* find(const std::string& label) const;

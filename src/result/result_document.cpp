@@ -73,6 +73,8 @@ nlohmann::ordered_json poolbench_context(const RunDescription& run) {
   context["timeout_seconds"] = run.timeout_seconds;
   if (run.timeout_estimate_factor > 0) context["timeout_estimate_factor"] = run.timeout_estimate_factor;
   context["cases"] = run.cases;
+  context["warmup_tasks"] = run.warmup_tasks;
+  context["probe"] = run.probe_enabled ? "on" : "off";
   context["repetition_order"] = "interleaved";
   context["metrics"] = metrics::catalogue_to_json();
   return context;

@@ -27,6 +27,8 @@ struct RunDescription {
   std::size_t cases = 0;
   double timeout_seconds = 0;
   double timeout_estimate_factor = 0;  // 0: not scaled by the estimate
+  std::size_t warmup_tasks = 0;        // --warmup: untimed tasks before every case's window
+  bool probe_enabled = true;           // --probe off: latencies not measured, only the window
 };
 
 // Google Benchmark's context for this machine (host, CPUs, caches, load) plus the `poolbench` object: the

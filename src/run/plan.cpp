@@ -264,6 +264,8 @@ Plan make_plan(const PlanRequest& request) {
 
   Plan plan;
   plan.repetitions = request.repetitions.value_or(request.quick ? 1 : 3);
+  plan.warmup_tasks = request.warmup_tasks;
+  plan.probe_enabled = request.probe_enabled;
   if (plan.repetitions < 1) throw UsageError("--repetitions: must be at least 1");
   if (plan.repetitions > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))
     throw UsageError(fmt::format("--repetitions: {} is too large (at most {})", plan.repetitions,
@@ -352,7 +354,12 @@ Plan make_plan(const PlanRequest& request) {
               spec.name = std::move(formatted);
               spec.family_index = plan.cases.size();
               spec.repetitions = plan.repetitions;
+              spec.warmup_tasks = request.warmup_tasks;
+              spec.probe_enabled = request.probe_enabled;
               spec.estimate_seconds = estimate_case_seconds(*strategy, *workload, spec.info);
+              // The warm-up's tasks cost what the window's do.
+              spec.estimate_seconds *=
+                  1.0 + static_cast<double>(request.warmup_tasks) / static_cast<double>(spec.info.tasks);
               // The timeout scales with the estimate: an estimate beyond any sensible run (huge parameters or
               // task counts) would make it overflow.
               if (!(spec.estimate_seconds >= 0 && spec.estimate_seconds <= max_case_estimate_seconds))

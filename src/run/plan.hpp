@@ -24,6 +24,9 @@ struct CaseSpec {
   std::size_t repetition_index = 0;
   std::size_t repetitions = 1;
   double estimate_seconds = 0;  // for --dry-run and progress
+  // How the child measures (the same for every case of a run; recorded in the context and in each entry).
+  std::size_t warmup_tasks = 0;  // untimed tasks run through the strategy before the window (--warmup)
+  bool probe_enabled = true;     // false (--probe off): nothing timed per task, only the window
 };
 
 nlohmann::json case_spec_to_json(const CaseSpec& spec);
@@ -40,11 +43,15 @@ struct PlanRequest {
   std::optional<std::size_t> repetitions;  // default 3 (1 with --quick)
   std::optional<std::string> filter;       // RE2 regex searched for in case names
   bool quick = false;  // the quick matrix: each workload's quick_tasks and one repetition unless -r is given
+  std::size_t warmup_tasks = 0;  // --warmup N
+  bool probe_enabled = true;     // --probe on|off
 };
 
 struct Plan {
   std::vector<CaseSpec> cases;  // one per case, repetition_index 0
   std::size_t repetitions = 1;
+  std::size_t warmup_tasks = 0;
+  bool probe_enabled = true;
   double estimate_seconds() const;  // all repetitions
 };
 

@@ -15,7 +15,9 @@ nlohmann::json case_spec_to_json(const CaseSpec& spec) {
           {"family_index", spec.family_index},
           {"repetition_index", spec.repetition_index},
           {"repetitions", spec.repetitions},
-          {"estimate_seconds", spec.estimate_seconds}};
+          {"estimate_seconds", spec.estimate_seconds},
+          {"warmup_tasks", spec.warmup_tasks},
+          {"probe_enabled", spec.probe_enabled}};
 }
 
 CaseSpec case_spec_from_json(const nlohmann::json& value) {
@@ -27,6 +29,8 @@ CaseSpec case_spec_from_json(const nlohmann::json& value) {
     spec.repetition_index = value.value("repetition_index", std::size_t{0});
     spec.repetitions = value.value("repetitions", std::size_t{1});
     spec.estimate_seconds = value.value("estimate_seconds", 0.0);
+    spec.warmup_tasks = value.value("warmup_tasks", std::size_t{0});
+    spec.probe_enabled = value.value("probe_enabled", true);
     return spec;
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(fmt::format("malformed case spec: {}", e.what()));

@@ -30,6 +30,8 @@ struct RunFlags {
   std::string out = "results/latest.json";
   bool dry_run = false;
   bool quiet = false;
+  std::string warmup;  // as given; empty: none
+  std::string probe = "on";
 };
 
 constexpr double max_timeout_seconds = 1e6;
@@ -99,6 +101,11 @@ void print_summary(const std::string& path) {
 
 int run(RunFlags& flags) {
   if (!flags.repetitions.empty()) flags.request.repetitions = parse_count("--repetitions", flags.repetitions);
+  if (!flags.warmup.empty() && flags.warmup != "0")
+    flags.request.warmup_tasks = parse_count("--warmup", flags.warmup);
+  if (flags.probe != "on" && flags.probe != "off")
+    throw UsageError(fmt::format("--probe: '{}' is not one of on, off", flags.probe));
+  flags.request.probe_enabled = flags.probe == "on";
   // NaN and infinity would mean no timeout at all; beyond a limit the deadline would overflow.
   if (!(flags.timeout_seconds > 0 && flags.timeout_seconds <= max_timeout_seconds))
     throw UsageError(fmt::format("--timeout: {} is not a number of seconds between 0 and {:g}",
@@ -157,11 +164,20 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               .add_option("-r,--repetitions", flags->repetitions,
                           "repetitions of each case, each in its own process (default 3; 1 with --quick)")
               ->type_name("R");
-          command.add_option("--filter", request.filter, "run only cases whose name matches this regex (RE2 syntax)");
+          command.add_option("--filter", request.filter,
+                             "run only cases whose name matches this regex (RE2 syntax)");
           flags->timeout_option = command.add_option(
               "--timeout", flags->timeout_seconds,
               "seconds before a case is killed (default: 60, or 20x the case's estimated time where longer)");
           command.add_option("-o,--out", flags->out, "result file (default results/latest.json)");
+          command
+              .add_option("--warmup", flags->warmup,
+                          "untimed tasks run through every strategy before its window (default 0)")
+              ->type_name("N");
+          command
+              .add_option("--probe", flags->probe,
+                          "on: time one task in S for latencies (default); off: time only the window")
+              ->type_name("on|off");
           command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
           command.add_flag("--dry-run", flags->dry_run, "print the cases and a time estimate; run nothing");
           command.add_flag("-q,--quiet", flags->quiet, "no progress on stderr");

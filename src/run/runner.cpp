@@ -270,7 +270,9 @@ int run_plan(const Plan& plan, const RunOptions& options) {
                                  .repetitions = plan.repetitions,
                                  .cases = plan.cases.size(),
                                  .timeout_seconds = options.timeout_seconds,
-                                 .timeout_estimate_factor = options.timeout_estimate_factor}),
+                                 .timeout_estimate_factor = options.timeout_estimate_factor,
+                                 .warmup_tasks = plan.warmup_tasks,
+                                 .probe_enabled = plan.probe_enabled}),
       plan.cases.size());
   Progress progress(plan, options.quiet);
 
