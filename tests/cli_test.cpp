@@ -87,6 +87,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"--param no_such=1",
                                "no selected strategy or workload has a parameter 'no_such'"},
                       BadInput{"--filter '(['", "is not a valid regular expression"},
+                      BadInput{"--warmup -1", "--warmup"},
+                      BadInput{"--warmup many", "--warmup: 'many' is not a positive integer"},
+                      BadInput{"--probe maybe", "--probe: 'maybe' is not one of on, off"},
                       BadInput{"--timeout 0", "--timeout"}, BadInput{"--no-such-flag", "no-such-flag"}));
 
 TEST(Cli, UnwritableOutIsRefusedBeforeAnythingRuns) {
