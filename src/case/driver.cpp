@@ -272,8 +272,9 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   probe::LatencyRecorder recorder;
   auto latencies = std::make_unique<probe::LatencySummary>();
   const std::optional<std::uint64_t> empty_case_peak_rss = measure_empty_case_peak_rss();
-  const InstrumentationCost cost =
-      spec.probe_enabled ? measure_instrumentation_cost(recorder) : InstrumentationCost{};
+  // Measured with the probe off too, so that both sides of a comparison come to the window with the same work
+  // done before it: only the window differs.
+  const InstrumentationCost cost = measure_instrumentation_cost(recorder);
   const double expected_task_ns =
       workload_info->nominal_task_ns
           ? workload_info->nominal_task_ns(params_for(workload_info->params, info.workload_params))
