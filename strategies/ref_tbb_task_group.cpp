@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <optional>
+#include <thread>
 
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
 
 #include "registry.hpp"
@@ -18,7 +20,8 @@ std::atomic<std::uint64_t> next_instance_id{1};
 thread_local std::uint64_t external_of = 0;
 thread_local std::uint64_t counted_as_worker_of = 0;
 
-// task_group stores its functor as `const F` and calls it const; a Task runs non-const.
+// task_group and task_arena::enqueue store their functor as `const F` and call it const; a Task runs
+// non-const.
 struct RunTask {
   mutable Task task;
   std::uint64_t owner;
@@ -35,33 +38,77 @@ struct RunTask {
 }  // namespace
 
 struct RefTbbTaskGroupStrategy::Tbb {
-  explicit Tbb(std::size_t concurrency)
+  Tbb(std::size_t workers, Mode mode)
       : scheduler(oneapi::tbb::attach{}),
-        thread_limit(std::in_place, oneapi::tbb::global_control::max_allowed_parallelism, concurrency) {}
+        // K workers besides the submitting thread, which max_allowed_parallelism counts.
+        thread_limit(std::in_place, oneapi::tbb::global_control::max_allowed_parallelism, workers + 1),
+        arena(static_cast<int>(workers), /*reserved_for_masters=*/0) {
+    if (mode == Mode::arena_enqueue) arena.initialize();
+  }
   oneapi::tbb::task_scheduler_handle scheduler;  // lets shutdown() wait for TBB's worker threads
   std::optional<oneapi::tbb::global_control> thread_limit;
-  oneapi::tbb::task_group group;
+  oneapi::tbb::task_group group;  // api=task_group
+  oneapi::tbb::task_arena arena;  // api=arena_enqueue (never initialized in the other mode)
   const std::uint64_t id = next_instance_id.fetch_add(1, std::memory_order_relaxed);
   std::atomic<std::uint64_t> workers_seen{0};  // distinct TBB worker threads that ran this instance's tasks
 };
 
-RefTbbTaskGroupStrategy::RefTbbTaskGroupStrategy(std::size_t workers)
-    : tbb_(std::make_unique<Tbb>(std::max<std::size_t>(workers, 1))) {}
+RefTbbTaskGroupStrategy::RefTbbTaskGroupStrategy(std::size_t workers, Mode mode)
+    : mode_(mode), tbb_(std::make_unique<Tbb>(std::max<std::size_t>(workers, 1), mode)) {}
 
 RefTbbTaskGroupStrategy::~RefTbbTaskGroupStrategy() {
   shutdown();
 }
 
 SubmitResult RefTbbTaskGroupStrategy::submit(Task task) {
-  // Announce the submit before checking `closed`, so that shutdown() can wait for every run() it let through.
-  if (!submits_started_.try_admit()) return SubmitResult::closed();
+  // Announce the submit before checking `closed`, so that shutdown() can wait for every submit it let
+  // through.
+  if (!submits_started_.try_admit()) {
+    quiescent_.wake();  // an api=arena_enqueue wait() may have counted our increment
+    return SubmitResult::closed();
+  }
   external_of = tbb_->id;  // a submitting thread runs tasks only inside wait(): it is not a worker
-  tbb_->group.run(RunTask{std::move(task), tbb_->id, &tbb_->workers_seen});
+  if (mode_ == Mode::task_group) {
+    tbb_->group.run(RunTask{std::move(task), tbb_->id, &tbb_->workers_seen});
+  } else {
+    // noexcept: an exception leaving an enqueued task terminates the process, as oneTBB's own would.
+    tbb_->arena.enqueue([this, run = RunTask{std::move(task), tbb_->id, &tbb_->workers_seen}]() noexcept {
+      run();
+      run.task.reset();
+      task_finished();
+    });
+  }
   submits_done_.fetch_add(1, std::memory_order_release);
   return SubmitResult::accepted();
 }
 
+void RefTbbTaskGroupStrategy::task_finished() noexcept {
+  // seq_cst: either this sees the waiter's target, or the waiter's check sees this increment.
+  if (finished_.fetch_add(1, std::memory_order_seq_cst) + 1 >= wait_target_.load(std::memory_order_seq_cst))
+    quiescent_.wake();
+}
+
+template <class Target>
+void RefTbbTaskGroupStrategy::wait_until_finished(Target target) {
+  for (;;) {
+    const std::uint64_t goal = target();
+    if (finished_.load(std::memory_order_seq_cst) >= goal) break;
+    // Either the task that reaches the goal sees it, or the predicate sees that task's increment.
+    wait_target_.store(goal, std::memory_order_seq_cst);
+    quiescent_.park_unless(
+        [&] { return finished_.load(std::memory_order_seq_cst) >= goal || target() != goal; });
+  }
+  wait_target_.store(no_target, std::memory_order_relaxed);
+}
+
 std::exception_ptr RefTbbTaskGroupStrategy::wait() {
+  if (mode_ == Mode::arena_enqueue) {
+    // The target is re-read: it may include a submit that is being refused after shutdown began, which takes
+    // its increment back (and wakes us). A submit counted here may still be inside enqueue: its task has not
+    // finished either, so the wait covers it.
+    wait_until_finished([this] { return submits_started_.admitted(); });
+    return nullptr;
+  }
   external_of = tbb_->id;  // the tasks this thread runs inside wait() are not a worker's
   try {
     tbb_->group.wait();
@@ -76,6 +123,7 @@ void RefTbbTaskGroupStrategy::shutdown() {
     const std::uint64_t accepted = submits_started_.close();
     while (submits_done_.load(std::memory_order_acquire) < accepted) std::this_thread::yield();
     wait();  // drains; an exception here was already reported by a wait() or is dropped with the group
+    if (mode_ == Mode::arena_enqueue) tbb_->arena.terminate();
     tbb_->thread_limit.reset();
     finalized_.store(oneapi::tbb::finalize(tbb_->scheduler, std::nothrow), std::memory_order_release);
   });
@@ -91,7 +139,9 @@ StrategyCounters RefTbbTaskGroupStrategy::counters() const {
 namespace {
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "ref_tbb_task_group",
-    .description = "baseline: oneTBB task_group, TBB's parallelism limited to K (work stealing)",
+    .description =
+        "baseline: oneTBB with K workers: task_group::run (work stealing), or task_arena(K)::enqueue "
+        "with api=arena_enqueue",
     .traits = {.queue_order = QueueOrder::unordered,
                .worker_lifecycle = WorkerLifecycle::fixed_workers,
                .when_full = WhenFull::never_full,
@@ -100,23 +150,43 @@ const StrategyRegistrar registrar{StrategyInfo{
                .cancellation = true,
                .synchronous_submit = false,
                .worker_state = false},
-    .params = {},
+    .params = {{.name = "api",
+                .default_value = "task_group",
+                .description = "task_group: task_group::run from the producer, K TBB workers steal; "
+                               "arena_enqueue: task_arena(K, 0 reserved)::enqueue, the producer stays out",
+                .kind = ParamKind::choice,
+                .choices = {"task_group", "arena_enqueue"}}},
     .make =
         [](const StrategyConfig& config) {
-          return std::make_unique<RefTbbTaskGroupStrategy>(config.workers);
+          return std::make_unique<RefTbbTaskGroupStrategy>(config.workers,
+                                                           config.params.text("api") == "arena_enqueue"
+                                                               ? RefTbbTaskGroupStrategy::Mode::arena_enqueue
+                                                               : RefTbbTaskGroupStrategy::Mode::task_group);
         },
     .nominal_overhead_ns = 150,
     .in_default_matrix = false,
     .models =
         {
             {.mode = "",
-             .library = "oneTBB 2021.8 task_group (Debian libtbb-dev); a baseline, not a Go model",
+             .library = "oneTBB 2021.8 (Debian libtbb-dev) task_group; a baseline, not a Go model",
              .matches =
-                 "`task_group::run()` from the producer, `task_group::wait()`; work stealing; the first "
-                 "exception cancels the group",
+                 "task_group.h `task_group::run()` from the producer (a task spawned into its slot, stolen "
+                 "by TBB workers), `task_group::wait()` (the waiter joins in; the first exception cancels "
+                 "the group and is rethrown); `global_control::max_allowed_parallelism` = K + 1, so K "
+                 "workers may run while the producer submits",
              .differs =
-                 "parallelism limited to K with `global_control`, so K-1 TBB workers run tasks while the "
-                 "producer submits"},
+                 "the implicit arena of an external thread holds at most hardware_concurrency - 1 workers, "
+                 "so with K at or above the core count fewer than K steal; an explicit arena would need "
+                 "`task_arena::execute()` per submit, which cost more than twice `run()`"},
+            {.mode = "api=arena_enqueue",
+             .library = "oneTBB 2021.8 (Debian libtbb-dev) task_arena; a baseline, not a Go model",
+             .matches =
+                 "task_arena.h `task_arena(K, 0)` and `enqueue()`: the producer never joins the arena, K "
+                 "TBB workers take the tasks from its shared stream; an exception leaving a task "
+                 "terminates the process (`enqueue_task::cancel`)",
+             .differs =
+                 "enqueue has no completion channel: the wrapper counts finished tasks for wait() (one "
+                 "shared fetch_add per task)"},
         },
 }};
 }  // namespace
