@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <re2/re2.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
@@ -189,6 +190,54 @@ TEST(CompareCli, MarkdownSummaryFlag) {
       run_poolbench({"compare", "--format", "json", "--summary", data("gb_base.json"), data("gb_new.json")});
   EXPECT_EQ(json.exit_status, 2);
   EXPECT_TRUE(json.out.empty());
+}
+
+TEST(CompareCli, ConfirmWithRerunsTheRegressedCasesAndFailsOnlyOnConfirmedOnes) {
+  TempDir dir;
+  auto document = nlohmann::json::parse(slurp(data("pb_base.json")));
+  for (auto& entry : document["benchmarks"])
+    if (entry["case"]["strategy"] == "fifo_ring" && entry["run_type"] == "iteration")
+      entry["real_time"] = entry["real_time"].get<double>() * 3;
+  const std::string tripled = (dir / "tripled.json").string();
+  std::ofstream(tripled) << document.dump();
+  const std::string filter_file = (dir / "filter.txt").string();
+  // The "second run": copies a prepared file to {out} and records the filter it was given.
+  auto confirm = [&](const std::string& second, const std::string& format) {
+    return run_poolbench({"compare", "--profile", "ci", "--min-time", "0", "--format", format,
+                          "--confirm-with",
+                          "printf %s {filter} > " + quote(filter_file) + " && cp " + quote(second) + " {out}",
+                          data("pb_base.json"), tripled});
+  };
+  const CommandResult confirmed = confirm(tripled, "json");
+  EXPECT_EQ(confirmed.exit_status, 1) << confirmed.err;
+  const auto json = nlohmann::json::parse(confirmed.out);  // the second run's chatter went to stderr
+  EXPECT_EQ(json["confirmation"]["confirmed"].size(), 2u) << confirmed.out;  // both fifo_ring cases
+  EXPECT_EQ(json["confirmation"]["rerun"].size(), 3u);                       // and inline, their reference
+  const RE2 filter(slurp(filter_file));
+  EXPECT_TRUE(RE2::FullMatch("inline/atomic_increment/tasks:1000/workers:2/producers:1", filter));
+  EXPECT_TRUE(RE2::FullMatch("fifo_ring/atomic_increment/tasks:1000/workers:4/producers:1", filter));
+  EXPECT_FALSE(RE2::FullMatch("raw_threads/atomic_increment/tasks:1000/workers:2/producers:1", filter));
+
+  const CommandResult noise = confirm(data("pb_base.json"), "text");
+  EXPECT_EQ(noise.exit_status, 0) << noise.out << noise.err;
+  EXPECT_NE(noise.out.find("did not confirm 2 (noise in the first run)"), std::string::npos) << noise.out;
+  EXPECT_NE(noise.err.find("confirming 2 regressed case(s) with a second run of 3 case(s)"),
+            std::string::npos)
+      << noise.err;
+
+  // Nothing regressed: nothing is rerun.
+  const CommandResult clean = run_poolbench({"compare", "--profile", "ci", "--confirm-with", "false {out}",
+                                             data("pb_base.json"), data("pb_base.json")});
+  EXPECT_EQ(clean.exit_status, 0) << clean.err;
+  // A command without {out}, or one that fails: unusable, one line.
+  for (const std::string& command :
+       {std::string("true"), std::string("sh -c 'exit 3' {out}"), std::string("true {out}")}) {
+    const CommandResult bad = run_poolbench({"compare", "--profile", "ci", "--min-time", "0",
+                                             "--confirm-with", command, data("pb_base.json"), tripled});
+    EXPECT_EQ(bad.exit_status, 2) << command;
+    EXPECT_TRUE(bad.out.empty()) << command;
+    EXPECT_NE(bad.err.find("--confirm-with"), std::string::npos) << bad.err;
+  }
 }
 
 TEST(CompareCli, CaseFailingInNewIsARegression) {

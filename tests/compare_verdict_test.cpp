@@ -3,6 +3,7 @@
 // output formats carrying the same verdicts.
 #include <gtest/gtest.h>
 
+#include <re2/re2.h>
 #include <nlohmann/json.hpp>
 
 #include "compare/compare.hpp"
@@ -623,6 +624,91 @@ TEST(Output, MarkdownSummaryFitsAPullRequestCommentForAnyMatrix) {
   EXPECT_NE(small.find("<details><summary>Unchanged, not judged and not compared</summary>"),
             std::string::npos);
   EXPECT_NE(small.find("`same/"), std::string::npos);
+}
+
+TEST(Verdict, AnInterruptedRunIsShownAndFailsTheGateUnderFailOnMissing) {
+  const ResultFile base =
+      make_file("base.json", {{.strategy = "a", .times = five}, {.strategy = "b", .times = five}});
+  ResultFile cut =
+      make_file("new.json", {{.strategy = "a", .times = five}, {.strategy = "b", .times = {1000, 1010}}});
+  cut.context["poolbench"]["complete"] = false;  // interrupted during b's third repetition
+  Options options;
+  const Comparison lenient = compare_files(base, cut, options);
+  EXPECT_EQ(exit_status(lenient), 0);
+  EXPECT_EQ(lenient.new_complete, false);
+  const std::string text = format_text(lenient);
+  EXPECT_NE(text.find("note: new.json is an interrupted run (complete: false)"), std::string::npos) << text;
+  // base.json has no mark: said, not assumed either way.
+  EXPECT_NE(text.find("whether base.json ran to the end is not recorded"), std::string::npos) << text;
+  EXPECT_NE(format_markdown(lenient, true).find("new.json is an interrupted run"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(format_json(lenient))["new_complete"], false);
+  EXPECT_TRUE(nlohmann::json::parse(format_json(lenient))["base_complete"].is_null());
+
+  options.fail_on_missing = true;
+  const Comparison gated = compare_files(base, cut, options);
+  EXPECT_EQ(exit_status(gated), 1);
+  EXPECT_EQ(gated.gate_failure, "new.json is an interrupted run (complete: false) (--fail-on-missing)");
+  ResultFile finished = cut;
+  finished.context["poolbench"]["complete"] = true;
+  EXPECT_EQ(exit_status(compare_files(base, finished, options)), 0);
+  EXPECT_EQ(format_text(compare_files(finished, finished, options)).find("note:"), std::string::npos);
+}
+
+TEST(Confirmation, OnlyRegressionsTheSecondRunRepeatsFail) {
+  auto file = [](const char* path, double a_factor, double b_factor) {
+    return make_file(path, {{.strategy = "inline", .times = five},
+                            {.strategy = "a", .times = scaled(five, a_factor)},
+                            {.strategy = "b", .times = scaled(five, b_factor)}});
+  };
+  const Options options{.normalize_to = "inline"};
+  const ResultFile base = file("base.json", 1, 1);
+  const Comparison first = compare_files(base, file("new.json", 1.5, 1.5), options);
+  ASSERT_EQ(first.summary.cases_regressed, 2u);
+  const std::vector<std::string> rerun = cases_to_confirm(first);
+  ASSERT_EQ(rerun.size(), 3u);  // the reference first, then the regressed cases, once each
+  EXPECT_EQ(rerun[0].rfind("inline/", 0), 0u);
+
+  Comparison noise = compare_files(base, file("new.json", 1.5, 1.5), options);
+  // The second run: a slower again, b back to normal.
+  confirm_regressions(noise, base, file("second.json", 1.5, 1), "rerun {filter} {out}");
+  ASSERT_TRUE(noise.confirmation);
+  EXPECT_EQ(noise.confirmation->confirmed, std::vector<std::string>{first.cases[1].name});
+  EXPECT_EQ(noise.confirmation->not_confirmed, std::vector<std::string>{first.cases[2].name});
+  EXPECT_EQ(exit_status(noise), 1);
+  EXPECT_NE(
+      format_text(noise).find("Confirmation: a second run of 3 cases (rerun {filter} {out}) confirmed 1 "
+                              "regressed case: a/"),
+      std::string::npos)
+      << format_text(noise);
+
+  Comparison cleared = compare_files(base, file("new.json", 1.5, 1.5), options);
+  confirm_regressions(cleared, base, file("second.json", 1, 1), "rerun");
+  EXPECT_TRUE(cleared.confirmation->confirmed.empty());
+  EXPECT_EQ(exit_status(cleared), 0);
+  EXPECT_NE(format_markdown(cleared, true).find("no regression confirmed by a second run"),
+            std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(format_json(cleared))["summary"]["exit_status"], 0);
+
+  Comparison not_rerun = compare_files(base, file("new.json", 1.5, 1.5),
+                                       options);  // a second run that lacks a case cannot clear it
+  confirm_regressions(
+      not_rerun, base,
+      make_file("second.json", {{.strategy = "inline", .times = five}, {.strategy = "a", .times = five}}),
+      "rerun");
+  EXPECT_EQ(not_rerun.confirmation->confirmed, std::vector<std::string>{first.cases[2].name});
+}
+
+TEST(Confirmation, TheFilterMatchesExactlyTheNamesGiven) {
+  const std::vector<std::string> names = {
+      "inline/cpu_burst/duration_us:10/tasks:500/workers:2/producers:1",
+      "sharded/cpu_burst/duration_us:10/shards=4/tasks:500/workers:2/producers:1"};
+  const RE2 pattern(exact_names_pattern(names));
+  ASSERT_TRUE(pattern.ok()) << pattern.error();
+  for (const auto& name : names) EXPECT_TRUE(RE2::FullMatch(name, pattern)) << name;
+  for (const char* other : {"inline/cpu_burst/duration_us:100/tasks:500/workers:2/producers:1",
+                            "xinline/cpu_burst/duration_us:10/tasks:500/workers:2/producers:1",
+                            "inline/cpu_burst/duration_us:10/tasks:500/workers:2/producers:1/extra"})
+    EXPECT_FALSE(RE2::PartialMatch(other, pattern)) << other;
 }
 
 TEST(Verdict, FailOnMissingFailsAnEmptyPartialOrDisjointNew) {

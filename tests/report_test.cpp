@@ -138,6 +138,31 @@ TEST(ReportModel, PeakRssAboveTheInlineCaseAndUncountedAllocationsMarked) {
   EXPECT_THAT(render_markdown(report), HasSubstr("not counted: bypasses malloc"));
 }
 
+TEST(ReportMarkdown, AnInterruptedRunIsWarnedAboutAtTheTop) {
+  auto document = fixture_json();
+  nlohmann::json succeeded = nlohmann::json::array();  // no failed repetition: only the mark can warn
+  for (const auto& entry : document["benchmarks"])
+    if (!entry.value("error_occurred", false)) succeeded.push_back(entry);
+  document["benchmarks"] = succeeded;
+  document["context"]["poolbench"]["complete"] = false;
+  const Report interrupted = build_report(parse_result_document(document.dump(), "cut.json"));
+  EXPECT_EQ(interrupted.complete, false);
+  const std::string markdown = render_markdown(interrupted);
+  const auto warning = markdown.find("**Warning: this run was interrupted**");
+  ASSERT_NE(warning, std::string::npos);
+  EXPECT_LT(warning, markdown.find("## Machine and run"));
+  EXPECT_EQ(markdown.find("every repetition of every case succeeded"), std::string::npos);
+  document["context"]["poolbench"]["complete"] = true;
+  const std::string finished =
+      render_markdown(build_report(parse_result_document(document.dump(), "ok.json")));
+  EXPECT_EQ(finished.find("Warning: this run was interrupted"), std::string::npos);
+  EXPECT_NE(finished.find("None: every repetition of every case succeeded."), std::string::npos);
+  document["context"]["poolbench"].erase("complete");
+  const std::string unknown =
+      render_markdown(build_report(parse_result_document(document.dump(), "old.json")));
+  EXPECT_NE(unknown.find("whether the run finished is not recorded"), std::string::npos);
+}
+
 TEST(ReportModel, HeaderComesFromTheContext) {
   const Report& report = fixture_report();
   const auto header = [&](const std::string& label) {

@@ -90,6 +90,34 @@ TEST(ResultDocument, ProbeCostInTheContextComesFromTheSuccessfulEntries) {
   EXPECT_DOUBLE_EQ(poolbench["timing_sample_every"].get<double>(), 4);           // the largest used
 }
 
+TEST(ResultDocument, CompleteOnlyOnceEveryCaseHasEveryRepetition) {
+  nlohmann::ordered_json run_context = context();
+  run_context["poolbench"]["repetitions"] = 2;
+  ResultDocument document("unused.json", run_context, 2);
+  auto complete = [&] { return parse_result_document(document.text(), "document").complete(); };
+  EXPECT_EQ(complete(), false);  // nothing yet
+  document.add(0, stamp_entry(child_entry(10, 40, 1), identity_of(0, 0, 2)));
+  document.add(1, failed_entry(identity_of(1, 0, 2), "crashed"));  // a failed repetition still finished
+  document.add(0, stamp_entry(child_entry(10, 40, 1), identity_of(0, 1, 2)));
+  EXPECT_EQ(complete(), false);  // the last case's last repetition has not finished: an interrupted run
+  document.add(1, stamp_entry(child_entry(10, 40, 1), identity_of(1, 1, 2)));
+  EXPECT_EQ(complete(), true);
+}
+
+TEST(ResultDocument, FilesWithoutTheCompleteMarkReadAsUnknown) {
+  auto with_context = [](const nlohmann::json& context) {
+    return nlohmann::json{{"context", context}, {"benchmarks", nlohmann::json::array()}}.dump();
+  };
+  EXPECT_EQ(parse_result_document(with_context({{"poolbench", {{"version", "old"}}}}), "old").complete(),
+            std::nullopt);
+  EXPECT_EQ(parse_result_document(with_context({{"host_name", "gbench"}}), "gbench").complete(),
+            std::nullopt);
+  EXPECT_EQ(parse_result_document(with_context({{"poolbench", {{"complete", false}}}}), "cut").complete(),
+            false);
+  EXPECT_THROW(parse_result_document(with_context({{"poolbench", {{"complete", "yes"}}}}), "bad"),
+               ResultFileError);
+}
+
 TEST(ResultDocument, AFailedOrUnusableChildEntryIsAFailedRepetition) {
   const ResultEntry failed = failed_entry(identity_of(0, 1), "timed out");
   EXPECT_TRUE(failed.error_occurred);

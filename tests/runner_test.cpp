@@ -208,6 +208,7 @@ TEST(Runner, DefaultTimeoutScalesWithTheEstimateAnExplicitOneDoesNot) {
   const auto scaled_context = load(scaled).at("context").at("poolbench");
   EXPECT_EQ(scaled_context.at("timeout_seconds"), 60.0);
   EXPECT_EQ(scaled_context.at("timeout_estimate_factor"), 20.0);
+  EXPECT_EQ(scaled_context.at("complete"), true);  // the last case finished
 
   const auto fixed = dir / "fixed.json";
   result = run_poolbench("run -s inline -w atomic_increment -n 100 -p 1 -r 1 -q --timeout 7 --out " +
@@ -243,6 +244,7 @@ TEST(Runner, InterruptKeepsEveryFinishedCase) {
   const auto document = load(out);
   ASSERT_EQ(document.at("benchmarks").size(), 1u);
   EXPECT_THAT(document.at("benchmarks").at(0).at("name").get<std::string>(), HasSubstr("atomic_increment"));
+  EXPECT_EQ(document.at("context").at("poolbench").at("complete"), false);  // says it is partial
   for (const auto& file : std::filesystem::directory_iterator(dir.path()))
     EXPECT_EQ(file.path().filename(), "r.json") << "no temporary files left behind";
 }

@@ -3,6 +3,7 @@
 #include "compare/compare.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -304,6 +305,7 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
     if (options.normalize_to) {
       base_reference = base_references->find(*base_data.successful.front());
       new_reference = new_references->find(*new_data.successful.front());
+      if (new_reference) result.reference = *new_reference;
       if (!base_reference || !new_reference)
         result.note = fmt::format("no {} case of this workload in {}: times not compared",
                                   *options.normalize_to, !base_reference ? base.path : next.path);
@@ -390,18 +392,91 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
   }
 
   summarize(out);
+  out.base_complete = base.complete();
+  out.new_complete = next.complete();
   if (options.fail_on_missing) {
+    const std::string interrupted = out.new_complete == false ? "an interrupted run (complete: false)" : "";
     if (new_names.empty())
       out.gate_failure = fmt::format("{} has no case at all (--fail-on-missing)", next.path);
     else if (!out.only_in_base.empty())
-      out.gate_failure = fmt::format("{} is missing {} of the {} cases of {} (--fail-on-missing)", next.path,
-                                     out.only_in_base.size(), base_names.size(), base.path);
+      out.gate_failure = fmt::format("{} is missing {} of the {} cases of {}{} (--fail-on-missing)",
+                                     next.path, out.only_in_base.size(), base_names.size(), base.path,
+                                     interrupted.empty() ? "" : ", and is " + interrupted);
+    else if (!interrupted.empty())
+      out.gate_failure = fmt::format("{} is {} (--fail-on-missing)", next.path, interrupted);
+  }
+  return out;
+}
+
+std::vector<std::string> completeness_notes(const Comparison& comparison) {
+  std::vector<std::string> out;
+  for (const auto& [path, complete] : {std::pair{&comparison.base_path, comparison.base_complete},
+                                       std::pair{&comparison.new_path, comparison.new_complete}}) {
+    if (complete == false)
+      out.push_back(
+          fmt::format("{} is an interrupted run (complete: false): it stopped before its last case "
+                      "finished",
+                      *path));
+    else if (!complete)
+      out.push_back(
+          fmt::format("whether {} ran to the end is not recorded (no complete mark: written before "
+                      "poolbench recorded one, or by Google Benchmark)",
+                      *path));
   }
   return out;
 }
 
 int exit_status(const Comparison& comparison) {
-  return comparison.summary.regressions > 0 || !comparison.gate_failure.empty() ? exit_failures : exit_ok;
+  if (!comparison.gate_failure.empty()) return exit_failures;
+  if (comparison.confirmation) return comparison.confirmation->confirmed.empty() ? exit_ok : exit_failures;
+  return comparison.summary.regressions > 0 ? exit_failures : exit_ok;
+}
+
+std::vector<std::string> cases_to_confirm(const Comparison& comparison) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& result : comparison.cases) {
+    if (!result.regressed()) continue;
+    for (const std::string* name : {&result.reference, &result.name})
+      if (!name->empty() && seen.insert(*name).second) out.push_back(*name);
+  }
+  return out;
+}
+
+std::string exact_names_pattern(const std::vector<std::string>& names) {
+  std::string out = "^(";
+  for (std::size_t index = 0; index < names.size(); ++index) {
+    if (index > 0) out += '|';
+    for (const char c : names[index]) {
+      // RE2 takes any escaped punctuation literally; bytes of UTF-8 stay as they are.
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte < 0x80 && !std::isalnum(byte) && c != '_') out += '\\';
+      out += c;
+    }
+  }
+  return out + ")$";
+}
+
+void confirm_regressions(Comparison& comparison, const ResultFile& base, const ResultFile& second,
+                         std::string command) {
+  Options options = comparison.options;
+  options.fail_on_missing = false;  // the second run holds the regressed cases only
+  const Comparison again = compare_files(base, second, options);
+  std::set<std::string> regressed_again;
+  for (const auto& result : again.cases)
+    if (result.regressed()) regressed_again.insert(result.name);
+  const std::vector<std::string> second_names = second.case_names();
+  const std::set<std::string> in_second(second_names.begin(), second_names.end());
+  Comparison::Confirmation confirmation;
+  confirmation.command = std::move(command);
+  confirmation.path = second.path;
+  confirmation.rerun = cases_to_confirm(comparison);
+  for (const auto& result : comparison.cases) {
+    if (!result.regressed()) continue;
+    const bool confirmed = regressed_again.count(result.name) > 0 || in_second.count(result.name) == 0;
+    (confirmed ? confirmation.confirmed : confirmation.not_confirmed).push_back(result.name);
+  }
+  comparison.confirmation = std::move(confirmation);
 }
 
 }  // namespace poolbench::compare

@@ -109,8 +109,9 @@ struct CaseComparison {
   CaseStatus status = CaseStatus::compared;
   std::size_t base_repetitions = 0;  // successful ones
   std::size_t new_repetitions = 0;
-  std::string error;  // the failure message for failed_* cases
-  std::string note;   // e.g. no reference case for --normalize-to
+  std::string error;      // the failure message for failed_* cases
+  std::string note;       // e.g. no reference case for --normalize-to
+  std::string reference;  // NEW's --normalize-to case for this one (its name), empty when none
   std::vector<MetricComparison> metrics;
 
   bool regressed() const;
@@ -142,13 +143,38 @@ struct Comparison {
   Summary summary;
   // Why the gate fails other than on a regression (--fail-on-missing): one line; empty when it does not.
   std::string gate_failure;
+  // Each file's context.poolbench.complete (nullopt: not recorded).
+  std::optional<bool> base_complete;
+  std::optional<bool> new_complete;
+  // A second run of the regressed cases (--confirm-with): only the regressions it confirms fail.
+  struct Confirmation {
+    std::string command;
+    std::string path;                    // the second run's result file
+    std::vector<std::string> rerun;      // the regressed cases and their references, as the filter names them
+    std::vector<std::string> confirmed;  // regressed again (or missing from the second run)
+    std::vector<std::string> not_confirmed;
+  };
+  std::optional<Confirmation> confirmation;
 };
+
+// The cases a second run must repeat to confirm `comparison`'s regressions: each regressed case and its
+// --normalize-to reference in NEW, in NEW's order without repeats.
+std::vector<std::string> cases_to_confirm(const Comparison& comparison);
+// An RE2 pattern matching exactly these names (for `poolbench run --filter`).
+std::string exact_names_pattern(const std::vector<std::string>& names);
+// Judges the second run: each regressed case of `comparison` is confirmed when it regresses again against
+// `base` in `second` (under the same options, missing cases aside), or when `second` lacks it.
+void confirm_regressions(Comparison& comparison, const ResultFile& base, const ResultFile& second,
+                         std::string command);
+
+// What the files say about whether their runs finished: a line per file that is interrupted or does not say.
+std::vector<std::string> completeness_notes(const Comparison& comparison);
 
 // Compares every case present in both files. Throws UsageError for options that cannot apply to these files
 // (a --normalize-to strategy without cases in one of them).
 Comparison compare_files(const ResultFile& base, const ResultFile& next, const Options& options);
 
-// 0 no regression, 1 at least one (or a gate_failure).
+// 0 no regression, 1 at least one (or a gate_failure); with a confirmation, only confirmed regressions count.
 int exit_status(const Comparison& comparison);
 
 // ---- output ----

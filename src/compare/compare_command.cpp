@@ -1,7 +1,12 @@
 // `poolbench compare BASE.json NEW.json`: the verdict a CI job acts on. Exit status 0 no regression, 1 at
 // least one regression, 2 unusable input (nothing printed on stdout then).
+#include <sys/wait.h>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -53,6 +58,7 @@ struct Arguments {
   std::string alloc_growth;
   double min_time_ms = 0;
   std::string normalize_to;
+  std::string confirm_with;
   std::vector<std::string> metrics;
   CLI::Option* alpha_option = nullptr;
   CLI::Option* min_effect_option = nullptr;
@@ -123,8 +129,78 @@ Options options_from(const Arguments& arguments) {
   return options;
 }
 
+// 'text' as one shell word.
+std::string shell_quoted(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// `template` with every {filter} and {out} replaced by these (already quoted) words.
+std::string substituted(std::string text, const std::string& filter, const std::string& out) {
+  for (const auto& [placeholder, value] :
+       {std::pair{std::string("{filter}"), filter}, std::pair{std::string("{out}"), out}})
+    for (std::size_t at = text.find(placeholder); at != std::string::npos;
+         at = text.find(placeholder, at + value.size()))
+      text.replace(at, placeholder.size(), value);
+  return text;
+}
+
+// A private directory for the second run's result file, removed with it.
+class ConfirmDirectory {
+ public:
+  ConfirmDirectory() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern =
+        fmt::format("{}/poolbench-confirm.XXXXXX", base != nullptr && *base != 0 ? base : "/tmp");
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw UsageError(fmt::format("--confirm-with: cannot create a directory for the second run: {}",
+                                   std::strerror(errno)));
+    path_ = pattern;
+  }
+  ~ConfirmDirectory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ConfirmDirectory(const ConfirmDirectory&) = delete;
+  ConfirmDirectory& operator=(const ConfirmDirectory&) = delete;
+  std::string file() const { return (path_ / "confirm.json").string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs the second run (its output to stderr: stdout is the comparison's) and judges it.
+void confirm(Comparison& comparison, const ResultFile& base, const std::string& command_template) {
+  const std::vector<std::string> rerun = cases_to_confirm(comparison);
+  const ConfirmDirectory directory;
+  const std::string command =
+      substituted(command_template, shell_quoted(exact_names_pattern(rerun)), shell_quoted(directory.file()));
+  std::cerr << fmt::format(
+      "poolbench compare: confirming {} regressed case(s) with a second run of {} case(s): {}\n",
+      comparison.summary.cases_regressed, rerun.size(), command);
+  std::cout.flush();
+  const int status = std::system(("{ " + command + "\n} 1>&2").c_str());
+  // Exit 1 is what a run with a failed case returns: its result file still holds every case.
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) >= 2)
+    throw UsageError(fmt::format("--confirm-with: the second run failed ({}): {}",
+                                 status != -1 && WIFEXITED(status)
+                                     ? fmt::format("exit status {}", WEXITSTATUS(status))
+                                     : std::string("killed or not started"),
+                                 command));
+  ResultFile second;
+  try {
+    second = read_result_file(directory.file());
+  } catch (const ResultFileError& error) {
+    throw UsageError(fmt::format("--confirm-with: the second run wrote no usable result ({})", error.what()));
+  }
+  confirm_regressions(comparison, base, second, command_template);
+}
+
 int run_compare(const Arguments& arguments) {
   const Options options = options_from(arguments);
+  if (!arguments.confirm_with.empty() && arguments.confirm_with.find("{out}") == std::string::npos)
+    throw UsageError("--confirm-with: the command must write its result file to {out}");
   if (arguments.summary && arguments.format == "json")
     throw UsageError("--summary: applies to --format text and md (json always holds everything)");
   ResultFile base;
@@ -135,7 +211,10 @@ int run_compare(const Arguments& arguments) {
   } catch (const ResultFileError& error) {
     throw UsageError(error.what());
   }
-  const Comparison comparison = compare_files(base, next, options);
+  Comparison comparison = compare_files(base, next, options);
+  if (!arguments.confirm_with.empty() && comparison.gate_failure.empty() &&
+      comparison.summary.cases_regressed > 0)
+    confirm(comparison, base, arguments.confirm_with);
   if (arguments.format == "json")
     std::cout << format_json(comparison);
   else if (arguments.format == "md")
@@ -186,6 +265,12 @@ machines does not; cases under 10 ms, where one preemption on a shared machine i
 timed), when its allocations per task more than double (by at least 0.05 per task, and beyond 3x the variation
 the case, or inline on the same workload, shows between repetitions), or when it starts more threads.
 Record the baseline with 3 or more repetitions. Flags given explicitly override the profile's values.
+
+--confirm-with CMD: when the comparison finds regressions, CMD runs through /bin/sh (its output to stderr) with
+{filter} replaced by a quoted RE2 regex matching exactly the regressed cases and their --normalize-to reference,
+and {out} by the result file it must write; the second run is compared with BASE under the same rules and only
+the regressions it repeats fail (a case it did not rerun stays failed). E.g.
+  --confirm-with "poolbench run --quick --repetitions 3 --quiet --filter {filter} --out {out}"
 
 --fail-on-missing: cases of BASE that NEW lacks (an empty, partial or disjoint NEW) fail the gate, with one line
 on stderr counting them.
@@ -255,6 +340,12 @@ const SubcommandRegistrar registrar{SubcommandInfo{
           arguments->normalize_option =
               command.add_option("--normalize-to", arguments->normalize_to,
                                  "STRATEGY whose case of each workload divides the times");
+          command.add_option(
+              "--confirm-with", arguments->confirm_with,
+              "CMD: on a regression, rerun the regressed cases (and their --normalize-to "
+              "reference) with this shell command, {filter} standing for a regex of their names "
+              "and {out} for the result file it must write; only regressions the second run "
+              "confirms fail");
           arguments->metrics_option = command
                                           .add_option("--metrics", arguments->metrics,
                                                       "comma list of metrics to compare (default all)")

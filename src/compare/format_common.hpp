@@ -22,6 +22,9 @@ std::string value_or_dash(const MetricComparison& metric, bool base);
 std::string rules_in_words(const Options& options);
 // The case-level note for metrics decided without the U test; empty when the test was used.
 std::string threshold_only_note(const CaseComparison& result, const Options& options);
+// "a second run of 3 cases (CMD) confirmed 1 regressed case: X; did not confirm 2 (noise): Y, Z"; empty when
+// there was none.
+std::string confirmation_line(const Comparison& comparison);
 std::string too_few_note(std::size_t base_count, std::size_t new_count, const Options& options);
 
 }  // namespace poolbench::compare

@@ -36,6 +36,11 @@ std::string format_json(const Comparison& comparison) {
                     {"fail_on_missing", options.fail_on_missing},
                     {"normalize_to", options.normalize_to ? nlohmann::ordered_json(*options.normalize_to)
                                                           : nlohmann::ordered_json(nullptr)}};
+  auto complete = [](const std::optional<bool>& value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+  };
+  out["base_complete"] = complete(comparison.base_complete);
+  out["new_complete"] = complete(comparison.new_complete);
   const Summary& s = comparison.summary;
   out["summary"] = {
       {"regressions", s.regressions},
@@ -85,6 +90,14 @@ std::string format_json(const Comparison& comparison) {
     }
     item["metrics"] = std::move(metrics);
     cases.push_back(std::move(item));
+  }
+  if (comparison.confirmation) {
+    const auto& confirmation = *comparison.confirmation;
+    out["confirmation"] = {{"command", confirmation.command},
+                           {"result_file", confirmation.path},
+                           {"rerun", confirmation.rerun},
+                           {"confirmed", confirmation.confirmed},
+                           {"not_confirmed", confirmation.not_confirmed}};
   }
   out["cases"] = std::move(cases);
   out["only_in_base"] = comparison.only_in_base;

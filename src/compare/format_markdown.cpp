@@ -119,13 +119,22 @@ class Bounded {
 std::string format_markdown(const Comparison& comparison, bool summary) {
   const Summary& s = comparison.summary;
   std::string out;
-  out += fmt::format("### poolbench compare: {}\n\n", s.regressions > 0 ? ":red_circle: regression"
-                                                      : !comparison.gate_failure.empty()
-                                                          ? ":red_circle: failed"
-                                                          : ":white_check_mark: no regression");
+  std::string verdict = ":white_check_mark: no regression";
+  if (!comparison.gate_failure.empty())
+    verdict = ":red_circle: failed";
+  else if (comparison.confirmation)
+    verdict = comparison.confirmation->confirmed.empty()
+                  ? ":white_check_mark: no regression confirmed by a second run"
+                  : ":red_circle: regression, confirmed by a second run";
+  else if (s.regressions > 0)
+    verdict = ":red_circle: regression";
+  out += fmt::format("### poolbench compare: {}\n\n", verdict);
   out += fmt::format("**Summary:** {}\n\n", summary_line(comparison));
   if (!comparison.gate_failure.empty())
     out += fmt::format("**Failed:** {}\n\n", cell(comparison.gate_failure));
+  if (comparison.confirmation)
+    out += fmt::format("**Confirmation:** {}\n\n", cell(confirmation_line(comparison)));
+  for (const auto& note : completeness_notes(comparison)) out += fmt::format("> {}\n\n", cell(note));
   Bounded bounded(out, summary ? markdown_summary_limit : 0);
 
   std::vector<std::string> regressed;

@@ -15,6 +15,8 @@ std::string format_text(const Comparison& comparison, bool summary) {
   out += fmt::format("rules: {}\n", rules_in_words(comparison.options));
   out += fmt::format("\nSummary: {}\n", summary_line(comparison));
   if (!comparison.gate_failure.empty()) out += fmt::format("FAIL: {}\n", comparison.gate_failure);
+  if (comparison.confirmation) out += fmt::format("Confirmation: {}\n", confirmation_line(comparison));
+  for (const auto& note : completeness_notes(comparison)) out += fmt::format("note: {}\n", note);
   for (const auto& [title, verdict] : {std::pair{"Regressed cases", Verdict::regression},
                                        std::pair{"Improved cases", Verdict::improvement}}) {
     std::vector<std::string> lines;

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "compare/compare.hpp"
 #include "compare/format_common.hpp"
@@ -110,6 +111,20 @@ std::string summary_line(const Comparison& comparison) {
     if (result.status == CaseStatus::failed_in_new) ++failed_in_new;
   if (failed_in_new > 0)
     out += fmt::format("; {} failing only in new", plural(failed_in_new, "case", "cases"));
+  return out;
+}
+
+std::string confirmation_line(const Comparison& comparison) {
+  if (!comparison.confirmation) return {};
+  const auto& confirmation = *comparison.confirmation;
+  auto names = [](const std::vector<std::string>& list) { return fmt::format("{}", fmt::join(list, ", ")); };
+  std::string out = fmt::format("a second run of {} ({}) confirmed {}",
+                                plural(confirmation.rerun.size(), "case", "cases"), confirmation.command,
+                                plural(confirmation.confirmed.size(), "regressed case", "regressed cases"));
+  if (!confirmation.confirmed.empty()) out += ": " + names(confirmation.confirmed);
+  if (!confirmation.not_confirmed.empty())
+    out += fmt::format("; did not confirm {} (noise in the first run): {}", confirmation.not_confirmed.size(),
+                       names(confirmation.not_confirmed));
   return out;
 }
 

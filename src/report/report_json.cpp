@@ -173,6 +173,7 @@ Json report_to_json(const Report& report) {
                         {"repetition_index", failure.repetition_index},
                         {"error_message", failure.message}});
   out["failed_cases"] = failures;
+  out["complete"] = report.complete ? Json(*report.complete) : Json(nullptr);
   out["notes"] = report.notes;
   return out;
 }

@@ -98,6 +98,11 @@ std::string plain_ratio(double value) {
 
 void render_header(const Report& report, std::string& out) {
   out += "# poolbench report\n\n";
+  if (report.complete == false)
+    out +=
+        "> **Warning: this run was interrupted** (`complete: false` in its context): it stopped before its "
+        "last case finished, so cases or repetitions are missing and every figure covers only what "
+        "finished.\n\n";
   out += fmt::format(
       "Made by `poolbench report` from `{}`. Every figure is the median over a case's successful "
       "repetitions, "
@@ -319,7 +324,16 @@ void render_crossovers(const Report& report, std::string& out) {
 void render_failures(const Report& report, std::string& out) {
   out += "## Failed cases\n\n";
   if (report.failures.empty()) {
-    out += "None: every repetition of every case succeeded.\n\n";
+    if (report.complete == false)
+      out +=
+          "None of the recorded repetitions failed, but the run was interrupted before its last case "
+          "(see the warning at the top).\n\n";
+    else if (!report.complete)
+      out +=
+          "None of the recorded repetitions failed (whether the run finished is not recorded in this "
+          "file).\n\n";
+    else
+      out += "None: every repetition of every case succeeded.\n\n";
     return;
   }
   out += "These repetitions are left out of every median above.\n\n";

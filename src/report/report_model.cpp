@@ -258,6 +258,7 @@ const StrategyRow* WorkloadTable::find(const std::string& label) const {
 Report build_report(const ResultFile& file, const ReportOptions& options) {
   Report report;
   report.source = file.path;
+  report.complete = file.complete();
   report.adopt_threshold = options.adopt_threshold;
   if (file.entries.empty()) throw ResultFileError(file.path + ": holds no benchmark entries to report on");
   fill_header(file, report);

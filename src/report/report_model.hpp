@@ -197,6 +197,7 @@ struct Report {
   std::vector<RuleCheck> rules;
   std::vector<Crossover> crossovers;
   std::vector<FailedCase> failures;
+  std::optional<bool> complete;    // the file's context.poolbench.complete; nullopt: not recorded
   std::vector<std::string> notes;  // anything the reader should know that fits nowhere else
   // The metric catalogue the result file records (context.poolbench.metrics); this build's for older files.
   nlohmann::ordered_json metric_catalogue;

@@ -142,7 +142,13 @@ ResultEntry failed_entry(const EntryIdentity& identity, const std::string& reaso
 }
 
 ResultDocument::ResultDocument(std::string path, nlohmann::ordered_json context, std::size_t cases)
-    : path_(std::move(path)), context_(std::move(context)), cases_(cases) {}
+    : path_(std::move(path)), context_(std::move(context)), cases_(cases) {
+  if (auto poolbench = context_.find("poolbench"); poolbench != context_.end() && poolbench->is_object())
+    if (auto repetitions = poolbench->find("repetitions"); repetitions != poolbench->end() &&
+                                                           repetitions->is_number_integer() &&
+                                                           repetitions->get<std::int64_t>() > 0)
+      repetitions_expected_ = repetitions->get<std::size_t>();
+}
 
 void ResultDocument::add(std::size_t case_index, ResultEntry entry) {
   if (!entry.error_occurred) {
@@ -154,6 +160,7 @@ void ResultDocument::add(std::size_t case_index, ResultEntry entry) {
   }
   CaseBlock& block = cases_.at(case_index);
   block.repetitions.push_back(std::move(entry));
+  ++repetitions_added_;
 
   // Only this case's block changes: its repetitions and the aggregates over them.
   std::vector<const ResultEntry*> repetitions;
@@ -176,6 +183,7 @@ nlohmann::ordered_json ResultDocument::context_with_probe_cost() const {
   nlohmann::ordered_json context = context_;
   if (!context.contains("poolbench")) return context;
   auto& poolbench = context["poolbench"];
+  poolbench["complete"] = repetitions_added_ >= cases_.size() * repetitions_expected_;
   if (!instrumentation_ns_per_task_.empty())
     poolbench[metrics::name::instrumentation_ns_per_task] =
         *std::min_element(instrumentation_ns_per_task_.begin(), instrumentation_ns_per_task_.end());

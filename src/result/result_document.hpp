@@ -51,6 +51,9 @@ ResultEntry stamp_entry(const nlohmann::ordered_json& child_entry, const EntryId
 // A repetition with no result: the child crashed, hung, or could not start.
 ResultEntry failed_entry(const EntryIdentity& identity, const std::string& reason);
 
+// The context's `poolbench.complete` is false until every case has all the repetitions the context's
+// `poolbench.repetitions` asks for (1 where it does not say), so that a run interrupted or killed between two
+// writes leaves a file that says it is partial.
 class ResultDocument {
  public:
   ResultDocument(std::string path, nlohmann::ordered_json context, std::size_t cases);
@@ -75,6 +78,8 @@ class ResultDocument {
   std::string path_;
   nlohmann::ordered_json context_;
   std::vector<CaseBlock> cases_;
+  std::size_t repetitions_expected_ = 1;  // per case
+  std::size_t repetitions_added_ = 0;
   std::vector<double> instrumentation_ns_per_task_;  // of every successful repetition
   double largest_timing_sample_every_ = 0;
   std::size_t entries_serialized_ = 0;

@@ -56,6 +56,9 @@ struct ResultFile {
   std::vector<ResultEntry> entries;  // in file order
 
   bool is_poolbench() const { return context.is_object() && context.contains("poolbench"); }
+  // context.poolbench.complete: false for a run that stopped before its last case finished; nullopt where
+  // the file does not say (written before poolbench recorded it, or Google Benchmark's own).
+  std::optional<bool> complete() const;
   // Repetition entries (run_type "iteration") of one case, in file order.
   std::vector<const ResultEntry*> repetitions_of(const std::string& run_name) const;
   // Distinct run_names in first-seen order.

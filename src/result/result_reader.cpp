@@ -208,6 +208,14 @@ double ResultEntry::cpu_time_ns() const {
   return cpu_time * unit_to_ns(time_unit);
 }
 
+std::optional<bool> ResultFile::complete() const {
+  if (!is_poolbench()) return std::nullopt;
+  const auto& poolbench = context["poolbench"];
+  if (auto found = poolbench.find("complete"); found != poolbench.end() && found->is_boolean())
+    return found->get<bool>();
+  return std::nullopt;
+}
+
 std::vector<const ResultEntry*> ResultFile::repetitions_of(const std::string& run_name) const {
   std::vector<const ResultEntry*> out;
   for (const auto& entry : entries)
@@ -353,6 +361,10 @@ ResultFile parse_result_document(const std::string& text, const std::string& ori
       throw ResultFileError(fmt::format("{}: not a result file: 'context' is not an object", origin));
     if (auto poolbench = context->find("poolbench"); poolbench != context->end() && !poolbench->is_object())
       throw ResultFileError(fmt::format("{}: 'context.poolbench' is not an object", origin));
+    if (auto poolbench = context->find("poolbench"); poolbench != context->end())
+      if (auto complete = poolbench->find("complete");
+          complete != poolbench->end() && !complete->is_boolean())
+        throw ResultFileError(fmt::format("{}: 'context.poolbench.complete' is not true or false", origin));
     file.context = std::move(*context);
   } else {
     file.context = nlohmann::json::object();
