@@ -74,23 +74,23 @@ TEST_P(CliBadInput, OneLineExitTwoNoOutputFile) {
 
 INSTANTIATE_TEST_SUITE_P(
     Run, CliBadInput,
-    ::testing::Values(BadInput{"--strategies nope", "unknown strategy 'nope'"},
-                      BadInput{"--workloads nope", "unknown workload 'nope'"},
-                      BadInput{"--workers 0", "--workers: '0' is not a positive integer"},
-                      BadInput{"--workers -3", "--workers"},
-                      BadInput{"--workers many", "--workers: 'many' is not a positive integer"},
-                      BadInput{"--tasks 0", "--tasks: '0' is not a positive integer"},
-                      BadInput{"--producers abc", "--producers: 'abc' is not a positive integer"},
-                      BadInput{"--repetitions 0", "--repetitions"},
-                      BadInput{"--repetitions -1", "--repetitions"},
-                      BadInput{"--param novalue", "--param: 'novalue' is not name=value"},
-                      BadInput{"--param no_such=1",
-                               "no selected strategy or workload has a parameter 'no_such'"},
-                      BadInput{"--filter '(['", "is not a valid regular expression"},
-                      BadInput{"--warmup -1", "--warmup"},
-                      BadInput{"--warmup many", "--warmup: 'many' is not a positive integer"},
-                      BadInput{"--probe maybe", "--probe: 'maybe' is not one of on, off"},
-                      BadInput{"--timeout 0", "--timeout"}, BadInput{"--no-such-flag", "no-such-flag"}));
+    ::testing::Values(
+        BadInput{"--strategies nope", "unknown strategy 'nope'"},
+        BadInput{"--workloads nope", "unknown workload 'nope'"},
+        BadInput{"--workers 0", "--workers: '0' is not a positive integer"},
+        BadInput{"--workers -3", "--workers"},
+        BadInput{"--workers many", "--workers: 'many' is not a positive integer"},
+        BadInput{"--tasks 0", "--tasks: '0' is not a positive integer"},
+        BadInput{"--producers abc", "--producers: 'abc' is not a positive integer"},
+        BadInput{"--repetitions 0", "--repetitions"}, BadInput{"--repetitions -1", "--repetitions"},
+        BadInput{"--param novalue", "--param: 'novalue' is not name=value"},
+        BadInput{"--param no_such=1", "no selected strategy or workload has a parameter 'no_such'"},
+        BadInput{"--filter '(['", "is not a valid regular expression"}, BadInput{"--warmup -1", "--warmup"},
+        BadInput{"--warmup many", "--warmup: 'many' is not a positive integer"},
+        BadInput{"--probe maybe", "--probe: 'maybe' is not one of on, off"},
+        BadInput{"-s lifo_stack --param prealloc=true --param unlimited=true",
+                 "lifo_stack: prealloc needs a capacity"},
+        BadInput{"--timeout 0", "--timeout"}, BadInput{"--no-such-flag", "no-such-flag"}));
 
 TEST(Cli, UnwritableOutIsRefusedBeforeAnythingRuns) {
   for (const char* path : {"/nonexistent-dir/result.json", "/proc/result.json"}) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -81,7 +82,209 @@ TEST(LifoStack, HandsTheNextTaskToTheMostRecentlyIdleWorker) {
       pool.wait();
     }
     EXPECT_EQ(sequential.size(), 1u) << "sequential tasks must all go to the top worker";
-    EXPECT_EQ(pool.pool_counters().threads_created, workers);
+    EXPECT_EQ(pool.pool_counters().workers_created, workers);
+  });
+}
+
+// Three workers made idle in the order 0, 1, 2, then tasks submitted one at a time, each after the previous
+// one's worker is idle again: which warm worker ran each (its index), in order.
+std::vector<std::size_t> workers_of_sequential_tasks(LifoStackOptions opts, std::size_t tasks) {
+  constexpr std::size_t workers = 3;
+  opts.capacity = workers;
+  LifoStackPool pool(opts);
+  std::vector<std::thread::id> warm(workers);
+  std::vector<Gate> release(workers);
+  std::latch all_running(workers);
+  for (std::size_t i = 0; i < workers; ++i) {
+    EXPECT_TRUE(pool.submit([&, i] {
+                      warm[i] = std::this_thread::get_id();
+                      all_running.count_down();
+                      release[i].pass();
+                    })
+                    .ok());
+  }
+  all_running.wait();
+  for (std::size_t i = 0; i < workers; ++i) {
+    release[i].open();
+    EXPECT_TRUE(eventually([&] { return pool.idle_workers() == i + 1; }));
+  }
+  std::vector<std::size_t> ran_on;
+  for (std::size_t k = 0; k < tasks; ++k) {
+    std::thread::id took;
+    EXPECT_TRUE(pool.submit([&took] { took = std::this_thread::get_id(); }).ok());
+    pool.wait();  // returns once the worker is back in the idle queue
+    ran_on.push_back(static_cast<std::size_t>(std::find(warm.begin(), warm.end(), took) - warm.begin()));
+  }
+  EXPECT_EQ(pool.pool_counters().workers_created, workers) << "only the three warm workers may run tasks";
+  return ran_on;
+}
+
+TEST(LifoStack, SequentialTasksReuseTheMostRecentlyIdleWorkerByDefaultAndTheLongestIdleWithPrealloc) {
+  with_time_limit([] {
+    EXPECT_EQ(workers_of_sequential_tasks(options(3), 6), (std::vector<std::size_t>{2, 2, 2, 2, 2, 2}))
+        << "the stack: always its top";
+    auto prealloc = options(3);
+    prealloc.prealloc = true;
+    EXPECT_EQ(workers_of_sequential_tasks(prealloc, 7), (std::vector<std::size_t>{0, 1, 2, 0, 1, 2, 0}))
+        << "the loop queue: the longest idle worker, each in turn";
+  });
+}
+
+// The idle queue's two forms on their own, with a stand-in worker whose time is a number: the purge's binary
+// search finds the expired prefix in the stack and across the loop queue's wrap-around.
+struct StampedWorker {
+  int last_used = 0;
+};
+
+TEST(LifoStack, IdleQueueExpiresTheOldestPrefixInBothForms) {
+  using lifo_stack_detail::IdleOrder;
+  using lifo_stack_detail::IdleWorkerQueue;
+  std::vector<StampedWorker> w(6);
+  for (int i = 0; i < 6; ++i) w[static_cast<std::size_t>(i)].last_used = i;
+
+  IdleWorkerQueue<StampedWorker> ring(IdleOrder::fifo_loop_queue, 4);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(ring.insert(&w[static_cast<std::size_t>(i)]));
+  EXPECT_FALSE(ring.insert(&w[4])) << "K slots: a fifth idle worker does not fit (errQueueIsFull)";
+  EXPECT_EQ(ring.detach(), &w[0]);
+  EXPECT_EQ(ring.detach(), &w[1]);
+  ASSERT_TRUE(ring.insert(&w[4]));  // the tail wraps to slot 0, then 1
+  ASSERT_TRUE(ring.insert(&w[5]));
+  std::vector<StampedWorker*> stale;
+  ring.refresh(4, stale);  // stamped at or before 4: 2, 3 (slots 2, 3) and 4 (slot 0, past the wrap)
+  EXPECT_EQ(stale, (std::vector<StampedWorker*>{&w[2], &w[3], &w[4]}));
+  EXPECT_EQ(ring.size(), 1u);
+  EXPECT_EQ(ring.removed(), 5u);
+  EXPECT_EQ(ring.detach(), &w[5]);
+  EXPECT_EQ(ring.detach(), nullptr);
+  stale.clear();
+  ring.refresh(100, stale);
+  EXPECT_TRUE(stale.empty());
+
+  IdleWorkerQueue<StampedWorker> stack(IdleOrder::lifo_stack, 0);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(stack.insert(&w[static_cast<std::size_t>(i)]));
+  stack.refresh(1, stale);
+  EXPECT_EQ(stale, (std::vector<StampedWorker*>{&w[0], &w[1]}));
+  EXPECT_EQ(stack.detach(), &w[4]) << "the stack serves its top";
+  stale.clear();
+  stack.reset(stale);
+  EXPECT_EQ(stale.size(), 2u);
+  EXPECT_TRUE(stack.empty());
+}
+
+TEST(LifoStack, PreallocWorkersExpireAfterTheQueueWrapped) {
+  with_time_limit([] {
+    auto opts = options(3);
+    opts.prealloc = true;
+    opts.expiry = 50ms;
+    LifoStackPool pool(opts);
+    Gate gate;
+    std::latch all_running(3);
+    for (int i = 0; i < 3; ++i)
+      ASSERT_TRUE(pool.submit([&] {
+                        all_running.count_down();
+                        gate.pass();
+                      })
+                      .ok());
+    all_running.wait();
+    gate.open();
+    pool.wait();
+    for (int k = 0; k < 4; ++k) {  // the head goes round the ring of three slots
+      ASSERT_TRUE(pool.submit([] {}).ok());
+      pool.wait();
+    }
+    ASSERT_TRUE(eventually([&] { return pool.running() == 0; })) << "idle workers never expired";
+    EXPECT_EQ(pool.counters().extra.at("workers_expired"), 3.0);
+    EXPECT_TRUE(pool.submit([] {}).ok());
+    pool.wait();
+    pool.tune(5);  // ignored with prealloc, as in ants
+    EXPECT_EQ(pool.capacity(), 3u);
+  });
+}
+
+TEST(LifoStack, DisablePurgeStartsNoPurgeThreadAndWorkersNeverExpire) {
+  with_time_limit([] {
+    const std::size_t threads_before = live_threads();
+    auto opts = options(2);
+    opts.expiry = 1ms;
+    opts.disable_purge = true;
+    LifoStackPool pool(opts);
+    EXPECT_EQ(live_threads(), threads_before) << "no purge thread";
+    Gate gate;
+    std::latch both_running(2);
+    for (int i = 0; i < 2; ++i)
+      ASSERT_TRUE(pool.submit([&] {
+                        both_running.count_down();
+                        gate.pass();
+                      })
+                      .ok());
+    both_running.wait();
+    gate.open();
+    pool.wait();
+    std::this_thread::sleep_for(50ms);  // fifty expiry periods: with a purge, both would have expired
+    EXPECT_EQ(pool.running(), 2u);
+    EXPECT_EQ(pool.idle_workers(), 2u);
+    EXPECT_EQ(pool.counters().extra.at("workers_expired"), 0.0);
+    EXPECT_EQ(pool.counters().threads_created, 2u) << "two workers, no purge thread";
+    EXPECT_EQ(live_threads(), threads_before + 2);
+  });
+}
+
+TEST(LifoStack, UnlimitedPoolStartsAWorkerWheneverNoneIsIdleAndNeverRejects) {
+  with_time_limit([] {
+    auto opts = options(LifoStackOptions::unlimited);
+    opts.nonblocking = true;  // would reject at any capacity
+    LifoStackPool pool(opts);
+    constexpr std::size_t tasks = 12;
+    Gate gate;
+    std::latch all_running(tasks);
+    for (std::size_t i = 0; i < tasks; ++i)
+      ASSERT_TRUE(pool.submit([&] {
+                        all_running.count_down();
+                        gate.pass();
+                      })
+                      .ok());
+    all_running.wait();  // twelve tasks hold twelve workers at once
+    EXPECT_EQ(pool.running(), tasks);
+    gate.open();
+    pool.wait();
+    pool.tune(2);  // ignored for an unlimited pool, as in ants
+    EXPECT_EQ(pool.capacity(), LifoStackOptions::unlimited);
+    EXPECT_EQ(pool.counters().extra.at("rejected"), 0.0);
+    auto prealloc = opts;
+    prealloc.prealloc = true;
+    EXPECT_THROW(LifoStackPool{prealloc}, std::invalid_argument) << "ants: ErrInvalidPreAllocSize";
+  });
+}
+
+TEST(LifoStack, MaxBlockingTasksCountsEverySubmitterThatWaitsSpinningOrAsleep) {
+  with_time_limit([] {
+    auto opts = options(1);
+    opts.max_blocking_tasks = 1;
+    LifoStackPool pool(opts);
+    Gate gate;
+    ASSERT_TRUE(pool.submit([&] { gate.pass(); }).ok());
+    // Eight submitters arrive at once at a full pool: one may wait, seven are rejected, whoever spins first.
+    constexpr int submitters = 8;
+    std::latch start(1);
+    std::atomic<int> accepted{0};
+    std::atomic<int> overloaded{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < submitters; ++i) {
+      threads.emplace_back([&] {
+        start.wait();
+        const SubmitResult result = pool.submit([] {});
+        (result.ok() ? accepted : overloaded).fetch_add(1);
+      });
+    }
+    start.count_down();
+    ASSERT_TRUE(eventually([&] { return overloaded.load() == submitters - 1; }))
+        << overloaded.load() << " rejected: a submitter that spins must count against max_blocking_tasks";
+    EXPECT_EQ(pool.waiting(), 1u);
+    gate.open();
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(accepted.load(), 1);
+    EXPECT_EQ(overloaded.load(), submitters - 1);
+    pool.wait();
   });
 }
 
@@ -166,7 +369,8 @@ TEST(LifoStack, IdleWorkersExpireAndTheirThreadsAreJoined) {
     ASSERT_TRUE(pool.submit([&] { ran = true; }).ok()) << "a pool whose workers expired starts new ones";
     pool.wait();
     EXPECT_TRUE(ran.load());
-    EXPECT_EQ(pool.counters().threads_created, 6u);  // five workers and the purge thread
+    EXPECT_EQ(pool.pool_counters().workers_created, 5u);
+    EXPECT_EQ(pool.counters().threads_created, 6u) << "five workers and the purge thread";
   });
 }
 
@@ -285,8 +489,8 @@ TEST(LifoStack, PayloadFormAndTaskFormAllocateNothingPerCall) {
     warm_gate.open();
     func_pool.wait_idle();
     task_pool.wait();
-    ASSERT_EQ(func_pool.counters().threads_created, workers);
-    ASSERT_EQ(task_pool.pool_counters().threads_created, workers);
+    ASSERT_EQ(func_pool.counters().workers_created, workers);
+    ASSERT_EQ(task_pool.pool_counters().workers_created, workers);
 
     // At capacity with no expiry no thread can start: what the window counts is per call.
     constexpr std::uint64_t calls = 20000;
@@ -301,8 +505,8 @@ TEST(LifoStack, PayloadFormAndTaskFormAllocateNothingPerCall) {
     const probe::AllocationTotals counted = probe::stop_counting_allocations();
     EXPECT_EQ(sum.load(), calls * (calls + 1) / 2);
     EXPECT_EQ(task_runs.load(), calls);
-    EXPECT_EQ(func_pool.counters().threads_created, workers);
-    EXPECT_EQ(task_pool.pool_counters().threads_created, workers);
+    EXPECT_EQ(func_pool.counters().workers_created, workers);
+    EXPECT_EQ(task_pool.pool_counters().workers_created, workers);
     EXPECT_EQ(counted.allocations, 0u) << counted.bytes << " bytes in " << 2 * calls << " calls";
 
     // The counter does count in this binary (so the zero above means something).

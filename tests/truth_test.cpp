@@ -332,7 +332,7 @@ TEST(CpuBurst, CalibratedDurationWithinTenPercentOfTarget) {
 // Threads a pool declares on top of its K workers (in its header comment): workerpool's dispatcher goroutine,
 // ants' purge goroutine.
 std::size_t own_threads_beyond_workers(const std::string& strategy) {
-  return strategy == "dispatcher" || strategy == "lifo_stack" ? 1 : 0;
+  return strategy == "dispatcher" || strategy == "lifo_stack" ? 1 : 0;  // its dispatcher, its purge thread
 }
 
 TEST(ThreadsCreated, EqualsTasksForThreadPerTaskAndAtMostWorkersForPools) {
@@ -353,6 +353,7 @@ TEST(ThreadsCreated, EqualsTasksForThreadPerTaskAndAtMostWorkersForPools) {
           break;
         case WorkerLifecycle::fixed_workers:
         case WorkerLifecycle::on_demand_with_expiry:
+        case WorkerLifecycle::on_demand_resident:
           EXPECT_GE(threads, 1.0) << info->name;
           EXPECT_LE(threads, static_cast<double>(workers + own_threads_beyond_workers(info->name)))
               << info->name << " producers " << producers;

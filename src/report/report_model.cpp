@@ -302,7 +302,8 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
         const auto& traits = *info.strategy_traits;
         row.worker_state = traits.worker_state;
         row.is_pool = traits.worker_lifecycle == WorkerLifecycle::fixed_workers ||
-                      traits.worker_lifecycle == WorkerLifecycle::on_demand_with_expiry;
+                      traits.worker_lifecycle == WorkerLifecycle::on_demand_with_expiry ||
+                      traits.worker_lifecycle == WorkerLifecycle::on_demand_resident;
         row.bounded = traits.worker_lifecycle != WorkerLifecycle::caller_thread &&
                       !(traits.worker_lifecycle == WorkerLifecycle::thread_per_task &&
                         traits.when_full == WhenFull::never_full);

@@ -92,13 +92,14 @@ nlohmann::ordered_json traits_to_json(const StrategyTraits& traits) {
 std::optional<StrategyTraits> traits_from_json(const nlohmann::json& value) {
   if (!value.is_object()) throw CaseInfoError("'strategy_traits' is not an object");
   const char* where = "'strategy_traits'";
-  const auto queue_order = enum_named(text_field(value, "queue_order", where),
-                                      {QueueOrder::caller, QueueOrder::fifo, QueueOrder::lifo_idle_worker,
-                                       QueueOrder::fifo_per_shard, QueueOrder::unordered});
-  const auto worker_lifecycle =
-      enum_named(text_field(value, "worker_lifecycle", where),
-                 {WorkerLifecycle::caller_thread, WorkerLifecycle::thread_per_task,
-                  WorkerLifecycle::fixed_workers, WorkerLifecycle::on_demand_with_expiry});
+  const auto queue_order =
+      enum_named(text_field(value, "queue_order", where),
+                 {QueueOrder::caller, QueueOrder::fifo, QueueOrder::lifo_idle_worker,
+                  QueueOrder::fifo_per_shard, QueueOrder::unordered, QueueOrder::fifo_idle_worker});
+  const auto worker_lifecycle = enum_named(
+      text_field(value, "worker_lifecycle", where),
+      {WorkerLifecycle::caller_thread, WorkerLifecycle::thread_per_task, WorkerLifecycle::fixed_workers,
+       WorkerLifecycle::on_demand_with_expiry, WorkerLifecycle::on_demand_resident});
   const auto when_full = enum_named(text_field(value, "when_full", where),
                                     {WhenFull::never_full, WhenFull::blocks, WhenFull::blocks_or_rejects});
   const auto on_exception =

@@ -351,6 +351,13 @@ Plan make_plan(const PlanRequest& request) {
               }
               if (filter && !RE2::PartialMatch(formatted, *filter)) continue;
               check_workload_params(*workload, spec.info.workload_params, checked_workload_params);
+              if (strategy->check_params) {
+                try {
+                  strategy->check_params(Params(spec.info.strategy_params));
+                } catch (const std::exception& error) {
+                  throw UsageError(fmt::format("--param: {}: {}", strategy->name, error.what()));
+                }
+              }
               spec.name = std::move(formatted);
               spec.family_index = plan.cases.size();
               spec.repetitions = plan.repetitions;

@@ -39,6 +39,9 @@ struct StrategyInfo {
   // name, left out of the default matrix so that it stays about the designs the guide compares.
   bool in_default_matrix = true;
   std::vector<ModelRow> models;  // the default mode's row first; every registered strategy has one
+  // Optional: throws (naming the parameters) for values that are valid alone but not together; called in the
+  // parent for every case, so that such input is refused before anything runs.
+  std::function<void(const Params&)> check_params = nullptr;
 };
 
 struct WorkloadInfo {

@@ -14,6 +14,8 @@ std::string_view to_string(QueueOrder value) {
       return "fifo_per_shard";
     case QueueOrder::unordered:
       return "unordered";
+    case QueueOrder::fifo_idle_worker:
+      return "fifo_idle_worker";
   }
   return "unknown";
 }
@@ -28,6 +30,8 @@ std::string_view to_string(WorkerLifecycle value) {
       return "fixed_workers";
     case WorkerLifecycle::on_demand_with_expiry:
       return "on_demand_with_expiry";
+    case WorkerLifecycle::on_demand_resident:
+      return "on_demand_resident";
   }
   return "unknown";
 }

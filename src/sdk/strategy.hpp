@@ -46,6 +46,7 @@ enum class QueueOrder {
   lifo_idle_worker,  // no task queue: each task goes to the most recently idle worker (ants)
   fifo_per_shard,    // FIFO within a shard, no order across shards (pond with sharded queues)
   unordered,         // the OS scheduler decides (a thread per task)
+  fifo_idle_worker,  // no task queue: each task goes to the longest idle worker (ants with WithPreAlloc)
 };
 
 // Where tasks run and how long the threads live.
@@ -54,6 +55,7 @@ enum class WorkerLifecycle {
   thread_per_task,        // a new thread for every task, never reused
   fixed_workers,          // K threads created at start, live until shutdown
   on_demand_with_expiry,  // threads created on demand up to K, idle ones expire (ants, workerpool)
+  on_demand_resident,     // threads created on demand up to K, never expire (ants with WithDisablePurge)
 };
 
 // What submit does when the strategy cannot take more work right now.
