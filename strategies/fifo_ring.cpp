@@ -35,6 +35,7 @@ FifoRingStrategy::~FifoRingStrategy() {
 }
 
 SubmitResult FifoRingStrategy::submit(Task task) {
+  if (options_.nonblocking) return submit_unless_all_busy(task);
   for (;;) {
     switch (ring_.try_push(task)) {
       case support::BoundedTaskRing::Push::pushed:
@@ -44,10 +45,6 @@ SubmitResult FifoRingStrategy::submit(Task task) {
         return SubmitResult::closed();
       case support::BoundedTaskRing::Push::full:
         break;
-    }
-    if (options_.nonblocking) {
-      rejected_.fetch_add(1, std::memory_order_relaxed);
-      return SubmitResult::overloaded(fmt::format("ring of {} tasks is full", ring_.capacity()));
     }
     // Full: a worker usually frees a slot within a task's time, so retry for a while before parking.
     bool room = false;
@@ -63,6 +60,29 @@ SubmitResult FifoRingStrategy::submit(Task task) {
     // per task while the workers are behind.
     if (!room) not_full_.park_unless([this] { return below_half() || ring_.closed(); });
   }
+}
+
+// ants' rule (retrieveWorker): reject when no worker is idle and none can be added — fixed workers never can
+// be, so: when K accepted tasks have not finished. The ring then never holds more than K tasks.
+SubmitResult FifoRingStrategy::submit_unless_all_busy(Task& task) {
+  auto reject = [this](std::string why) {
+    unfinished_.fetch_sub(1, std::memory_order_relaxed);
+    rejected_.fetch_add(1, std::memory_order_relaxed);
+    return SubmitResult::overloaded(std::move(why));
+  };
+  if (unfinished_.fetch_add(1, std::memory_order_relaxed) >= options_.workers)
+    return reject(fmt::format("all {} workers are busy (nonblocking)", options_.workers));
+  switch (ring_.try_push(task)) {
+    case support::BoundedTaskRing::Push::pushed:
+      not_empty_.wake();
+      return SubmitResult::accepted();
+    case support::BoundedTaskRing::Push::closed:
+      unfinished_.fetch_sub(1, std::memory_order_relaxed);
+      return SubmitResult::closed();
+    case support::BoundedTaskRing::Push::full:  // only with more workers than ring slots
+      break;
+  }
+  return reject(fmt::format("ring of {} tasks is full (nonblocking)", ring_.capacity()));
 }
 
 void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
@@ -92,6 +112,7 @@ void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
         handle_exception(slot, std::current_exception());
       }
       task.reset();
+      if (options_.nonblocking) unfinished_.fetch_sub(1, std::memory_order_relaxed);
       quiescent_.task_finished(slot.finished, ++finished);
       continue;
     }
@@ -175,8 +196,10 @@ namespace {
 const StrategyRegistrar registrar{StrategyInfo{
     .name = "fifo_ring",
     .description =
-        "guide's ants loop-queue row: lock-free bounded FIFO task ring (Vyukov MPMC) feeding K fixed "
-        "workers; blocks or rejects when full",
+        "a Vyukov bounded MPMC task ring (lock-free, CAS-claimed slots) feeding K fixed workers: the "
+        "guide's 'ants (loopq)' row as the guide describes it, not ants' loop queue (a FIFO ring of idle "
+        "workers under the pool's lock: lifo_stack --param prealloc=true); blocks when the ring is full, "
+        "nonblocking rejects when all K workers are busy (ants' rule)",
     .traits = {.queue_order = QueueOrder::fifo,
                .worker_lifecycle = WorkerLifecycle::fixed_workers,
                .when_full = WhenFull::blocks_or_rejects,
@@ -191,7 +214,8 @@ const StrategyRegistrar registrar{StrategyInfo{
                 .kind = ParamKind::positive_integer},
                {.name = "nonblocking",
                 .default_value = "false",
-                .description = "when the ring is full, fail with overloaded instead of blocking",
+                .description = "fail with overloaded when all K workers are busy, as ants' WithNonblocking "
+                               "(instead of blocking when the ring is full)",
                 .kind = ParamKind::boolean},
                {.name = "spin",
                 .default_value = "32",

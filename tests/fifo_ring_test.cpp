@@ -147,9 +147,10 @@ TEST(FifoRing, ABlockedSubmitResumesInOrderWhenTheWorkerFreesASlot) {
   });
 }
 
-TEST(FifoRing, NonBlockingModeRejectsAndCountsWhenFull) {
+TEST(FifoRing, NonBlockingModeRejectsAndCountsWhenEveryWorkerIsBusy) {
   with_time_limit([] {
-    auto pool = make_ring(1, 4, /*nonblocking=*/true);
+    // ants' rule: with K=2 workers busy, the next submit is rejected although the ring has free slots.
+    auto pool = make_ring(2, 4, /*nonblocking=*/true);
     Gate gate;
     std::atomic<int> ran{0};
     int accepted = 0;
@@ -163,16 +164,19 @@ TEST(FifoRing, NonBlockingModeRejectsAndCountsWhenFull) {
         ++accepted;
       } else {
         EXPECT_EQ(result.status, SubmitStatus::overloaded);
-        EXPECT_NE(result.message.find("full"), std::string::npos) << result.message;
+        EXPECT_NE(result.message.find("all 2 workers are busy"), std::string::npos) << result.message;
         ++rejected;
       }
     }
-    EXPECT_GE(accepted, 4);  // the ring's four slots, plus the task the worker may already have taken
-    EXPECT_LE(accepted, 5);
+    EXPECT_EQ(accepted, 2) << "one task per worker, none waiting in the ring";
+    EXPECT_EQ(rejected, 18);
     EXPECT_EQ(pool->counters().extra.at("rejected"), static_cast<double>(rejected));
     gate.open();
     EXPECT_FALSE(pool->wait());
     EXPECT_EQ(ran.load(), accepted);
+    EXPECT_TRUE(pool->submit(Task{[&] { ran.fetch_add(1); }}).ok()) << "room again once a worker is free";
+    EXPECT_FALSE(pool->wait());
+    EXPECT_EQ(ran.load(), accepted + 1);
   });
 }
 
