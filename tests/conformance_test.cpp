@@ -125,6 +125,18 @@ const std::vector<ModeUnderTest>& modes_under_test() {
          traits.queue_order = QueueOrder::fifo;
          traits.worker_lifecycle = WorkerLifecycle::on_demand_with_expiry;
        }},
+      // ants' WithPreAlloc: idle workers in a FIFO loop queue, the longest idle one takes the next task.
+      {"lifo_stack",
+       {{"prealloc", "true"}},
+       [](StrategyTraits& traits) { traits.queue_order = QueueOrder::fifo_idle_worker; }},
+      // ants' WithDisablePurge: no purge, idle workers stay.
+      {"lifo_stack",
+       {{"disable_purge", "true"}},
+       [](StrategyTraits& traits) { traits.worker_lifecycle = WorkerLifecycle::on_demand_resident; }},
+      // ants' size -1: no capacity, a worker starts whenever none is idle, so never full.
+      {"lifo_stack",
+       {{"unlimited", "true"}},
+       [](StrategyTraits& traits) { traits.when_full = WhenFull::never_full; }},
   };
   return modes;
 }
@@ -186,6 +198,13 @@ std::unique_ptr<Strategy> make_strategy(const StrategyInfo& info, std::size_t wo
 
 bool thread_per_task(const StrategyInfo& info) {
   return info.traits.worker_lifecycle == WorkerLifecycle::thread_per_task;
+}
+
+// A strategy that is never full and has no task queue must start a thread for every task that finds no idle
+// worker (ants with size -1): K does not bound its threads.
+bool unbounded_workers(const StrategyTraits& traits) {
+  return traits.when_full == WhenFull::never_full && (traits.queue_order == QueueOrder::lifo_idle_worker ||
+                                                      traits.queue_order == QueueOrder::fifo_idle_worker);
 }
 
 std::size_t exactly_once_tasks(const StrategyInfo& info) {
@@ -471,56 +490,178 @@ TEST_P(Conformance, FifoStrategiesStartTasksInSubmissionOrder) {
   });
 }
 
+// Three workers made idle in the order 0, 1, 2; then three tasks, each submitted while the previous ones
+// still hold their workers. Returns which of the three idle workers each took (its index; 3: another one).
+std::vector<std::size_t> idle_workers_taken_in_turn(Strategy& strategy) {
+  constexpr std::size_t workers = 3;
+  std::vector<std::thread::id> warm(workers);
+  std::vector<Gate> release(workers);
+  std::vector<std::atomic<bool>> done(workers);
+  std::latch all_running(workers);
+  for (std::size_t i = 0; i < workers; ++i) {
+    EXPECT_TRUE(strategy
+                    .submit(Task{[&, i] {
+                      warm[i] = std::this_thread::get_id();
+                      all_running.count_down();
+                      release[i].pass();
+                      done[i].store(true, std::memory_order_release);
+                    }})
+                    .ok());
+  }
+  all_running.wait();
+  EXPECT_EQ(std::set<std::thread::id>(warm.begin(), warm.end()).size(), workers)
+      << "needs three distinct workers";
+  for (std::size_t i = 0; i < workers; ++i) {
+    release[i].open();
+    while (!done[i].load(std::memory_order_acquire)) std::this_thread::sleep_for(1ms);
+    // Sequencing, not a timing assertion: let the worker return itself to the idle queue before the next one.
+    std::this_thread::sleep_for(100ms);
+  }
+  std::vector<std::size_t> taken;
+  std::vector<Gate> hold(workers);
+  for (std::size_t k = 0; k < workers; ++k) {
+    std::thread::id took;
+    std::latch running(1);
+    EXPECT_TRUE(strategy
+                    .submit(Task{[&, k] {
+                      took = std::this_thread::get_id();
+                      running.count_down();
+                      hold[k].pass();
+                    }})
+                    .ok());
+    running.wait();
+    taken.push_back(static_cast<std::size_t>(std::find(warm.begin(), warm.end(), took) - warm.begin()));
+  }
+  for (auto& gate : hold) gate.open();
+  EXPECT_FALSE(strategy.wait());
+  return taken;
+}
+
 TEST_P(Conformance, LifoStrategiesHandTheNextTaskToTheMostRecentlyIdleWorker) {
   if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
   with_time_limit([&] {
+    auto strategy = make_strategy(info(), 3);
+    EXPECT_EQ(idle_workers_taken_in_turn(*strategy), (std::vector<std::size_t>{2, 1, 0}))
+        << "each next task must go to the most recently idle worker still idle";
+    strategy->shutdown();
+  });
+}
+
+TEST_P(Conformance, FifoIdleWorkerStrategiesHandTheNextTaskToTheLongestIdleWorker) {
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  with_time_limit([&] {
+    auto strategy = make_strategy(info(), 3);
+    EXPECT_EQ(idle_workers_taken_in_turn(*strategy), (std::vector<std::size_t>{0, 1, 2}))
+        << "each next task must go to the worker idle longest";
+    strategy->shutdown();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Worker lifecycle, counted by the kernel (/proc/self/task), not by the strategy's own counters.
+
+TEST_P(Conformance, FixedWorkersKeepOneThreadCountUnderLoad) {
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  if (GetParam() == "ref_tbb_task_group")
+    GTEST_SKIP()
+        << "oneTBB starts its worker threads on first use, in its process-wide market, and keeps them: "
+           "they are oneTBB's, not the strategy's (it declares fixed_workers for its arena's fixed "
+           "concurrency, not for when its threads start)";
+  with_time_limit([&] {
     constexpr std::size_t workers = 3;
+    constexpr std::size_t producers = 2;
+    const std::size_t tasks_per_producer = under_sanitizer ? 2'000 : 20'000;
+    const std::size_t before = live_threads();
     auto strategy = make_strategy(info(), workers);
-    // Three blocked tasks make three workers; they are released in the order 0, 1, 2, so the idle stack holds
-    // (top first) the workers of tasks 2, 1, 0.
-    std::vector<std::thread::id> warm(workers);
-    std::vector<Gate> release(workers);
-    std::vector<std::atomic<bool>> done(workers);
-    std::latch all_running(workers);
-    for (std::size_t i = 0; i < workers; ++i) {
-      ASSERT_TRUE(strategy
-                      ->submit(Task{[&, i] {
-                        warm[i] = std::this_thread::get_id();
-                        all_running.count_down();
-                        release[i].pass();
-                        done[i].store(true, std::memory_order_release);
-                      }})
-                      .ok());
+    const std::size_t started = live_threads() - before;
+    EXPECT_GE(started, workers) << "fixed workers start with the strategy";
+    std::atomic<std::size_t> ran{0};
+    std::latch go(1);
+    std::latch submitted(producers);
+    std::latch leave(1);
+    std::vector<std::jthread> threads;
+    for (std::size_t p = 0; p < producers; ++p) {
+      threads.emplace_back([&] {
+        go.wait();
+        for (std::size_t i = 0; i < tasks_per_producer; ++i) {
+          // Every 64th task holds its worker a little, so that work piles up behind it.
+          const bool slow = i % 64 == 0;
+          EXPECT_TRUE(strategy
+                          ->submit(Task{[&ran, slow] {
+                            if (slow) std::this_thread::sleep_for(50us);
+                            ran.fetch_add(1, std::memory_order_relaxed);
+                          }})
+                          .ok());
+        }
+        submitted.count_down();
+        leave.wait();  // stays alive until the sampling ends, so that it counts in every sample
+      });
     }
-    all_running.wait();
-    ASSERT_EQ(std::set<std::thread::id>(warm.begin(), warm.end()).size(), workers)
-        << "needs three distinct workers";
-    for (std::size_t i = 0; i < workers; ++i) {
-      release[i].open();
-      while (!done[i].load(std::memory_order_acquire)) std::this_thread::sleep_for(1ms);
-      // Sequencing, not a timing assertion: let the worker return itself to the idle stack before the next
-      // one.
-      std::this_thread::sleep_for(100ms);
+    const std::size_t expected = live_threads();  // the strategy's threads, the producers and this one
+    std::set<std::size_t> seen;
+    go.count_down();
+    while (!submitted.try_wait()) {
+      seen.insert(live_threads());
+      std::this_thread::sleep_for(100us);
     }
-    // Each next task, submitted while the previous ones still hold their workers, must go to the most
-    // recently idle worker that is still idle: the workers of tasks 2, then 1, then 0.
-    std::vector<std::thread::id> took(workers);
-    std::vector<Gate> hold(workers);
-    for (std::size_t k = 0; k < workers; ++k) {
-      std::latch running(1);
-      ASSERT_TRUE(strategy
-                      ->submit(Task{[&, k] {
-                        took[k] = std::this_thread::get_id();
-                        running.count_down();
-                        hold[k].pass();
-                      }})
-                      .ok());
-      running.wait();
-      EXPECT_EQ(took[k], warm[workers - 1 - k])
-          << "task " << k << " after the idle-order setup did not run on the most recently idle worker";
-    }
-    for (auto& gate : hold) gate.open();
+    seen.insert(live_threads());
+    leave.count_down();
+    threads.clear();
     EXPECT_FALSE(strategy->wait());
+    EXPECT_EQ(ran.load(), producers * tasks_per_producer);
+    EXPECT_EQ(seen, std::set<std::size_t>{expected})
+        << "the thread count changed under load (before load: " << expected << ")";
+    strategy->shutdown();
+  });
+}
+
+TEST_P(Conformance, OnDemandWorkersRiseToKUnderLoadAndExpireOrStayWhenIdle) {
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  const bool expires = traits().worker_lifecycle == WorkerLifecycle::on_demand_with_expiry;
+  with_time_limit([&] {
+    constexpr std::size_t workers = 3;
+    std::map<std::string, std::string> overrides;
+    for (const char* expiry : {"expiry_ms", "idle_timeout_ms"})
+      if (has_param(info(), expiry)) overrides[expiry] = "20";
+    // Further submits must not wait for the held tasks: a strategy that can block is asked not to.
+    const bool can_reject = traits().when_full == WhenFull::blocks_or_rejects;
+    if (can_reject) overrides["nonblocking"] = "true";
+    auto strategy = make_strategy(info(), workers, overrides);
+    const std::size_t idle = live_threads();
+    Gate gate;
+    std::latch all_running(workers);
+    for (std::size_t i = 0; i < workers; ++i)
+      ASSERT_TRUE(strategy
+                      ->submit(Task{[&] {
+                        all_running.count_down();
+                        gate.pass();
+                      }})
+                      .ok());
+    all_running.wait();
+    EXPECT_EQ(live_threads(), idle + workers) << "K held tasks: K worker threads";
+    if (!unbounded_workers(traits()) && (can_reject || traits().when_full == WhenFull::never_full)) {
+      // More work while all K are held: queued or rejected, but no thread beyond K.
+      for (std::size_t i = 0; i < 2 * workers; ++i) {
+        const SubmitResult result = strategy->submit(Task{[&gate] { gate.pass(); }});
+        EXPECT_TRUE(result.ok() || result.status == SubmitStatus::overloaded) << result.message;
+      }
+      std::set<std::size_t> seen;
+      for (int i = 0; i < 50; ++i) {
+        seen.insert(live_threads());
+        std::this_thread::sleep_for(1ms);
+      }
+      EXPECT_EQ(seen, std::set<std::size_t>{idle + workers}) << "threads beyond K while K were busy";
+    }
+    gate.open();
+    EXPECT_FALSE(strategy->wait());
+    if (expires) {
+      EXPECT_TRUE(eventually([&] { return live_threads() == idle; }, 5s))
+          << live_threads() << " threads, " << idle
+          << " before any worker started: idle workers did not expire";
+    } else {
+      std::this_thread::sleep_for(100ms);  // five expiry periods
+      EXPECT_EQ(live_threads(), idle + workers) << "resident workers must not expire";
+    }
     strategy->shutdown();
   });
 }
@@ -623,7 +764,9 @@ TEST_P(Conformance, NeverFullStrategiesAcceptWithoutBlocking) {
   // Synchronous submit is not checked here: it runs the task before returning.
   if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
   with_time_limit([&] {
-    const std::size_t tasks = thread_per_task(info()) ? 100 : 20'000;
+    // Each held task holds a thread where the strategy starts one per task or per task without an idle
+    // worker.
+    const std::size_t tasks = thread_per_task(info()) || unbounded_workers(traits()) ? 100 : 20'000;
     auto strategy = make_strategy(info(), 2);
     Gate gate;
     ExactlyOnceLedger counts(tasks);

@@ -28,12 +28,26 @@ inline constexpr ConformanceCheck conformance_checks[] = {
     {"queue_order", "LifoStrategiesHandTheNextTaskToTheMostRecentlyIdleWorker",
      "lifo_idle_worker: the next task goes to the worker that went idle last",
      [](const StrategyTraits& t) { return t.queue_order == QueueOrder::lifo_idle_worker; }},
+    {"queue_order", "FifoIdleWorkerStrategiesHandTheNextTaskToTheLongestIdleWorker",
+     "fifo_idle_worker: the next task goes to the worker that has been idle longest",
+     [](const StrategyTraits& t) { return t.queue_order == QueueOrder::fifo_idle_worker; }},
     {"worker_lifecycle", "ShutdownDrainsAcceptedTasksAndJoinsEveryThread",
      "caller_thread: every task on the caller, no thread created; thread_per_task: at least one thread per "
      "task; fixed and on-demand workers are not checked there",
      [](const StrategyTraits& t) {
        return t.worker_lifecycle == WorkerLifecycle::caller_thread ||
               t.worker_lifecycle == WorkerLifecycle::thread_per_task;
+     }},
+    {"worker_lifecycle", "FixedWorkersKeepOneThreadCountUnderLoad",
+     "fixed_workers: the process's threads (/proc/self/task) rise by at least K at construction and do not "
+     "change while two producers load the strategy",
+     [](const StrategyTraits& t) { return t.worker_lifecycle == WorkerLifecycle::fixed_workers; }},
+    {"worker_lifecycle", "OnDemandWorkersRiseToKUnderLoadAndExpireOrStayWhenIdle",
+     "on_demand_with_expiry, on_demand_resident: K held tasks add K threads and further submits none; idle, "
+     "they exit after a 20 ms expiry (expiry_ms or idle_timeout_ms), or stay",
+     [](const StrategyTraits& t) {
+       return t.worker_lifecycle == WorkerLifecycle::on_demand_with_expiry ||
+              t.worker_lifecycle == WorkerLifecycle::on_demand_resident;
      }},
     {"when_full", "NonBlockingSubmitOnASaturatedStrategyReportsOverloadAndLosesNothing",
      "blocks_or_rejects: a saturated strategy rejects a nonblocking submit and loses nothing; not for "
