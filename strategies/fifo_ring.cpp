@@ -237,13 +237,13 @@ const StrategyRegistrar registrar{StrategyInfo{
              .library = "the pool guide's \"ants (loopq)\" row, not ants' code (ants v2.11.4 read)",
              .matches =
                  "the guide's description: a lock-free FIFO ring of tasks (Vyukov MPMC, CAS-claimed slots) "
-                 "that any worker takes from; blocks when full, or with `nonblocking=true` fails with "
-                 "`overloaded` (`ErrPoolOverload`); PanicHandler-style recovery",
+                 "that any worker takes from; blocks when full; `nonblocking=true` fails with `overloaded` "
+                 "(`ErrPoolOverload`) by ants' rule (ants.go `retrieveWorker()`): when all K workers are "
+                 "busy; PanicHandler-style recovery",
              .differs =
                  "ants' loop queue (worker_loop_queue.go `insert()`, `detach()`; `WithPreAlloc`) is a FIFO "
-                 "ring of idle workers under the pool lock, not of tasks; K fixed threads here, no expiry; "
-                 "it rejects only when the 1024 slots are full, where ants rejects when all K workers are "
-                 "busy"},
+                 "ring of idle workers under the pool lock, not of tasks (that is lifo_stack "
+                 "`prealloc=true`); K fixed threads here, no expiry"},
         },
 }};
 }  // namespace
