@@ -39,7 +39,7 @@ inline constexpr ConformanceCheck conformance_checks[] = {
               t.worker_lifecycle == WorkerLifecycle::thread_per_task;
      }},
     {"worker_lifecycle", "FixedWorkersKeepOneThreadCountUnderLoad",
-     "fixed_workers: the process's threads (/proc/self/task) rise by at least K at construction and do not "
+     "fixed_workers: the process's threads (/proc/self/task) rise at construction and do not "
      "change while two producers load the strategy",
      [](const StrategyTraits& t) { return t.worker_lifecycle == WorkerLifecycle::fixed_workers; }},
     {"worker_lifecycle", "OnDemandWorkersRiseToKUnderLoadAndExpireOrStayWhenIdle",
