@@ -14,6 +14,9 @@ Output, in --out DIR, each as SVG and PNG:
   latency      end-to-end latency p50 / p99 / p99.9 per strategy, one panel per workload configuration (log scale)
   crossover    wall time per task against the task's own duration (cpu_burst), one line per strategy, with the
                ideal "duration / workers" for reference; only when the report has cpu_burst data
+  load_latency end-to-end latency p50 and p99 (from intended submit times) against the offered load, one panel
+               per workload configuration, one line per strategy, saturated points marked with a cross: the
+               hockey stick that sizes a pool; only when the report has open-loop cases (--arrival)
 
 Dependencies: matplotlib (Debian's python3-matplotlib, installed by scripts/setup), nothing else. Debian's package
 is visible only to Debian's interpreter, so when this runs under another python3 (pyenv, a virtualenv) without
@@ -316,6 +319,75 @@ def plot_crossover(report, pyplot, ticker, colors, out_dir, written):
     pyplot.close(figure)
 
 
+OPEN_LOOP_PARAMS = ("arrival", "rate", "load")
+
+
+def open_loop_series(report):
+    """Open-loop tables grouped by everything but the offered load: {panel title: {strategy label: [points]}}, each
+    point (x, p50 spread, p99 spread, saturated). x is the load fraction where the cases were given by --load,
+    else the offered rate in tasks/s."""
+    panels = {}
+    by_load = False
+    for table in report["tables"]:
+        params = table.get("params") or {}
+        if "arrival" not in params or ("rate" not in params and "load" not in params):
+            continue
+        by_load = by_load or "load" in params
+        rest = {k: v for k, v in params.items() if k not in OPEN_LOOP_PARAMS}
+        title = " ".join([table.get("workload", "?"), f"({params['arrival']})"] +
+                         [f"{k}={v}" for k, v in sorted(rest.items())] +
+                         [f"tasks={table.get('tasks')}", f"workers={table.get('workers')}",
+                          f"producers={table.get('producers')}"])
+        for row in table.get("rows", []):
+            p50, p99 = metric(row, "e2e_p50_ns"), metric(row, "e2e_p99_ns")
+            offered = metric(row, "offered_rate")
+            if p50 is None or p99 is None:
+                continue
+            x = float(params["load"]) if "load" in params else (offered["median"] if offered else float(params["rate"]))
+            saturated = metric(row, "saturated")
+            panels.setdefault(title, {}).setdefault(row["label"], []).append(
+                (x, p50, p99, bool(saturated and saturated["max"] > 0)))
+    return panels, by_load
+
+
+def plot_load_latency(report, pyplot, ticker, colors, out_dir, written):
+    panels, by_load = open_loop_series(report)
+    if not panels:
+        return
+    figure, axes = grid(pyplot, len(panels), width=6.4, height=4.8, max_columns=2)
+    title = ("Latency against offered load (open loop, from intended submit times): p50 dashed, p99 solid, "
+             "× saturated")
+    figure.suptitle("\n".join(textwrap.wrap(title, 56 if len(panels) == 1 else 110)), fontsize=12,
+                    fontweight="bold")
+    for axis, (title, series) in zip(axes, sorted(panels.items())):
+        values = []
+        for label, points in sorted(series.items()):
+            points.sort(key=lambda point: point[0])
+            xs = [point[0] for point in points]
+            for index, style in ((1, "--"), (2, "-")):
+                ys = [point[index]["median"] for point in points]
+                values += ys
+                axis.plot(xs, ys, linestyle=style, marker="o", markersize=3, color=colors.get(label),
+                          label=label if index == 2 else None)
+                saturated = [(x, y) for x, y, point in zip(xs, ys, points) if point[3]]
+                if saturated:
+                    axis.scatter([x for x, _ in saturated], [y for _, y in saturated], marker="x", s=60,
+                                 color=colors.get(label), zorder=3)
+        if values:
+            set_log_axis(axis, "y", log_floor(values), max(values) * 3, formatter_for(units_of(report), "e2e_p99_ns"),
+                         ticker)
+        axis.set_xlabel("offered load (fraction of the case's calibrated capacity)" if by_load
+                        else "offered rate (tasks/s)")
+        if not by_load:
+            axis.xaxis.set_major_formatter(ticker.FuncFormatter(format_rate))
+        axis.set_ylabel("e2e latency")
+        axis.set_title(panel_title(title), fontsize=9)
+        axis.grid(which="major", alpha=0.3)
+        axis.legend(fontsize=8, loc="upper left")
+    save(figure, out_dir, "load_latency", written)
+    pyplot.close(figure)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("report", help="JSON report (poolbench report RESULT.json --format json)")
@@ -336,6 +408,7 @@ def main():
         plot_throughput(report, pyplot, ticker, colors, arguments.out, written)
         plot_latency(report, pyplot, ticker, arguments.out, written)
     plot_crossover(report, pyplot, ticker, colors, arguments.out, written)
+    plot_load_latency(report, pyplot, ticker, colors, arguments.out, written)
     for path in written:
         print(path)
 

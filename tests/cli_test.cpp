@@ -92,6 +92,16 @@ INSTANTIATE_TEST_SUITE_P(
                  "lifo_stack: prealloc needs a capacity"},
         BadInput{"--timeout 0", "--timeout"}, BadInput{"--no-such-flag", "no-such-flag"}));
 
+INSTANTIATE_TEST_SUITE_P(
+    OpenLoop, CliBadInput,
+    ::testing::Values(BadInput{"--arrival poisson --rate 0", "--rate: '0' is not a number above 0"},
+                      BadInput{"--arrival uniform --load 11", "--load: '11' is not a number above 0"},
+                      BadInput{"--arrival uniform --load -1", "--load"},
+                      BadInput{"--arrival sometimes --rate 10", "--arrival: 'sometimes' is not closed"},
+                      BadInput{"--rate 1000", "--rate: an offered load needs an open loop"},
+                      BadInput{"--arrival closed --rate 1000", "--rate: an offered load needs an open loop"},
+                      BadInput{"--arrival poisson --rate 1000 --load 0.5", "give one of them, not both"}));
+
 TEST(Cli, UnwritableOutIsRefusedBeforeAnythingRuns) {
   for (const char* path : {"/nonexistent-dir/result.json", "/proc/result.json"}) {
     const auto result =

@@ -206,5 +206,87 @@ TEST(Plan, RefusesBadInputNamingTheFlag) {
   EXPECT_THAT(usage_error(req), HasSubstr("--filter: no case matches 'matches_nothing'"));
 }
 
+TEST(Plan, OpenLoopRatesAndLoadsAreCasesOfTheirOwnNamedByTheirValue) {
+  auto req = request({"inline"}, {"atomic_increment"});
+  req.tasks = {"1000"};
+  req.producers = {"1", "2"};
+  req.arrival = "poisson";
+  req.rates = {"20000,1e5", "20000.0"};  // 20000.0 is 20000 again: one case
+  const Plan plan = make_plan(req);
+  std::vector<std::string> names;
+  for (const auto& spec : plan.cases) names.push_back(spec.name);
+  EXPECT_THAT(names,
+              ::testing::ElementsAre(
+                  "inline/atomic_increment/arrival:poisson/rate:20000/tasks:1000/workers:2/producers:1",
+                  "inline/atomic_increment/arrival:poisson/rate:100000/tasks:1000/workers:2/producers:1",
+                  "inline/atomic_increment/arrival:poisson/rate:20000/tasks:1000/workers:2/producers:2",
+                  "inline/atomic_increment/arrival:poisson/rate:100000/tasks:1000/workers:2/producers:2"));
+  const Arrival& arrival = plan.cases[1].info.arrival;
+  EXPECT_EQ(arrival.process, ArrivalProcess::poisson);
+  EXPECT_EQ(arrival.rate_per_second, 1e5);
+  EXPECT_EQ(arrival.load, 0);
+  EXPECT_EQ(arrival.seed, 1u);
+  // An open loop at 1000 tasks and 20,000/s lasts at least 50 ms.
+  EXPECT_GE(plan.cases[0].estimate_seconds, 0.05);
+  // The case object records it, and reads it back; the load parameters carry it as the name does.
+  const CaseSpec back = case_spec_from_json(case_spec_to_json(plan.cases[1]));
+  EXPECT_EQ(back.info, plan.cases[1].info);
+  EXPECT_EQ(back.info.load_params().at("rate"), "100000");
+  EXPECT_EQ(back.info.load_params().at("arrival"), "poisson");
+
+  req.rates.clear();
+  req.loads = {"0.5,0.95"};
+  req.arrival = "uniform";
+  req.seed = "7";
+  req.producers = {"1"};
+  const Plan by_load = make_plan(req);
+  ASSERT_EQ(by_load.cases.size(), 2u);
+  EXPECT_EQ(by_load.cases[1].name,
+            "inline/atomic_increment/arrival:uniform/load:0.95/tasks:1000/workers:2/producers:1");
+  EXPECT_EQ(by_load.cases[1].info.arrival.load, 0.95);
+  EXPECT_EQ(by_load.cases[1].info.arrival.seed, 7u);
+  EXPECT_EQ(case_spec_from_json(case_spec_to_json(by_load.cases[1])).info, by_load.cases[1].info);
+
+  // The default stays the closed loop, with names and case objects as before.
+  const Plan closed = make_plan(request({"inline"}, {"atomic_increment"}));
+  EXPECT_FALSE(closed.cases[0].info.arrival.open_loop());
+  EXPECT_FALSE(case_to_json(closed.cases[0].info).contains("arrival"));
+  EXPECT_EQ(closed.cases[0].name.find("arrival"), std::string::npos);
+}
+
+TEST(Plan, RefusesBadOpenLoopInput) {
+  auto req = request({"inline"}, {"atomic_increment"});
+  req.arrival = "bursty";
+  EXPECT_THAT(usage_error(req), HasSubstr("--arrival: 'bursty' is not closed, uniform or poisson"));
+  req.arrival = "poisson";
+  EXPECT_THAT(usage_error(req), HasSubstr("give the offered load with --rate"));
+  for (const char* bad : {"0", "-5", "abc", "", "nan", "inf", "1e10", "5x"}) {
+    req.rates = {bad};
+    EXPECT_THAT(usage_error(req), HasSubstr("--rate: '" + std::string(bad) + "' is not a number above 0"));
+  }
+  req.rates.clear();
+  for (const char* bad : {"0", "-0.5", "10.5", "nan"}) {
+    req.loads = {bad};
+    EXPECT_THAT(usage_error(req), HasSubstr("--load: '" + std::string(bad) + "' is not a number above 0"));
+  }
+  req.loads = {"0.5"};
+  req.rates = {"1000"};
+  EXPECT_THAT(usage_error(req), HasSubstr("--rate and --load: give one of them, not both"));
+  req.loads.clear();
+  req.seed = "0";
+  EXPECT_THAT(usage_error(req), HasSubstr("--seed: '0' is not a positive integer"));
+  req.seed.reset();
+  req.arrival = "closed";
+  EXPECT_THAT(usage_error(req), HasSubstr("--rate: an offered load needs an open loop"));
+  req.arrival.reset();
+  EXPECT_THAT(usage_error(req), HasSubstr("--rate: an offered load needs an open loop"));
+  req.rates.clear();
+  req.loads = {"0.5"};
+  EXPECT_THAT(usage_error(req), HasSubstr("--load: an offered load needs an open loop"));
+  req.loads.clear();
+  req.seed = "3";
+  EXPECT_THAT(usage_error(req), HasSubstr("--seed: only an open loop"));
+}
+
 }  // namespace
 }  // namespace poolbench

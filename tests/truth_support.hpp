@@ -84,6 +84,15 @@ inline CaseSpec make_case(const std::string& strategy, const std::string& worklo
   return spec;
 }
 
+// `spec` as an open loop at `rate_per_second` (as --arrival PROCESS --rate R would plan it).
+inline CaseSpec open_loop_case(CaseSpec spec, ArrivalProcess process, double rate_per_second,
+                               std::uint64_t seed = 1) {
+  spec.info.arrival =
+      Arrival{.process = process, .rate_per_second = rate_per_second, .load = 0, .seed = seed};
+  spec.name = fmt::format("{}/arrival:{}/rate:{}", spec.name, to_string(process), rate_per_second);
+  return spec;
+}
+
 class CapturingReporter final : public benchmark::BenchmarkReporter {
  public:
   bool ReportContext(const Context&) override { return true; }

@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "case/arrival.hpp"
 #include "metrics/catalogue.hpp"
 #include "probe/alloc_counter.hpp"
 #include "probe/clock.hpp"
@@ -37,7 +38,7 @@ struct TimedTask {
   Workload* workload;
   std::size_t index;
   probe::LatencyRecorder* recorder;
-  std::uint64_t submitted_ticks;  // taken just before submit() was called
+  std::uint64_t submitted_ticks;  // just before submit() was called; in an open loop, the intended time
   void operator()() const {
     const std::uint64_t started = probe::now_ticks();
     workload->run(index);
@@ -52,23 +53,48 @@ static_assert(Task::fits_inline<UntimedTask>, "the harness's untimed closure mus
 static_assert(Task::fits_inline<TimedTask>, "the harness's timed closure must not allocate");
 
 constexpr std::size_t time_no_task = 0;  // sample_every value: the untimed baseline of the cost measurement
+// An open loop whose achieved rate falls below this fraction of the offered rate is saturated: its backlog,
+// and so its latency, grows with the length of the run.
+constexpr double saturation_threshold = 0.95;
+
+// What an open-loop producer submits by: its share of the schedule, the window's start (time zero of the
+// schedule), and where its lateness goes.
+struct ScheduledProducer {
+  ArrivalSchedule schedule;
+  std::uint64_t window_start_ticks = 0;
+  probe::LatencyHistogram* lag = nullptr;
+};
 
 // Submits tasks [begin, end), timing the first and then one in `sample_every`. Returns what failed, or "".
+// Closed loop (`scheduled` null): each task is submitted when the previous submit returned, and a timed
+// task's clock starts just before its submit. Open loop: each task waits for its intended time, and a timed
+// task's clock starts at that time, so a late or blocked submit counts in its queue wait and end-to-end time.
 std::string submit_range(Strategy& strategy, Workload& workload, probe::LatencyRecorder& recorder,
-                         std::size_t begin, std::size_t end, std::size_t sample_every) {
+                         std::size_t begin, std::size_t end, std::size_t sample_every,
+                         ScheduledProducer* scheduled = nullptr) {
   const double ns_per_tick = recorder.ns_per_tick();
   std::size_t until_timed = sample_every == time_no_task ? std::numeric_limits<std::size_t>::max() : 0;
   for (std::size_t index = begin; index < end; ++index) {
+    std::uint64_t intended = 0;
+    if (scheduled != nullptr) {
+      intended = scheduled->window_start_ticks +
+                 static_cast<std::uint64_t>(scheduled->schedule.next_offset_ns() / ns_per_tick);
+      wait_until_ticks(intended, ns_per_tick);
+    }
     SubmitResult result;
     try {
       if (until_timed == 0) {
         until_timed = sample_every - 1;
         const std::uint64_t before = probe::now_ticks();
-        result = strategy.submit(Task{TimedTask{&workload, index, &recorder, before}});
+        if (scheduled != nullptr) scheduled->lag->record(probe::ticks_to_ns(intended, before, ns_per_tick));
+        const std::uint64_t clock_start = scheduled != nullptr ? intended : before;
+        result = strategy.submit(Task{TimedTask{&workload, index, &recorder, clock_start}});
         const std::uint64_t after = probe::now_ticks();
         recorder.record_submit(probe::ticks_to_ns(before, after, ns_per_tick));
       } else {
         --until_timed;
+        if (scheduled != nullptr)
+          scheduled->lag->record(probe::ticks_to_ns(intended, probe::now_ticks(), ns_per_tick));
         result = strategy.submit(Task{UntimedTask{&workload, index}});
       }
     } catch (const std::exception& e) {
@@ -227,6 +253,50 @@ InstrumentationCost measure_instrumentation_cost(probe::LatencyRecorder& recorde
                              .untimed_task_ns = untimed * per_task};
 }
 
+// The case's closed-loop capacity in tasks per second, for an open loop given as a fraction of it (--load):
+// its strategy and workload, built afresh (so the case's own exactly-once ledger and start-up stay untouched)
+// and shut down before the case builds its own, driven by the case's producers as fast as submit() returns,
+// with an eighth of the case's tasks (at least 1000 where it has them). calibrate_capacity keeps the faster
+// of two trials: a preemption only ever slows one. Throw std::runtime_error on a failure.
+double calibrate_capacity_once(const StrategyInfo& strategy_info, const WorkloadInfo& workload_info,
+                               const CaseInfo& info, std::size_t producers,
+                               probe::LatencyRecorder& recorder) {
+  const std::size_t tasks = std::min(info.tasks, std::max<std::size_t>(info.tasks / 8, 1000));
+  auto workload = workload_info.make(WorkloadConfig{params_for(workload_info.params, info.workload_params),
+                                                    strategy_info.traits.worker_state});
+  workload->prepare(tasks);
+  StrategyConfig config{info.workers, params_for(strategy_info.params, info.strategy_params), {}};
+  if (strategy_info.traits.worker_state) config.worker_state_factory = workload->worker_state_factory();
+  auto strategy = strategy_info.make(config);
+  FirstError first_error;
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(producers);
+    for (std::size_t p = 0; p < producers; ++p)
+      threads.emplace_back([&, begin = tasks * p / producers, end = tasks * (p + 1) / producers] {
+        probe::mark_producer_thread();
+        if (std::string failure = submit_range(*strategy, *workload, recorder, begin, end, time_no_task);
+            !failure.empty())
+          first_error.set(std::move(failure));
+      });
+  }
+  std::exception_ptr wait_error = strategy->wait();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  strategy->shutdown();
+  std::string failure = first_error.get();
+  if (failure.empty() && wait_error) failure = "wait() reported: " + describe(wait_error);
+  if (failure.empty()) failure = workload->verify();
+  if (!failure.empty()) throw std::runtime_error("calibrating the capacity: " + failure);
+  return seconds > 0 ? static_cast<double>(tasks) / seconds : 0.0;
+}
+
+double calibrate_capacity(const StrategyInfo& strategy_info, const WorkloadInfo& workload_info,
+                          const CaseInfo& info, std::size_t producers, probe::LatencyRecorder& recorder) {
+  const double first = calibrate_capacity_once(strategy_info, workload_info, info, producers, recorder);
+  return std::max(first, calibrate_capacity_once(strategy_info, workload_info, info, producers, recorder));
+}
+
 }  // namespace
 
 InstrumentationCost measure_instrumentation_cost() {
@@ -284,6 +354,27 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
           ? choose_timing_sample_every(cost, expected_task_ns,
                                        case_parallelism(info, std::thread::hardware_concurrency()))
           : time_no_task;
+  // Decided by the plan (CaseInfo::effective_producers); a spec without it (written by hand) gets P.
+  const std::size_t producers = info.effective_producers != 0 ? info.effective_producers : info.producers;
+
+  // An open loop's offered rate: given (--rate), or a fraction (--load) of the capacity calibrated here.
+  const Arrival& arrival = info.arrival;
+  double calibrated_capacity = 0;
+  double offered_rate = arrival.rate_per_second;
+  if (arrival.open_loop() && arrival.load > 0) {
+    try {
+      calibrated_capacity = calibrate_capacity(*strategy_info, *workload_info, info, producers, recorder);
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
+      return;
+    }
+    offered_rate = arrival.load * calibrated_capacity;
+  }
+  if (arrival.open_loop() && !(offered_rate > 0 && std::isfinite(offered_rate))) {
+    state.SkipWithError(
+        fmt::format("an open loop needs a positive offered rate, not {}", offered_rate).c_str());
+    return;
+  }
 
   // 3: the workload, the strategy (setup, timed), the warm-up, the parked producers.
   std::unique_ptr<Workload> workload;
@@ -305,8 +396,6 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     return;
   }
 
-  // Decided by the plan (CaseInfo::effective_producers); a spec without it (written by hand) gets P.
-  const std::size_t producers = info.effective_producers != 0 ? info.effective_producers : info.producers;
   if (spec.warmup_tasks > 0) {
     std::string failure = run_warmup(*strategy, *workload, recorder, spec.warmup_tasks, producers);
     if (failure.empty()) {
@@ -325,6 +414,9 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   FirstError first_error;
   std::latch start{1};
   bool started = false;
+  std::uint64_t window_start_ticks = 0;  // time zero of an open loop's schedule; read after `start`
+  // An open loop's schedule lag, one histogram per producer.
+  std::vector<probe::LatencyHistogram> schedule_lags(arrival.open_loop() ? producers : 0);
   std::vector<std::jthread> producer_threads;
   producer_threads.reserve(producers);
   try {
@@ -332,10 +424,19 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
       // Producer p submits tasks [begin, end): contiguous ranges, the remainder spread over the producers.
       const std::size_t begin = info.tasks * p / producers;
       const std::size_t end = info.tasks * (p + 1) / producers;
-      producer_threads.emplace_back([&, begin, end] {
+      producer_threads.emplace_back([&, begin, end, p] {
         probe::mark_producer_thread();
+        std::optional<ScheduledProducer> scheduled;
+        if (arrival.open_loop()) {
+          use_precise_sleeps();
+          scheduled.emplace(
+              ScheduledProducer{ArrivalSchedule(arrival.process, offered_rate, arrival.seed, p, producers), 0,
+                                &schedule_lags[p]});
+        }
         start.wait();
-        if (std::string failure = submit_range(*strategy, *workload, recorder, begin, end, sample_every);
+        if (scheduled) scheduled->window_start_ticks = window_start_ticks;
+        if (std::string failure = submit_range(*strategy, *workload, recorder, begin, end, sample_every,
+                                               scheduled ? &*scheduled : nullptr);
             !failure.empty())
           first_error.set(std::move(failure));  // a producer that cannot submit stops; the case fails below
       });
@@ -354,6 +455,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   probe::reset_peak_rss();
   for (auto _ : state) {
     window.open();
+    window_start_ticks = probe::now_ticks();
     start.count_down();
     started = true;
     for (auto& thread : producer_threads) thread.join();
@@ -399,6 +501,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     counters[metric::submit_p99_ns] = as_counter(latencies->submit.value_at_quantile(0.99));
     counters[metric::queue_wait_p50_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.50));
     counters[metric::queue_wait_p99_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.99));
+    counters[metric::queue_wait_mean_ns] = latencies->queue_wait.mean();
     counters[metric::e2e_p50_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.50));
     counters[metric::e2e_p99_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.99));
     counters[metric::e2e_max_ns] = as_counter(latencies->end_to_end.max());
@@ -432,6 +535,17 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     const double window_ns = window.wall_seconds() * 1e9;
     if (window_ns > 0)
       counters[metric::probe_share] = as_counter(timed_tasks) * cost.timed_task_ns / window_ns;
+  }
+  if (arrival.open_loop()) {
+    auto lag = std::make_unique<probe::LatencyHistogram>();
+    for (const auto& producer_lag : schedule_lags) lag->merge(producer_lag);
+    const double achieved_rate = window.wall_seconds() > 0 ? tasks / window.wall_seconds() : 0.0;
+    counters[metric::offered_rate] = offered_rate;
+    counters[metric::achieved_rate] = achieved_rate;
+    counters[metric::schedule_lag_p99_ns] = as_counter(lag->value_at_quantile(0.99));
+    counters[metric::schedule_lag_max_ns] = as_counter(lag->max());
+    counters[metric::saturated] = achieved_rate < saturation_threshold * offered_rate ? 1.0 : 0.0;
+    if (calibrated_capacity > 0) counters[metric::calibrated_capacity_per_second] = calibrated_capacity;
   }
   for (const auto& [name, value] : strategy_counters.extra) counters[name] = value;
   if (auto label = workload->label(); !label.empty()) state.SetLabel(label);

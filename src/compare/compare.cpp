@@ -163,7 +163,7 @@ std::optional<Coordinates> coordinates_of(const ResultEntry& entry) {
     const CaseInfo& info = *entry.case_info;
     out.strategy = info.strategy;
     out.workload = info.workload;
-    out.rest = info.workload_params;
+    out.rest = info.load_params();
     std::tie(tasks, workers, producers) = std::tuple(info.tasks, info.workers, info.producers);
   } else {
     try {
@@ -331,9 +331,26 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
         }
     }
 
+    // A saturated open loop's backlog grows for as long as it runs: its latency depends on the run's length.
+    const auto saturated = [](const CaseData& data) {
+      const auto values = sample_of(data, metrics::name::saturated).value;
+      return std::any_of(values.begin(), values.end(), [](double value) { return value > 0; });
+    };
+    const std::optional<std::string> saturated_note =
+        saturated(base_data) || saturated(new_data)
+            ? std::optional<std::string>(fmt::format(
+                  "saturated open loop in {}: latency grows with the run's length, not comparable",
+                  saturated(base_data) ? base.path : next.path))
+            : std::nullopt;
+
     // One metric's comparison; nullopt where neither file measures it.
     auto judge = [&](const metrics::Metric& metric) -> std::optional<MetricComparison> {
       const std::string metric_name(metric.name);
+      if (saturated_note && metrics::is_task_latency(metric_name)) {
+        if (sample_of(base_data, metric_name).value.empty() && sample_of(new_data, metric_name).value.empty())
+          return std::nullopt;
+        return not_compared(metric_name, *saturated_note);
+      }
       Sample base_sample = sample_of(base_data, metric_name);
       Sample new_sample = sample_of(new_data, metric_name);
       if (base_sample.value.empty() && new_sample.value.empty()) return std::nullopt;

@@ -41,6 +41,8 @@ const std::vector<Metric>& catalogue() {
        "submit to start of the task, 99th percentile"},
       {name::queue_wait_p999_ns, nanoseconds, lower, timed, not_compared, counter,
        "submit to start of the task, 99.9th percentile"},
+      {name::queue_wait_mean_ns, nanoseconds, lower, timed, not_compared, counter,
+       "submit to start of the task, mean"},
       {name::allocs_per_task, count, lower, exact_count, any_increase, counter,
        "heap allocations in the window, all threads, per task"},
       {name::bytes_per_task, bytes, lower, exact_count, any_increase, counter,
@@ -75,6 +77,18 @@ const std::vector<Metric>& catalogue() {
        "the strategy's shutdown after the window: stopping and joining its threads"},
       {name::warmup_tasks, count, neither, probe, not_compared, counter,
        "untimed tasks run through the strategy between setup and the window (--warmup)"},
+      {name::offered_rate, per_second, neither, probe, not_compared, counter,
+       "open loop: tasks per second the schedule offered (--rate, or --load x calibrated capacity)"},
+      {name::achieved_rate, per_second, higher, timed, not_compared, counter,
+       "open loop: tasks per second finished over the measured window"},
+      {name::saturated, count, neither, timed, not_compared, counter,
+       "open loop: 1 when achieved_rate < 95% of offered_rate (latency then grows with the run's length)"},
+      {name::schedule_lag_p99_ns, nanoseconds, lower, probe, not_compared, counter,
+       "open loop: how late producers submitted against the schedule, 99th percentile"},
+      {name::schedule_lag_max_ns, nanoseconds, lower, probe, not_compared, counter,
+       "open loop: how late producers submitted against the schedule, longest"},
+      {name::calibrated_capacity_per_second, per_second, higher, timed, not_compared, counter,
+       "open loop with --load: the case's closed-loop tasks per second, measured before the window"},
       {name::total_time_ns, nanoseconds, lower, timed, not_compared, derived,
        "the report's total time: time, in nanoseconds"},
       {name::time_per_task_ns, nanoseconds, lower, timed, not_compared, derived, "total time / tasks"},
@@ -95,6 +109,10 @@ const Metric* find(std::string_view metric_name) {
   for (const Metric& metric : catalogue())
     if (metric.name == metric_name) return &metric;
   return nullptr;
+}
+
+bool is_task_latency(std::string_view metric_name) {
+  return metric_name.starts_with("e2e_") || metric_name.starts_with("queue_wait_");
 }
 
 const Metric& get(std::string_view metric_name) {

@@ -33,6 +33,7 @@ inline constexpr const char* e2e_max_ns = "e2e_max_ns";
 inline constexpr const char* queue_wait_p50_ns = "queue_wait_p50_ns";
 inline constexpr const char* queue_wait_p99_ns = "queue_wait_p99_ns";
 inline constexpr const char* queue_wait_p999_ns = "queue_wait_p999_ns";
+inline constexpr const char* queue_wait_mean_ns = "queue_wait_mean_ns";
 inline constexpr const char* allocs_per_task = "allocs_per_task";
 inline constexpr const char* bytes_per_task = "bytes_per_task";
 inline constexpr const char* threads_created = "threads_created";
@@ -50,6 +51,13 @@ inline constexpr const char* shutdown_ns = "shutdown_ns";
 inline constexpr const char* warmup_tasks = "warmup_tasks";
 inline constexpr const char* thread_stack_bytes = "thread_stack_bytes";
 inline constexpr const char* allocations_bypass_malloc = "allocations_bypass_malloc";
+// Open-loop cases only (--arrival uniform|poisson).
+inline constexpr const char* offered_rate = "offered_rate";
+inline constexpr const char* achieved_rate = "achieved_rate";
+inline constexpr const char* saturated = "saturated";
+inline constexpr const char* schedule_lag_p99_ns = "schedule_lag_p99_ns";
+inline constexpr const char* schedule_lag_max_ns = "schedule_lag_max_ns";
+inline constexpr const char* calibrated_capacity_per_second = "calibrated_capacity_per_second";
 // Derived by the report from the ones above.
 inline constexpr const char* total_time_ns = "total_time_ns";
 inline constexpr const char* time_per_task_ns = "time_per_task_ns";
@@ -95,6 +103,9 @@ struct Metric {
 // Every metric, in display order (compare prints the compared ones in this order).
 const std::vector<Metric>& catalogue();
 const Metric* find(std::string_view name);
+// A task's latency (queue wait, end to end): in a saturated open loop it grows with the run's length, so it
+// is not a figure to compare.
+bool is_task_latency(std::string_view name);
 // Throws std::logic_error for a name not in the catalogue: a programming error, caught by every test run.
 const Metric& get(std::string_view name);
 

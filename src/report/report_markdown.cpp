@@ -29,6 +29,13 @@ std::string spread_cell(const std::optional<Spread>& spread, Formatter format) {
   return spread_cell(spread ? &*spread : nullptr, format);
 }
 
+// A latency percentile, marked where a repetition of an open-loop case was saturated.
+std::string latency_cell(const StrategyRow& row, const char* key) {
+  const Spread* saturated = row.find(metric::saturated);
+  const std::string value = spread_cell(row.find(key), format_duration_ns);
+  return saturated != nullptr && saturated->max > 0 ? value + " *saturated*" : value;
+}
+
 std::string optional_cell(const std::optional<double>& value, Formatter format) {
   return value ? format(*value) : not_measured;
 }
@@ -158,7 +165,10 @@ void render_tables(const Report& report, std::string& out) {
       "inline case's "
       "(median; the workload's own memory and the harness's left out; min–max over this strategy's "
       "repetitions). Thread stacks: stack mapped for the strategy's threads alive at the window's close "
-      "(virtual; only touched pages count in RSS). e2e: from submit to the end of the task. ÷ columns: "
+      "(virtual; only touched pages count in RSS). e2e: from submit to the end of the task (open loop: from "
+      "the task's intended submit time; "
+      "*saturated* where fewer than 95% of the offered tasks per second finished, so that latency grows with "
+      "the run's length and is not a figure to compare). ÷ columns: "
       "median total time over that strategy's "
       "(below 1: faster).\n\n");
   out +=
@@ -190,8 +200,7 @@ void render_tables(const Report& report, std::string& out) {
                       spread_cell(row.find(metric::bytes_per_task), format_significant),
                       spread_cell(row.find(metric::peak_rss_above_inline_bytes), format_bytes),
                       spread_cell(row.find(metric::thread_stack_bytes), format_bytes),
-                      spread_cell(row.find(metric::e2e_p50_ns), format_duration_ns),
-                      spread_cell(row.find(metric::e2e_p99_ns), format_duration_ns),
+                      latency_cell(row, metric::e2e_p50_ns), latency_cell(row, metric::e2e_p99_ns),
                       optional_cell(row.time_ratio_to_baseline, plain_ratio),
                       optional_cell(row.time_ratio_to_lower_bound, plain_ratio)});
     }

@@ -39,7 +39,7 @@ struct SplitParams {
 };
 
 SplitParams split_params(const CaseInfo& info, const std::string& case_name) {
-  SplitParams out{info.workload_params, {}};
+  SplitParams out{info.load_params(), {}};
   std::map<std::string, std::string> named;
   try {
     named = CaseName::parse(case_name).params;
@@ -95,6 +95,11 @@ std::map<std::string, double> metrics_of(const ResultEntry& entry, std::size_t t
   copy(metric::submit_p50_ns);
   copy(metric::submit_p99_ns);
   copy(metric::threads_created);
+  copy(metric::offered_rate);  // open loop only, as the four below
+  copy(metric::achieved_rate);
+  copy(metric::saturated);
+  copy(metric::schedule_lag_p99_ns);
+  copy(metric::calibrated_capacity_per_second);
   return out;
 }
 

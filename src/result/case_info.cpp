@@ -68,10 +68,65 @@ std::map<std::string, std::string> params_field(const nlohmann::json& object, co
   return out;
 }
 
+// A positive finite number, or absent (0).
+double positive_field(const nlohmann::json& object, const char* key) {
+  auto found = object.find(key);
+  if (found == object.end() || found->is_null()) return 0;
+  if (!found->is_number()) throw CaseInfoError(fmt::format("'arrival': '{}' is not a number", key));
+  const double value = found->get<double>();
+  if (!(value > 0) || !std::isfinite(value))
+    throw CaseInfoError(fmt::format("'arrival': '{}' is not a positive number: {}", key, value));
+  return value;
+}
+
 }  // namespace
 
-std::map<std::string, std::string> CaseInfo::params() const {
+Arrival arrival_from_json(const nlohmann::json& value) {
+  if (!value.is_object()) throw CaseInfoError("'arrival' is not an object");
+  Arrival arrival;
+  const auto process = arrival_process_named(text_field(value, "process", "'arrival'"));
+  if (!process) throw CaseInfoError("'arrival': 'process' is not closed, uniform or poisson");
+  arrival.process = *process;
+  arrival.rate_per_second = positive_field(value, "rate_per_second");
+  arrival.load = positive_field(value, "load");
+  arrival.seed = count_field(value, "seed");
+  if (arrival.open_loop() && (arrival.rate_per_second > 0) == (arrival.load > 0))
+    throw CaseInfoError("'arrival': an open loop has exactly one of 'rate_per_second' and 'load'");
+  return arrival;
+}
+
+std::string_view to_string(ArrivalProcess process) {
+  switch (process) {
+    case ArrivalProcess::closed:
+      return "closed";
+    case ArrivalProcess::uniform:
+      return "uniform";
+    case ArrivalProcess::poisson:
+      return "poisson";
+  }
+  return "?";
+}
+
+std::optional<ArrivalProcess> arrival_process_named(std::string_view text) {
+  for (ArrivalProcess process : {ArrivalProcess::closed, ArrivalProcess::uniform, ArrivalProcess::poisson})
+    if (to_string(process) == text) return process;
+  return std::nullopt;
+}
+
+std::map<std::string, std::string> CaseInfo::load_params() const {
   std::map<std::string, std::string> out = workload_params;
+  if (arrival.open_loop()) {
+    out["arrival"] = std::string(to_string(arrival.process));
+    if (arrival.load > 0)
+      out["load"] = fmt::format("{}", arrival.load);
+    else
+      out["rate"] = fmt::format("{}", arrival.rate_per_second);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> CaseInfo::params() const {
+  std::map<std::string, std::string> out = load_params();
   out.insert(strategy_params.begin(), strategy_params.end());
   return out;
 }
@@ -137,6 +192,16 @@ nlohmann::ordered_json case_to_json(const CaseInfo& info) {
   }
   if (!info.strategy_description.empty()) out["strategy_description"] = info.strategy_description;
   if (info.strategy_traits) out["strategy_traits"] = traits_to_json(*info.strategy_traits);
+  if (info.arrival.open_loop()) {
+    nlohmann::ordered_json arrival;
+    arrival["process"] = to_string(info.arrival.process);
+    if (info.arrival.load > 0)
+      arrival["load"] = info.arrival.load;
+    else
+      arrival["rate_per_second"] = info.arrival.rate_per_second;
+    arrival["seed"] = info.arrival.seed;
+    out["arrival"] = std::move(arrival);
+  }
   return out;
 }
 
@@ -164,6 +229,8 @@ CaseInfo case_from_json(const nlohmann::json& value) {
   }
   if (auto traits = value.find("strategy_traits"); traits != value.end() && !traits->is_null())
     info.strategy_traits = traits_from_json(*traits);
+  if (auto arrival = value.find("arrival"); arrival != value.end() && !arrival->is_null())
+    info.arrival = arrival_from_json(*arrival);
   return info;
 }
 

@@ -195,11 +195,81 @@ void check_workload_params(const WorkloadInfo& workload, const std::map<std::str
   }
 }
 
+// One point of the arrival sweep: how tasks arrive, and the parts it adds to a case's name (none for the
+// closed loop; `arrival:poisson/rate:20000` or `arrival:uniform/load:0.8` for an open loop).
+struct ArrivalPoint {
+  Arrival arrival;
+  std::map<std::string, std::string> name_params;
+};
+
+// A positive number at most `max` (--rate, --load). Throws UsageError naming `flag`.
+double parse_positive(const char* flag, const std::string& value, double max) {
+  double parsed = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+  if (value.empty() || error != std::errc{} || end != value.data() + value.size() || !std::isfinite(parsed) ||
+      !(parsed > 0) || parsed > max)
+    throw UsageError(fmt::format("{}: '{}' is not a number above 0 and at most {:g}", flag, value, max));
+  return parsed;
+}
+
+// --arrival, --rate, --load, --seed: the closed loop alone, or one open-loop point per rate or load.
+std::vector<ArrivalPoint> arrival_points(const PlanRequest& request) {
+  const std::string process_name = request.arrival.value_or("closed");
+  const auto process = arrival_process_named(process_name);
+  if (!process)
+    throw UsageError(fmt::format("--arrival: '{}' is not closed, uniform or poisson", process_name));
+  const auto rates = flatten(request.rates);
+  const auto loads = flatten(request.loads);
+  if (!rates.empty() && !loads.empty()) throw UsageError("--rate and --load: give one of them, not both");
+  if (*process == ArrivalProcess::closed) {
+    if (!rates.empty() || !loads.empty())
+      throw UsageError(
+          fmt::format("{}: an offered load needs an open loop (--arrival uniform or poisson); the "
+                      "closed loop submits as fast as submit() returns",
+                      rates.empty() ? "--load" : "--rate"));
+    if (request.seed)
+      throw UsageError("--seed: only an open loop (--arrival uniform or poisson) has a schedule");
+    return {ArrivalPoint{}};
+  }
+  if (rates.empty() && loads.empty())
+    throw UsageError(
+        fmt::format("--arrival {}: give the offered load with --rate R,... or --load L,...", process_name));
+  const std::uint64_t seed = request.seed ? parse_count("--seed", *request.seed) : 1;
+  const bool by_rate = !rates.empty();
+  std::vector<ArrivalPoint> points;
+  for (const auto& text : by_rate ? rates : loads) {
+    const double value = by_rate ? parse_positive("--rate", text, max_arrival_rate)
+                                 : parse_positive("--load", text, max_arrival_load);
+    ArrivalPoint point;
+    point.arrival = Arrival{.process = *process,
+                            .rate_per_second = by_rate ? value : 0.0,
+                            .load = by_rate ? 0.0 : value,
+                            .seed = seed};
+    if (std::any_of(points.begin(), points.end(),
+                    [&](const ArrivalPoint& other) { return other.arrival == point.arrival; }))
+      continue;
+    // The one formatting of the value, shared with CaseInfo::load_params(): "20000", "0.8".
+    point.name_params = {{"arrival", process_name}, {by_rate ? "rate" : "load", fmt::format("{}", value)}};
+    points.push_back(std::move(point));
+  }
+  return points;
+}
+
+// An open loop runs for at least tasks / rate; --load first calibrates, closed loop, on two eighths of the
+// tasks.
+double estimate_open_loop_seconds(double closed_seconds, const Arrival& arrival, std::size_t tasks) {
+  constexpr double per_process_seconds = 0.1;
+  if (!arrival.open_loop()) return closed_seconds;
+  const double closed_work = std::max(0.0, closed_seconds - per_process_seconds);
+  if (arrival.load > 0) return per_process_seconds + closed_work / 4 + closed_work / arrival.load;
+  return std::max(closed_seconds, per_process_seconds + static_cast<double>(tasks) / arrival.rate_per_second);
+}
+
 // How many cases the matrix expands to before --filter, saturating instead of overflowing.
 double candidate_count(const std::vector<const StrategyInfo*>& strategies,
                        const std::vector<const WorkloadInfo*>& workloads,
                        const std::map<std::string, std::vector<std::string>>& given_params, std::size_t tasks,
-                       std::size_t workers, std::size_t producers, bool quick) {
+                       std::size_t workers, std::size_t producers, std::size_t arrival_points, bool quick) {
   double total = 0;
   for (const WorkloadInfo* workload : workloads) {
     const double task_count = static_cast<double>(tasks != 0 ? tasks
@@ -219,7 +289,8 @@ double candidate_count(const std::vector<const StrategyInfo*>& strategies,
           values_per_param[spec.name] = sweep->second.size();
       double assignments = 1;
       for (const auto& [name, count] : values_per_param) assignments *= static_cast<double>(count);
-      total += assignments * task_count * worker_count * static_cast<double>(producers);
+      total += assignments * task_count * worker_count * static_cast<double>(producers) *
+               static_cast<double>(arrival_points);
     }
   }
   return total;
@@ -261,6 +332,11 @@ Plan make_plan(const PlanRequest& request) {
   auto producers = parse_sizes(request.producers, "--producers");
   if (producers.empty()) producers = default_producers;
   const auto given_params = parse_params(request.params, strategies, workloads);
+  const auto arrivals = arrival_points(request);
+  // The innermost coordinate pairs: every producer count with every arrival point.
+  std::vector<std::pair<std::size_t, ArrivalPoint>> producers_and_arrivals;
+  for (std::size_t producer_count : producers)
+    for (const ArrivalPoint& point : arrivals) producers_and_arrivals.emplace_back(producer_count, point);
 
   Plan plan;
   plan.repetitions = request.repetitions.value_or(request.quick ? 1 : 3);
@@ -273,7 +349,7 @@ Plan make_plan(const PlanRequest& request) {
 
   // Counted before anything is expanded: a matrix too large to hold fails here, not with bad_alloc.
   const double candidates = candidate_count(strategies, workloads, given_params, tasks.size(), workers.size(),
-                                            producers.size(), request.quick);
+                                            producers.size(), arrivals.size(), request.quick);
   if (candidates > static_cast<double>(max_plan_cases))
     throw UsageError(
         fmt::format("the matrix has {:.3g} cases; at most {} in one run (give fewer values to "
@@ -315,7 +391,7 @@ Plan make_plan(const PlanRequest& request) {
       for (const auto& assignment : product(named))
         for (std::size_t task_count : workload_tasks)
           for (std::size_t worker_count : workload_workers)
-            for (std::size_t producer_count : producers) {
+            for (const auto& [producer_count, point] : producers_and_arrivals) {
               CaseSpec spec;
               spec.info.strategy = strategy->name;
               spec.info.workload = workload->name;
@@ -326,6 +402,7 @@ Plan make_plan(const PlanRequest& request) {
                   effective_producers(strategy->traits, producer_count, worker_count);
               spec.info.strategy_description = strategy->description;
               spec.info.strategy_traits = strategy->traits;
+              spec.info.arrival = point.arrival;
               CaseName name{.strategy = strategy->name,
                             .workload = workload->name,
                             .params = {},
@@ -343,6 +420,7 @@ Plan make_plan(const PlanRequest& request) {
                     chosen != assignment.end() ? chosen->second : param.default_value;
               }
               name.params = assignment;
+              name.params.insert(point.name_params.begin(), point.name_params.end());
               std::string formatted;
               try {
                 formatted = name.str();
@@ -363,7 +441,8 @@ Plan make_plan(const PlanRequest& request) {
               spec.repetitions = plan.repetitions;
               spec.warmup_tasks = request.warmup_tasks;
               spec.probe_enabled = request.probe_enabled;
-              spec.estimate_seconds = estimate_case_seconds(*strategy, *workload, spec.info);
+              spec.estimate_seconds = estimate_open_loop_seconds(
+                  estimate_case_seconds(*strategy, *workload, spec.info), point.arrival, task_count);
               // The warm-up's tasks cost what the window's do.
               spec.estimate_seconds *=
                   1.0 + static_cast<double>(request.warmup_tasks) / static_cast<double>(spec.info.tasks);

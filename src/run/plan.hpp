@@ -42,6 +42,12 @@ struct PlanRequest {
   std::vector<std::string> params;         // "name=value" or "name=v1,v2" (a list sweeps the parameter)
   std::optional<std::size_t> repetitions;  // default 3 (1 with --quick)
   std::optional<std::string> filter;       // RE2 regex searched for in case names
+  // Open loop: --arrival uniform|poisson with --rate R,... or --load L,... (each value its own case); --seed
+  // S.
+  std::optional<std::string> arrival;  // default closed
+  std::vector<std::string> rates;
+  std::vector<std::string> loads;
+  std::optional<std::string> seed;
   bool quick = false;  // the quick matrix: each workload's quick_tasks and one repetition unless -r is given
   std::size_t warmup_tasks = 0;  // --warmup N
   bool probe_enabled = true;     // --probe on|off
@@ -62,6 +68,10 @@ inline const std::vector<std::size_t> default_producers = {1, 4};
 // of one repetition of one case (so that its timeout, a multiple of the estimate, stays representable).
 inline constexpr std::size_t max_plan_cases = 1'000'000;
 inline constexpr double max_case_estimate_seconds = 1e6;
+// Open-loop limits: a rate beyond 1e9 tasks per second is below the clock's resolution; a load beyond 10
+// times the capacity only measures how fast the backlog grows.
+inline constexpr double max_arrival_rate = 1e9;
+inline constexpr double max_arrival_load = 10;
 
 // A positive count given on the command line (-n, -k, -p, -r): at most 2^63-1, the largest a result file
 // holds. Throws UsageError naming `flag`.

@@ -166,6 +166,22 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               ->type_name("R");
           command.add_option("--filter", request.filter,
                              "run only cases whose name matches this regex (RE2 syntax)");
+          command.add_option(
+              "--arrival", request.arrival,
+              "how tasks arrive: closed (default: each producer submits when submit() returns), "
+              "or an open loop at a fixed offered rate: uniform, poisson");
+          command
+              .add_option(
+                  "--rate", request.rates,
+                  "open loop: offered tasks per second, all producers together (comma list: a case each)")
+              ->delimiter(',');
+          command
+              .add_option(
+                  "--load", request.loads,
+                  "open loop: offered load as a fraction of the case's calibrated closed-loop capacity "
+                  "(comma list: a case each)")
+              ->delimiter(',');
+          command.add_option("--seed", request.seed, "open loop: seed of the arrival schedule (default 1)");
           flags->timeout_option = command.add_option(
               "--timeout", flags->timeout_seconds,
               "seconds before a case is killed (default: 60, or 20x the case's estimated time where longer)");
