@@ -115,6 +115,14 @@ bool is_task_latency(std::string_view metric_name) {
   return metric_name.starts_with("e2e_") || metric_name.starts_with("queue_wait_");
 }
 
+bool open_loop_only(std::string_view metric_name) {
+  for (const char* open_loop :
+       {name::offered_rate, name::achieved_rate, name::saturated, name::schedule_lag_p99_ns,
+        name::schedule_lag_max_ns, name::calibrated_capacity_per_second})
+    if (metric_name == open_loop) return true;
+  return false;
+}
+
 const Metric& get(std::string_view metric_name) {
   if (const Metric* metric = find(metric_name)) return *metric;
   throw std::logic_error("metric not in the catalogue: " + std::string(metric_name));

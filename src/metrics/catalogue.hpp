@@ -106,6 +106,9 @@ const Metric* find(std::string_view name);
 // A task's latency (queue wait, end to end): in a saturated open loop it grows with the run's length, so it
 // is not a figure to compare.
 bool is_task_latency(std::string_view name);
+// Written only for an open-loop case (--arrival uniform|poisson); calibrated_capacity_per_second only with
+// --load.
+bool open_loop_only(std::string_view name);
 // Throws std::logic_error for a name not in the catalogue: a programming error, caught by every test run.
 const Metric& get(std::string_view name);
 
