@@ -549,10 +549,11 @@ TEST(ReportModel, RuleThatFailsSaysSo) {
 
 TEST(ReportMarkdown, CellsAreTheModelsNumbers) {
   const std::string markdown = render_markdown(fixture_report());
-  EXPECT_THAT(markdown,
-              HasSubstr("| `semaphore_group` | 3 | 45.0 ms (44.0–46.0 ms) | — | — | 22.2 k/s (21.7–22.7 k/s) | "
-                        "1.25 (1.20–1.30) | 2,000,000 | 96.0 | 9.00 MiB (8.00–10.0 MiB) | — | "
-                        "5.10 µs (5.00–5.20 µs) | 9.50 µs (9.00–9.90 µs) | 1.00 | 4091 |"));
+  EXPECT_THAT(
+      markdown,
+      HasSubstr("| `semaphore_group` | 3 | 45.0 ms (44.0–46.0 ms) | — | — | 22.2 k/s (21.7–22.7 k/s) | "
+                "1.25 (1.20–1.30) | 2,000,000 | 96.0 | 9.00 MiB (8.00–10.0 MiB) | — | "
+                "5.10 µs (5.00–5.20 µs) | 9.50 µs (9.00–9.90 µs) | 1.00 | 4091 |"));
   EXPECT_THAT(markdown, HasSubstr("| `raw_threads` | 2 of 3 (1 failed) | 510 ms (500–520 ms) |"));
   EXPECT_THAT(markdown, HasSubstr("| `sharded` | 0 of 1 (1 failed) | — |"));
   EXPECT_THAT(markdown, HasSubstr("| " + std::string(atomic_p1) +
@@ -706,6 +707,113 @@ TEST(ReportPlots, PlotScriptRejectsAResultFileWithOneLine) {
   const std::string err = slurp(dir / "err");
   EXPECT_EQ(count_lines(err), 1u) << err;
   EXPECT_THAT(err, HasSubstr("not a poolbench report"));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// --baseline: the fixture with a second semaphore_group case in the atomic_increment table, run with
+// spawn=fiber (its name carries the parameter) and 100 times faster than the thread one.
+
+nlohmann::json fixture_with_fiber_baseline() {
+  nlohmann::json document = fixture_json();
+  const std::string thread_case = "semaphore_group/atomic_increment/tasks:1000/workers:2/producers:1";
+  const std::string fiber_case =
+      "semaphore_group/atomic_increment/spawn:fiber/tasks:1000/workers:2/producers:1";
+  nlohmann::json added = nlohmann::json::array();
+  for (const auto& entry : document["benchmarks"]) {
+    if (entry.value("run_name", "") != thread_case || entry.value("run_type", "") != "iteration") continue;
+    nlohmann::json fiber = entry;
+    fiber["name"] = fiber_case;
+    fiber["run_name"] = fiber_case;
+    fiber["real_time"] = entry["real_time"].get<double>() / 100;
+    fiber["case"]["strategy_params"] = {{"spawn", "fiber"}};
+    added.push_back(fiber);
+  }
+  for (auto& entry : document["benchmarks"])
+    if (entry.value("run_name", "") == thread_case && entry.contains("case"))
+      entry["case"]["strategy_params"] = {{"spawn", "thread"}};
+  for (auto& entry : added) document["benchmarks"].push_back(entry);
+  return document;
+}
+
+TEST(ReportBaseline, TheNamedCaseIsTheBaselineOfItsTableAndTheOthersSayItIsMissing) {
+  const Report report =
+      report_of(fixture_with_fiber_baseline(), {.baseline = "semaphore_group[spawn=fiber]"});
+  EXPECT_EQ(report.baseline, "semaphore_group[spawn=fiber]");
+  EXPECT_EQ(report.tables_with_baseline, 1u);
+  const WorkloadTable& table = table_titled(report, atomic_p1);
+  EXPECT_EQ(table.baseline, "semaphore_group (spawn=fiber)");
+  const StrategyRow& ring = row_of(table, "fifo_ring");
+  ASSERT_TRUE(ring.time_ratio_to_baseline.has_value());
+  EXPECT_DOUBLE_EQ(*ring.time_ratio_to_baseline, 160000 / 450000.0);
+  ASSERT_TRUE(table.recommendation.speedup.has_value());
+  EXPECT_DOUBLE_EQ(*table.recommendation.speedup, 450000 / 160000.0);
+  EXPECT_THAT(table.recommendation.reason, HasSubstr("semaphore_group (spawn=fiber)"));
+  // The thread case is still a row, measured against the fiber one.
+  EXPECT_DOUBLE_EQ(*row_of(table, "semaphore_group").time_ratio_to_baseline, 100.0);
+  for (const auto& other : report.tables) {
+    if (other.title == atomic_p1) continue;
+    EXPECT_EQ(other.baseline, "semaphore_group[spawn=fiber]") << other.title;
+    EXPECT_EQ(other.recommendation.decision, Decision::cannot_decide) << other.title;
+  }
+  EXPECT_THAT(baseline_note(report), HasSubstr("relative to `semaphore_group[spawn=fiber]`"));
+  EXPECT_THAT(baseline_note(report), HasSubstr("goroutine-based"));
+  EXPECT_THAT(baseline_note(report), HasSubstr("OS thread start per task"));
+}
+
+TEST(ReportBaseline, ThePlainNameTakesTheCaseWithTheFewestNamedParameters) {
+  const Report report = report_of(fixture_with_fiber_baseline());
+  const WorkloadTable& table = table_titled(report, atomic_p1);
+  EXPECT_EQ(table.baseline, "semaphore_group");
+  EXPECT_DOUBLE_EQ(*row_of(table, "fifo_ring").time_ratio_to_baseline, 160000 / 45e6);
+  EXPECT_DOUBLE_EQ(*row_of(table, "semaphore_group (spawn=fiber)").time_ratio_to_baseline, 0.01);
+  // Both cases named (a sweep spawn=thread,fiber): the first in the file, the thread one.
+  nlohmann::json swept = fixture_with_fiber_baseline();
+  for (auto& entry : swept["benchmarks"])
+    if (entry.value("run_name", "") == "semaphore_group/atomic_increment/tasks:1000/workers:2/producers:1") {
+      entry["name"] = "semaphore_group/atomic_increment/spawn:thread/tasks:1000/workers:2/producers:1";
+      entry["run_name"] = entry["name"];
+    }
+  EXPECT_EQ(table_titled(report_of(swept), atomic_p1).baseline, "semaphore_group (spawn=thread)");
+  EXPECT_EQ(report_of(fixture_with_fiber_baseline(), {.baseline = "semaphore_group[spawn=thread]"})
+                .tables_with_baseline,
+            1u);
+}
+
+TEST(ReportBaseline, AMalformedNameIsRefused) {
+  for (const char* bad : {"", "[spawn=fiber]", "semaphore_group[spawn]", "semaphore_group[spawn=fiber",
+                          "semaphore_group[]", "semaphore_group[a=1,a=2]", "semaphore_group[a=1,]",
+                          "semaphore_group[=1]", "semaphore_group[a=1][b=2]"})
+    EXPECT_THROW(parse_baseline(bad), std::invalid_argument) << bad;
+  const BaselineChoice choice = parse_baseline("semaphore_group[spawn=fiber,semaphore=counting]");
+  EXPECT_EQ(choice.strategy, "semaphore_group");
+  EXPECT_EQ(choice.params,
+            (std::map<std::string, std::string>{{"spawn", "fiber"}, {"semaphore", "counting"}}));
+}
+
+TEST(ReportBaseline, TheCommandLineStatesTheBaselineAndRefusesOneTheFileLacks) {
+  TempDir dir;
+  const auto input = dir / "fiber.json";
+  std::ofstream(input) << fixture_with_fiber_baseline().dump();
+  const auto md = run_poolbench("report " + input.string() + " --baseline 'semaphore_group[spawn=fiber]'");
+  ASSERT_EQ(md.exit_status, 0) << md.err;
+  EXPECT_THAT(md.out, HasSubstr("relative to `semaphore_group[spawn=fiber]`"));
+  EXPECT_THAT(md.out, HasSubstr("÷ semaphore_group[spawn=fiber]"));
+  EXPECT_THAT(md.out, HasSubstr("goroutine-based"));
+  const auto json =
+      run_poolbench("report " + input.string() + " --format json --baseline 'semaphore_group[spawn=fiber]'");
+  ASSERT_EQ(json.exit_status, 0) << json.err;
+  const auto parsed = nlohmann::json::parse(json.out);
+  EXPECT_EQ(parsed.at("baseline_strategy"), "semaphore_group[spawn=fiber]");
+  EXPECT_THAT(parsed.at("baseline_note").get<std::string>(), HasSubstr("goroutine-based"));
+  for (const std::string arguments :
+       {" --baseline ref_no_such_strategy", " --baseline 'semaphore_group[spawn=goroutine]'",
+        " --baseline 'semaphore_group[spawn'"}) {
+    const auto refused = run_poolbench("report " + input.string() + arguments);
+    EXPECT_EQ(refused.exit_status, 2) << arguments << "\n" << refused.err;
+    EXPECT_EQ(count_lines(refused.err), 1u) << arguments << "\n" << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("--baseline")) << arguments;
+    EXPECT_EQ(refused.out, "") << arguments;
+  }
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ struct ReportRequest {
   std::string out;
   std::string plots_dir;
   double adopt_threshold = 2.0;
+  std::string baseline = baseline_strategy;
+  bool baseline_given = false;  // --baseline on the command line: then it must match a case of the file
 };
 
 // The plot script: POOLBENCH_PLOT_SCRIPT, or scripts/plot.py of the source tree this binary was built from.
@@ -116,13 +119,23 @@ int run_report(const ReportRequest& request) {
         fmt::format("--adopt-threshold must be a number of at least 1 (a speedup such as 2), got {}",
                     request.adopt_threshold));
 
+  try {
+    (void)parse_baseline(request.baseline);
+  } catch (const std::invalid_argument& error) {
+    throw UsageError(error.what());
+  }
+
   Report report;
   try {
-    report = build_report(read_result_file(request.input),
-                          ReportOptions{.adopt_threshold = request.adopt_threshold});
+    report =
+        build_report(read_result_file(request.input),
+                     ReportOptions{.adopt_threshold = request.adopt_threshold, .baseline = request.baseline});
   } catch (const ResultFileError& error) {
     throw UsageError(error.what());
   }
+  if (request.baseline_given && report.tables_with_baseline == 0)
+    throw UsageError(fmt::format("--baseline '{}': no case in {} is of that strategy with those parameters",
+                                 request.baseline, request.input));
 
   const nlohmann::ordered_json as_json = report_to_json(report);
   const std::string text = request.format == "json"
@@ -187,9 +200,17 @@ const SubcommandRegistrar registrar{SubcommandInfo{
           command
               .add_option(
                   "--adopt-threshold", request->adopt_threshold,
-                  "speedup over semaphore_group a pool must show, beyond the run's spread, to be adopted")
+                  "speedup over the baseline a pool must show, beyond the run's spread, to be adopted")
               ->default_val(2.0)
               ->type_name("X");
+          command
+              .add_option("--baseline", request->baseline,
+                          "what the recommendations and the ÷ baseline column are relative to: a strategy, "
+                          "optionally with its parameters, as semaphore_group[spawn=fiber] (default "
+                          "semaphore_group; of several matching cases in a configuration, the one whose name "
+                          "carries the fewest parameters, then the first in the file)")
+              ->type_name("NAME")
+              ->each([request](const std::string&) { request->baseline_given = true; });
           return std::function<int()>([request] { return run_report(*request); });
         },
 }};

@@ -15,7 +15,8 @@ namespace poolbench::report {
 // faster than the baseline's fastest).
 Recommendation recommend(const WorkloadTable& table, double threshold) {
   Recommendation out;
-  const StrategyRow* baseline = table.find(baseline_strategy);
+  const std::string& baseline_label = table.baseline;
+  const StrategyRow* baseline = table.find(baseline_label);
   const Spread* baseline_time = baseline ? baseline->find(table.compared_time) : nullptr;
 
   const StrategyRow* fastest = nullptr;
@@ -30,14 +31,14 @@ Recommendation recommend(const WorkloadTable& table, double threshold) {
   if (baseline_time == nullptr) {
     out.decision = Decision::cannot_decide;
     out.reason = fmt::format(
-        "{} (the default) has no successful repetition in this configuration, so the rule "
+        "{} (the baseline) has no successful repetition in this configuration, so the rule "
         "cannot be applied",
-        baseline_strategy);
+        baseline_label);
     return out;
   }
   if (fastest == nullptr) {
     out.decision = Decision::cannot_decide;
-    out.choice = baseline_strategy;
+    out.choice = baseline_label;
     out.reason = "no pool strategy has a successful repetition in this configuration";
     return out;
   }
@@ -54,16 +55,16 @@ Recommendation recommend(const WorkloadTable& table, double threshold) {
 
   const std::string speedup_text = fmt::format(
       "{} is {} faster than {} (median {} against {}{})", fastest->label, format_ratio(*out.speedup),
-      baseline_strategy, format_duration_ns(pool_time.median), format_duration_ns(baseline_time->median),
+      baseline_label, format_duration_ns(pool_time.median), format_duration_ns(baseline_time->median),
       table.compared_time == metric::setup_and_window_ns ? ", setup + window" : "");
   const std::string spread_text =
       !spread_known ? "the spread is unknown with a single repetition"
       : *out.beyond_spread
           ? fmt::format("beyond the spread (its slowest repetition, {}, beats {}'s fastest, {})",
-                        format_duration_ns(pool_time.max), baseline_strategy,
+                        format_duration_ns(pool_time.max), baseline_label,
                         format_duration_ns(baseline_time->min))
           : fmt::format("within the spread (its slowest repetition, {}, does not beat {}'s fastest, {})",
-                        format_duration_ns(pool_time.max), baseline_strategy,
+                        format_duration_ns(pool_time.max), baseline_label,
                         format_duration_ns(baseline_time->min));
 
   if (*out.speedup >= threshold && out.beyond_spread.value_or(false)) {
@@ -73,12 +74,12 @@ Recommendation recommend(const WorkloadTable& table, double threshold) {
         fmt::format("{}, {}; at least the {} threshold", speedup_text, spread_text, format_ratio(threshold));
   } else if (*out.speedup <= 1.0) {
     out.decision = Decision::keep_default;
-    out.choice = baseline_strategy;
+    out.choice = baseline_label;
     out.reason = fmt::format("no pool is faster than {}: the fastest, {}, takes {} of its time",
-                             baseline_strategy, fastest->label, format_ratio(1.0 / *out.speedup));
+                             baseline_label, fastest->label, format_ratio(1.0 / *out.speedup));
   } else {
     out.decision = Decision::keep_default;
-    out.choice = baseline_strategy;
+    out.choice = baseline_label;
     const bool enough = *out.speedup >= threshold;
     out.reason = fmt::format("{}, {}; {}", speedup_text, spread_text,
                              enough ? "not a measurable benefit until it is beyond the spread"

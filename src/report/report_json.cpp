@@ -63,7 +63,8 @@ Json report_to_json(const Report& report) {
   Json out;
   out["schema"] = "poolbench-report/2";
   out["source"] = report.source;
-  out["baseline_strategy"] = baseline_strategy;
+  out["baseline_strategy"] = report.baseline;  // --baseline, as given
+  out["baseline_note"] = baseline_note(report);
   out["lower_bound_strategy"] = lower_bound_strategy;
   out["adopt_threshold"] = report.adopt_threshold;
   out["metrics"] = report.metric_catalogue;
@@ -89,6 +90,7 @@ Json report_to_json(const Report& report) {
                       {"producers", table.producers},
                       {"compared_time", table.compared_time},
                       {"rows", rows},
+                      {"baseline", table.baseline},
                       {"recommendation", recommendation_json(table.recommendation)}});
   }
   out["tables"] = tables;

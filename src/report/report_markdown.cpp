@@ -133,8 +133,8 @@ void render_header(const Report& report, std::string& out) {
 void render_recommendations(const Report& report, std::string& out) {
   out += "## Recommendations\n\n";
   out += fmt::format(
-      "The guide's rule (\"Senior Decision Process\"): default to `{0}` (errgroup with SetLimit); adopt a "
-      "pool only "
+      "The guide's rule (\"Senior Decision Process\"): default to no pool (errgroup with SetLimit; here "
+      "`{0}`); adopt a pool only "
       "when the benchmark shows a measurable benefit — here, the fastest pool's median total time is at "
       "least {1} "
       "lower than `{0}`'s (`--adopt-threshold`) **and** the difference is beyond the run's spread (the "
@@ -142,11 +142,11 @@ void render_recommendations(const Report& report, std::string& out) {
       "slowest repetition beats `{0}`'s fastest). Pools are the strategies with persistent workers; `{2}` "
       "and `{3}` "
       "are shown for reference, not as candidates.\n\n",
-      baseline_strategy, format_ratio(report.adopt_threshold), lower_bound_strategy,
-      thread_per_task_strategy);
+      report.baseline, format_ratio(report.adopt_threshold), lower_bound_strategy, thread_per_task_strategy);
+  out += baseline_note(report) + "\n\n";
   table_header(out,
-               {"Configuration", "Decision", "Fastest pool",
-                fmt::format("Speedup over {}", baseline_strategy), "Beyond the spread"},
+               {"Configuration", "Decision", "Fastest pool", fmt::format("Speedup over {}", report.baseline),
+                "Beyond the spread"},
                Align::text);
   for (const auto& table : report.tables) {
     const auto& r = table.recommendation;
@@ -186,7 +186,7 @@ void render_tables(const Report& report, std::string& out) {
     table_header(
         out, {"Strategy", "Reps", "Total time", "Setup", "Setup + window", "Tasks/s", "CPU cores",
               "Allocs / 1M tasks", "Bytes / task", "Peak RSS − inline", "Thread stacks", "e2e p50", "e2e p99",
-              fmt::format("÷ {}", baseline_strategy), fmt::format("÷ {}", lower_bound_strategy)});
+              fmt::format("÷ {}", report.baseline), fmt::format("÷ {}", lower_bound_strategy)});
     for (const auto& row : table.rows) {
       table_row(out, {strategy_cell(row), repetitions_cell(row),
                       spread_cell(row.find(metric::total_time_ns), format_duration_ns),
@@ -292,7 +292,7 @@ void render_crossovers(const Report& report, std::string& out) {
   out += fmt::format(
       "Wall time per task (total time / tasks) of each strategy at each `{}` task duration. The gap "
       "row is the fastest pool's speedup over `{}`.\n\n",
-      cpu_burst_workload, baseline_strategy);
+      cpu_burst_workload, report.baseline);
   for (const auto& crossover : report.crossovers) {
     out += "### " + cell(crossover.title) + "\n\n";
     std::vector<double> durations;
@@ -314,7 +314,7 @@ void render_crossovers(const Report& report, std::string& out) {
       }
       table_row(out, cells);
     }
-    std::vector<std::string> gap_cells = {fmt::format("*fastest pool over {}*", baseline_strategy)};
+    std::vector<std::string> gap_cells = {fmt::format("*fastest pool over {}*", crossover.baseline)};
     for (double d : durations) {
       const CrossoverGap* found = nullptr;
       for (const auto& gap : crossover.gaps)

@@ -9,7 +9,9 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -135,8 +137,27 @@ void fill_rss_above_inline(WorkloadTable& table) {
           Spread{peak->median - reference, peak->min - reference, peak->max - reference, peak->samples};
 }
 
+// The row of `table` that --baseline names: its strategy, with every bracketed parameter at the given value;
+// of several, the one whose case name carries the fewest parameters (the plain `semaphore_group` next to
+// `semaphore_group (spawn=fiber)`), then the one first in the file (a sweep `spawn=thread,fiber` runs thread
+// first).
+const StrategyRow* matching_baseline(const WorkloadTable& table, const BaselineChoice& choice) {
+  const StrategyRow* best = nullptr;
+  for (const auto& row : table.rows) {
+    if (row.strategy != choice.strategy) continue;
+    const bool params_match = std::all_of(choice.params.begin(), choice.params.end(), [&](const auto& param) {
+      auto found = row.strategy_params.find(param.first);
+      return found != row.strategy_params.end() && found->second == param.second;
+    });
+    if (params_match && (best == nullptr || std::tuple(row.named_params, row.first_entry) <
+                                                std::tuple(best->named_params, best->first_entry)))
+      best = &row;
+  }
+  return best;
+}
+
 void fill_ratios(WorkloadTable& table) {
-  const StrategyRow* baseline = table.find(baseline_strategy);
+  const StrategyRow* baseline = table.find(table.baseline);
   const StrategyRow* lower = table.find(lower_bound_strategy);
   const Spread* baseline_time = baseline ? baseline->find(table.compared_time) : nullptr;
   const Spread* lower_time = lower ? lower->find(table.compared_time) : nullptr;
@@ -260,11 +281,57 @@ const StrategyRow* WorkloadTable::find(const std::string& label) const {
   return nullptr;
 }
 
+BaselineChoice parse_baseline(const std::string& text) {
+  const auto fail = [&](const std::string& why) {
+    return std::invalid_argument(
+        fmt::format("--baseline '{}': {} (expected STRATEGY or STRATEGY[name=value,...], "
+                    "e.g. semaphore_group[spawn=fiber])",
+                    text, why));
+  };
+  BaselineChoice out;
+  const std::size_t open = text.find('[');
+  out.strategy = text.substr(0, open);
+  if (out.strategy.empty()) throw fail("no strategy name");
+  if (out.strategy.find_first_of("]=,/ ") != std::string::npos) throw fail("not a strategy name");
+  if (open == std::string::npos) return out;
+  if (text.back() != ']' || text.find('[', open + 1) != std::string::npos)
+    throw fail("the parameters must end the name, in one pair of brackets");
+  std::string_view rest(text);
+  rest = rest.substr(open + 1, rest.size() - open - 2);
+  if (rest.empty()) throw fail("empty brackets");
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view pair = rest.substr(0, comma);
+    const std::size_t equals = pair.find('=');
+    if (equals == std::string_view::npos || equals == 0 || equals + 1 == pair.size())
+      throw fail(fmt::format("'{}' is not name=value", pair));
+    if (!out.params.emplace(std::string(pair.substr(0, equals)), std::string(pair.substr(equals + 1))).second)
+      throw fail(fmt::format("parameter '{}' is given twice", pair.substr(0, equals)));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+    if (rest.empty()) throw fail("a trailing comma");
+  }
+  return out;
+}
+
+std::string baseline_note(const Report& report) {
+  return fmt::format(
+      "Recommendations and ÷ baseline columns are relative to `{}` (`--baseline`), found in {} of {} "
+      "configurations. The Go guide's figures are goroutine-based (a goroutine starts in well under a "
+      "microsecond), while the thread baseline (`semaphore_group` or `raw_threads` with `spawn=thread`) pays "
+      "an "
+      "OS thread start per task; `spawn=fiber` runs each task as a fiber, the closer counterpart of a "
+      "goroutine.",
+      report.baseline, report.tables_with_baseline, report.tables.size());
+}
+
 Report build_report(const ResultFile& file, const ReportOptions& options) {
   Report report;
   report.source = file.path;
   report.complete = file.complete();
   report.adopt_threshold = options.adopt_threshold;
+  report.baseline = options.baseline;
+  const BaselineChoice baseline = parse_baseline(options.baseline);
   if (file.entries.empty()) throw ResultFileError(file.path + ": holds no benchmark entries to report on");
   fill_header(file, report);
   if (const auto* poolbench = file.context.is_object() ? &file.context["poolbench"] : nullptr;
@@ -281,7 +348,8 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
   std::size_t with_case = 0;
   std::size_t owners_inferred = 0;
   std::map<std::string, CaseInfo> declared;  // per strategy, the first case recording its declarations
-  for (const ResultEntry& entry : file.entries) {
+  for (std::size_t entry_index = 0; entry_index < file.entries.size(); ++entry_index) {
+    const ResultEntry& entry = file.entries[entry_index];
     if (entry.is_aggregate()) continue;
     if (entry.error_occurred)
       report.failures.push_back(FailedCase{entry.run_name.empty() ? entry.name : entry.run_name,
@@ -302,6 +370,9 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
       row.strategy = info.strategy;
       row.label = label;
       row.case_name = case_name;
+      row.strategy_params = info.strategy_params;
+      row.named_params = params.strategy_named.size();
+      row.first_entry = entry_index;
       row.known_strategy = info.strategy_traits.has_value();
       if (info.strategy_traits) {
         const auto& traits = *info.strategy_traits;
@@ -344,6 +415,9 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
     });
     table.compared_time = compared_time(table);
     fill_rss_above_inline(table);
+    const StrategyRow* baseline_row = matching_baseline(table, baseline);
+    table.baseline = baseline_row != nullptr ? baseline_row->label : options.baseline;
+    if (baseline_row != nullptr) ++report.tables_with_baseline;
     fill_ratios(table);
     table.recommendation = recommend(table, options.adopt_threshold);
     report.tables.push_back(std::move(table));

@@ -24,7 +24,8 @@
 
 namespace poolbench::report {
 
-// The guide's default choice (errgroup with SetLimit) and the lower bound every strategy is measured against.
+// The guide's default choice (errgroup with SetLimit), the default baseline of the recommendations
+// (`report --baseline` chooses another), and the lower bound every strategy is measured against.
 inline constexpr const char* baseline_strategy = "semaphore_group";
 inline constexpr const char* lower_bound_strategy = "inline";
 // The strategy that models the unbounded `go f()` the guide's first rule of thumb compares pools with.
@@ -33,7 +34,17 @@ inline constexpr const char* thread_per_task_strategy = "raw_threads";
 struct ReportOptions {
   double adopt_threshold =
       2.0;  // a pool must be at least this many times faster than the baseline to be adopted
+  // The baseline: a strategy, optionally with its parameters in brackets, as `semaphore_group[spawn=fiber]`.
+  std::string baseline = baseline_strategy;
 };
+
+// A parsed --baseline: the strategy, and the parameters a case of it must have.
+struct BaselineChoice {
+  std::string strategy;
+  std::map<std::string, std::string> params;
+};
+// Parses `strategy` or `strategy[name=value,...]`. Throws std::invalid_argument naming what is wrong.
+BaselineChoice parse_baseline(const std::string& text);
 
 // A metric over the successful repetitions of one case: median (as Google Benchmark computes it), min, max.
 using Spread = metrics::Spread;
@@ -57,6 +68,10 @@ struct StrategyRow {
   std::size_t successful_repetitions = 0;
   std::size_t failed_repetitions = 0;
   std::map<std::string, Spread> metrics;
+  std::map<std::string, std::string>
+      strategy_params;                              // every parameter of the strategy, as the case recorded
+  std::size_t named_params = 0;                     // how many of them the case's name carries
+  std::size_t first_entry = 0;                      // index of the case's first entry in the file
   std::optional<double> time_ratio_to_baseline;     // median total time / the baseline's median total time
   std::optional<double> time_ratio_to_lower_bound;  // median total time / inline's median total time
   const Spread* find(const std::string& key) const;
@@ -95,6 +110,9 @@ struct WorkloadTable {
   // strategy's window is in steady state; files from before setup was measured have nothing else).
   std::string compared_time = metric::total_time_ns;
   std::vector<StrategyRow> rows;
+  // The label of the row the recommendation and the ÷ baseline column use; the --baseline text as given when
+  // no row of this table matches it (then find(baseline) finds nothing).
+  std::string baseline;
   Recommendation recommendation;
   const StrategyRow* find(const std::string& label) const;
 };
@@ -168,6 +186,7 @@ struct CrossoverGap {
 };
 struct Crossover {
   std::string duration_param;
+  std::string baseline;  // the baseline row's label the gaps are measured against
   std::size_t workers = 0;
   std::size_t producers = 0;
   std::map<std::string, std::string> other_params;
@@ -189,6 +208,8 @@ struct FailedCase {
 struct Report {
   std::string source;  // the result file's path
   double adopt_threshold = 2.0;
+  std::string baseline = baseline_strategy;                      // --baseline, as given
+  std::size_t tables_with_baseline = 0;                          // tables in which a row matches it
   std::vector<std::pair<std::string, std::string>> header;       // label -> value, in display order
   std::vector<std::pair<std::string, std::string>> run_details;  // every other scalar of context.poolbench
   std::vector<WorkloadTable> tables;
@@ -204,8 +225,13 @@ struct Report {
   bool metric_catalogue_from_file = false;
 };
 
-// Builds the report. Throws ResultFileError when the file holds nothing a report can be made of (no entries,
-// or no entry with poolbench's case information).
+// Which baseline the recommendations use, where it was found, and why the choice matters: the Go guide's
+// figures are goroutine-based, the thread baseline starts an OS thread per task.
+std::string baseline_note(const Report& report);
+
+// Builds the report. Throws std::invalid_argument for a malformed ReportOptions::baseline; ResultFileError
+// when the file holds nothing a report can be made of (no entries, or no entry with poolbench's case
+// information).
 Report build_report(const ResultFile& file, const ReportOptions& options = {});
 
 // The name of cpu_burst's task-duration parameter and its unit in microseconds per unit of the parameter.

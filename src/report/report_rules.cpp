@@ -118,6 +118,11 @@ RuleCheck check_io_equivalence(const std::vector<WorkloadTable>& tables) {
 }
 
 // "At warm-state workloads, tunny wins by reusing the state" (tunny 4x faster than errgroup).
+// The baseline as the tables name it (the first table's), for a rule's criterion.
+std::string baseline_name(const std::vector<WorkloadTable>& tables) {
+  return tables.empty() ? std::string(baseline_strategy) : tables.front().baseline;
+}
+
 RuleCheck check_warm_state(const std::vector<WorkloadTable>& tables) {
   RuleCheck rule{.id = "worker_state_wins_on_warm_state",
                  .claim =
@@ -127,7 +132,7 @@ RuleCheck check_warm_state(const std::vector<WorkloadTable>& tables) {
                      "on warm_state with state=auto (per worker where the strategy "
                      "keeps worker state, per task elsewhere), a strategy with worker state is at least "
                      "{} faster than {} (median total time), in every configuration",
-                     format_ratio(warm_state_win), baseline_strategy),
+                     format_ratio(warm_state_win), baseline_name(tables)),
                  .outcome = RuleOutcome::not_measured,
                  .evidence = {}};
   bool any = false;
@@ -139,7 +144,7 @@ RuleCheck check_warm_state(const std::vector<WorkloadTable>& tables) {
     if (auto state = table.workload_params.find("state");
         state != table.workload_params.end() && state->second != "auto")
       continue;
-    const StrategyRow* baseline = table.find(baseline_strategy);
+    const StrategyRow* baseline = table.find(table.baseline);
     const Spread* baseline_time = baseline ? baseline->find(metric::total_time_ns) : nullptr;
     if (baseline_time == nullptr) continue;
     for (const auto& row : table.rows) {
@@ -152,7 +157,7 @@ RuleCheck check_warm_state(const std::vector<WorkloadTable>& tables) {
       rule.evidence.push_back(fmt::format(
           "{}: {} {}{} against {} {}{}: {} — {}", config_suffix(table), row.label,
           spread_text(*time, format_duration_ns), row.case_label.empty() ? "" : " [" + row.case_label + "]",
-          baseline_strategy, spread_text(*baseline_time, format_duration_ns),
+          baseline->label, spread_text(*baseline_time, format_duration_ns),
           baseline->case_label.empty() ? "" : " [" + baseline->case_label + "]", format_ratio(speedup),
           held ? "held" : "did not hold"));
     }
@@ -239,7 +244,8 @@ std::vector<Crossover> build_crossovers(const std::vector<WorkloadTable>& tables
         if (row.is_pool && (!fastest || per_task->median < fastest->find(metric::time_per_task_ns)->median))
           fastest = &row;
       }
-      const StrategyRow* baseline = table->find(baseline_strategy);
+      const StrategyRow* baseline = table->find(table->baseline);
+      if (crossover.baseline.empty()) crossover.baseline = table->baseline;
       const Spread* baseline_time = baseline ? baseline->find(metric::time_per_task_ns) : nullptr;
       if (fastest && baseline_time)
         crossover.gaps.push_back(
@@ -264,18 +270,19 @@ namespace {
 // "For 10μs tasks, the differences are small ... For 1ms tasks, the differences shrink. For 1s tasks, they
 // vanish."
 RuleCheck check_gap_closes(const std::vector<Crossover>& crossovers, double threshold) {
-  RuleCheck rule{
-      .id = "gap_closes_with_task_duration",
-      .claim =
-          "The gap between strategies closes as tasks get longer (guide: at 100 µs CPU tasks raw, "
-          "errgroup and ants are within noise; for 1 ms tasks the differences shrink).",
-      .criterion = fmt::format("on cpu_burst, the fastest pool's speedup over {} (median time per task) "
-                               "is lower at the longest measured duration than at the shortest, and "
-                               "never grows by more than {:.0f}% from one duration to the next; the "
-                               "crossover is where it falls to the {} adopt threshold",
-                               baseline_strategy, (gap_growth_tolerance - 1) * 100, format_ratio(threshold)),
-      .outcome = RuleOutcome::not_measured,
-      .evidence = {}};
+  RuleCheck rule{.id = "gap_closes_with_task_duration",
+                 .claim =
+                     "The gap between strategies closes as tasks get longer (guide: at 100 µs CPU tasks raw, "
+                     "errgroup and ants are within noise; for 1 ms tasks the differences shrink).",
+                 .criterion = fmt::format(
+                     "on cpu_burst, the fastest pool's speedup over {} (median time per task) "
+                     "is lower at the longest measured duration than at the shortest, and "
+                     "never grows by more than {:.0f}% from one duration to the next; the "
+                     "crossover is where it falls to the {} adopt threshold",
+                     crossovers.empty() ? std::string(baseline_strategy) : crossovers.front().baseline,
+                     (gap_growth_tolerance - 1) * 100, format_ratio(threshold)),
+                 .outcome = RuleOutcome::not_measured,
+                 .evidence = {}};
   bool any = false;
   bool all_held = true;
   for (const auto& crossover : crossovers) {
@@ -291,7 +298,7 @@ RuleCheck check_gap_closes(const std::vector<Crossover>& crossovers, double thre
     }
     all_held = all_held && held;
     rule.evidence.push_back(fmt::format("{}: fastest pool over {}: {}; falls to {}: {} — {}", crossover.title,
-                                        baseline_strategy, fmt::join(parts, ", "), format_ratio(threshold),
+                                        crossover.baseline, fmt::join(parts, ", "), format_ratio(threshold),
                                         crossover.adopt_crossover, held ? "held" : "did not hold"));
   }
   if (any) rule.outcome = all_held ? RuleOutcome::held : RuleOutcome::did_not_hold;
