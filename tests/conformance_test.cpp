@@ -165,10 +165,12 @@ const StrategyInfo& info_of(const std::string& name) {
     for (ParamSpec& spec : info.params)
       if (auto value = mode.params.find(spec.name); value != mode.params.end())
         spec.default_value = value->second;
-    for (const auto& [param, value] : mode.params)
+    for (const auto& entry : mode.params) {
+      const std::string& param = entry.first;  // not a binding: clang 14 cannot capture one in a lambda
       if (std::none_of(info.params.begin(), info.params.end(),
                        [&](const ParamSpec& spec) { return spec.name == param; }))
         throw std::logic_error(mode.strategy + " has no parameter " + param);
+    }
     if (mode.adjust_traits != nullptr) mode.adjust_traits(info.traits);
     return modes.emplace(name, std::move(info)).first->second;
   }
@@ -301,7 +303,9 @@ class ExactlyOnce : public ::testing::TestWithParam<std::tuple<std::string, std:
 };
 
 TEST_P(ExactlyOnce, EveryTaskRunsOnce) {
-  const auto& [name, producers] = GetParam();
+  // Plain variables, not a structured binding: clang 14 (the asan build) cannot capture bindings in lambdas.
+  const std::string& name = std::get<0>(GetParam());
+  const std::size_t producers = std::get<1>(GetParam());
   const StrategyInfo& info = info_of(name);
   with_time_limit([&] {
     const std::size_t tasks = exactly_once_tasks(info);

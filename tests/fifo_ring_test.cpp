@@ -242,11 +242,7 @@ TEST(FifoRing, TheExceptionHandlerIsCalledAndThePoolGoesOn) {
 
 TEST(FifoRing, ManyProducersAndWorkersOnATinyRingRunEveryTaskOnce) {
   with_time_limit([] {
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-    constexpr std::size_t tasks = 20'000;
-#else
-    constexpr std::size_t tasks = 400'000;
-#endif
+    constexpr std::size_t tasks = test_support::under_sanitizer ? 20'000 : 400'000;
     constexpr std::size_t producers = 4;
     auto pool = make_ring(3, 8);
     ExactlyOnceLedger ledger(tasks);
