@@ -286,11 +286,11 @@ TEST(OutputFile, DiskFullIsExitThreeWithThePreviousFileIntact) {
   std::filesystem::create_directory(dir / "full");
   std::filesystem::create_directory(dir / "tmp");
   const auto out = dir / "full" / "result.json";
-  // 16 KiB hold the first case's file (about 11 KiB, most of it the context's metric catalogue) but not that
-  // file and the next write's temporary beside it. The script is in single quotes: its $status is the inner
+  // 32 KiB hold the first case's file (about 17 KiB, most of it the context's metric catalogue) but not that
+  // file and the next write's temporary beside it (about 20 KiB more). The script is in single quotes: its $status is the inner
   // shell's.
   const std::string command =
-      "unshare -m sh -c 'mount -t tmpfs -o size=16k tmpfs " + (dir / "full").string() +
+      "unshare -m sh -c 'mount -t tmpfs -o size=32k tmpfs " + (dir / "full").string() +
       " || exit 99; TMPDIR=" + (dir / "tmp").string() + " " + POOLBENCH_BINARY +
       " run -s inline -w atomic_increment -n 100,200,300,400,500,600 -p 1 -r 1 -q --out " + out.string() +
       "; status=$?; ls -A " + (dir / "full").string() + " >" + (dir / "left").string() + "; head -c 1 " +
