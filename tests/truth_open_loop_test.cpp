@@ -72,21 +72,43 @@ TEST(OpenLoopTruth, MD1MeanQueueWaitWithinTenPercentOfTheFormula) {
     std::printf("rho %.1f: formula %.0f ns, a perfect server on this schedule %.0f ns (%+.1f%%)\n",
                 utilisation, formula_ns, ideal_ns, 100 * (ideal_ns / formula_ns - 1));
     EXPECT_NEAR(ideal_ns, formula_ns, 0.05 * formula_ns);
+    // An attempt is judged only when the machine lets the generator keep to its schedule: a producer that
+    // wakes late (a loaded machine deprives it of its core) adds its lateness to every wait, which is right
+    // for the pool's users but says nothing about the formula. The case's own schedule lag cannot tell (its
+    // producer also waits in a blocked submit: the backlog beyond the slot), so each attempt first runs the
+    // same schedule on `inline`, where submit never blocks, and is judged when that lag p99 is within a tenth
+    // of D. When no attempt could be judged the test is skipped, naming the lag (the truth tests run alone in
+    // CI).
     bool within = false;
+    int judged = 0;
     for (int attempt = 1; attempt <= 3 && !within; ++attempt) {
+      const auto generator = run_ok(open_loop_case(make_case("inline", "atomic_increment", tasks / 4, 1, 1),
+                                                   ArrivalProcess::poisson, rate, seed));
+      if (generator.error) return;
+      const double lag_p99 = generator.counter("schedule_lag_p99_ns");
+      const bool judgeable = lag_p99 <= 0.1 * service_ns;
       const auto spec = open_loop_case(make_case("test_fixed_service", "atomic_increment", tasks, 1, 1,
                                                  {{"service_us", fmt::format("{}", service_us)}}),
                                        ArrivalProcess::poisson, rate, seed);
       const auto outcome = run_ok(spec);
       if (outcome.error) return;
       const double mean = outcome.counter("queue_wait_mean_ns");
-      std::printf("rho %.1f, attempt %d: mean queue wait %.0f ns (%+.1f%% of the formula), lag p99 %.0f ns\n",
-                  utilisation, attempt, mean, 100 * (mean / formula_ns - 1),
-                  outcome.counter("schedule_lag_p99_ns"));
+      std::printf(
+          "rho %.1f, attempt %d: mean queue wait %.0f ns (%+.1f%% of the formula), generator lag p99 on "
+          "inline "
+          "%.0f ns%s\n",
+          utilisation, attempt, mean, 100 * (mean / formula_ns - 1), lag_p99,
+          judgeable ? "" : " (not judged: the generator fell behind its schedule)");
       EXPECT_EQ(outcome.counter("timed_tasks"), static_cast<double>(tasks));
+      if (!judgeable) continue;
+      ++judged;
       within = std::abs(mean / formula_ns - 1) <= 0.10;
     }
-    EXPECT_TRUE(within) << "rho " << utilisation << ": mean queue wait more than 10% off in every attempt";
+    if (judged == 0)
+      GTEST_SKIP() << "rho " << utilisation
+                   << ": the machine is too loaded to judge (schedule lag p99 above D/10 in every attempt)";
+    EXPECT_TRUE(within) << "rho " << utilisation
+                        << ": mean queue wait more than 10% off in every judged attempt";
   }
 }
 
@@ -96,8 +118,8 @@ TEST(OpenLoopTruth, OneStallShowsInOpenLoopP99AndNotInClosedLoopP99) {
   if (testing::under_sanitizer) GTEST_SKIP() << "timing tolerances do not hold under a sanitizer";
   // 1000 tasks at 1000/s (20% load at 200 µs each), the worker stalling 100 ms before task 500: the ~100
   // tasks due during the stall wait up to 100 ms each, so the open loop's p99 (its 10th-longest) is about
-  // 90 ms. The closed loop's producer is blocked through the stall: one task sees it (e2e_max), p99 is about
-  // two service times.
+  // 90 ms. The closed loop's producer is blocked through the stall: one task sees it, p99 is about two
+  // service times.
   constexpr std::size_t tasks = 1000;
   constexpr double stall_ns = 100e6;
   const auto spec = make_case("test_fixed_service", "atomic_increment", tasks, 1, 1,
@@ -108,12 +130,18 @@ TEST(OpenLoopTruth, OneStallShowsInOpenLoopP99AndNotInClosedLoopP99) {
     const auto closed = run_ok(spec);
     if (open.error || closed.error) return;
     std::printf(
-        "attempt %d: open loop e2e p99 %.2f ms, max %.2f ms; closed loop e2e p99 %.2f ms, max %.2f ms\n",
+        "attempt %d: open loop e2e p99 %.2f ms, max %.2f ms (%.0f tasks timed); closed loop e2e p99 %.2f ms, "
+        "max %.2f ms (%.0f tasks timed), window %.0f ms\n",
         attempt, open.counter("e2e_p99_ns") / 1e6, open.counter("e2e_max_ns") / 1e6,
-        closed.counter("e2e_p99_ns") / 1e6, closed.counter("e2e_max_ns") / 1e6);
-    // Both saw the stall ...
+        open.counter("timed_tasks"), closed.counter("e2e_p99_ns") / 1e6, closed.counter("e2e_max_ns") / 1e6,
+        closed.counter("timed_tasks"), closed.window_ns / 1e6);
+    // The open loop's rate leaves 1 ms between arrivals: every task is timed (the sampling rule's open-loop
+    // floor), so each of the ~100 tasks due during the stall is counted.
+    EXPECT_EQ(open.counter("timed_tasks"), static_cast<double>(tasks));
+    // Both windows held the stall (the closed loop times one task in S, so its stalled task is seldom timed:
+    // its window shows the stall instead) ...
     EXPECT_GE(open.counter("e2e_max_ns"), stall_ns);
-    EXPECT_GE(closed.counter("e2e_max_ns"), stall_ns);
+    EXPECT_GE(closed.window_ns, stall_ns);
     // ... the open loop's p99 at least half the stall (and under three stalls: the backlog it leaves drains
     // in about a quarter of one on a quiet machine, more slowly when the machine is loaded), the closed
     // loop's under a tenth of it.

@@ -38,6 +38,7 @@ struct CaseOutcome {
   std::string error_message;
   std::string label;
   std::map<std::string, double> counters;
+  double window_ns = 0;  // the measured window's wall time
 
   double counter(const std::string& name) const {
     auto found = counters.find(name);
@@ -128,6 +129,7 @@ inline CaseOutcome run_case_here(const CaseSpec& spec) {
     outcome.error = run.error_occurred;
     outcome.error_message = run.error_message;
     outcome.label = run.report_label;
+    outcome.window_ns = run.real_accumulated_time * 1e9;
     for (const auto& [name, counter] : run.counters) outcome.counters[name] = counter.value;
     return outcome;
   }

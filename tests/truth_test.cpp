@@ -106,6 +106,12 @@ TEST(Instrumentation, SampleEveryFollowsTheRule) {
   // Timing that costs at most the target is done on every task; a cost not measured times every task.
   EXPECT_EQ(choose_timing_sample_every({.timed_task_ns = 0.25, .untimed_task_ns = 10}, 0, 1), 1u);
   EXPECT_EQ(choose_timing_sample_every({}, 0, 1), 1u);
+  // An open loop at 100,000 tasks/s leaves 10 µs between arrivals: 2.5% of it is 250 ns, so a 50 ns probe
+  // times every task, however cheap the task; at 10,000,000/s (100 ns apart) one in 20; at 2,500,000/s one
+  // in 5.
+  EXPECT_EQ(choose_timing_sample_every(costly, 0, 1, 100000), 1u);
+  EXPECT_EQ(choose_timing_sample_every(costly, 0, 1, 1e7), 20u);
+  EXPECT_EQ(choose_timing_sample_every(costly, 0, 1, 1e9 / 400), 5u);
 }
 
 TEST(Instrumentation, ParallelismIsWorkersOrCallersWithinTheCores) {

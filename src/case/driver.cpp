@@ -305,13 +305,15 @@ InstrumentationCost measure_instrumentation_cost() {
 }
 
 std::size_t choose_timing_sample_every(const InstrumentationCost& cost, double expected_task_ns,
-                                       std::size_t parallelism) {
+                                       std::size_t parallelism, double offered_rate_per_second) {
   // The cheapest a task can be is an untimed inline atomic_increment task; a workload's declared time per
   // task can only make it dearer.
   const double task_ns = std::max(cost.untimed_task_ns, expected_task_ns);
   if (!(task_ns > 0) || !(cost.timed_task_ns > 0)) return 1;
   // Tasks running side by side share the window's wall time, and the probe's share is reckoned against it.
-  const double wall_ns_per_task = task_ns / static_cast<double>(std::max<std::size_t>(1, parallelism));
+  double wall_ns_per_task = task_ns / static_cast<double>(std::max<std::size_t>(1, parallelism));
+  if (offered_rate_per_second > 0)
+    wall_ns_per_task = std::max(wall_ns_per_task, 1e9 / offered_rate_per_second);
   const double wanted = std::ceil(cost.timed_task_ns / (probe_target_share * wall_ns_per_task));
   if (!(wanted < 1e12)) return static_cast<std::size_t>(1e12);
   return std::max<std::size_t>(1, static_cast<std::size_t>(wanted));
@@ -349,11 +351,6 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
       workload_info->nominal_task_ns
           ? workload_info->nominal_task_ns(params_for(workload_info->params, info.workload_params))
           : 0.0;
-  const std::size_t sample_every =
-      spec.probe_enabled
-          ? choose_timing_sample_every(cost, expected_task_ns,
-                                       case_parallelism(info, std::thread::hardware_concurrency()))
-          : time_no_task;
   // Decided by the plan (CaseInfo::effective_producers); a spec without it (written by hand) gets P.
   const std::size_t producers = info.effective_producers != 0 ? info.effective_producers : info.producers;
 
@@ -375,6 +372,12 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
         fmt::format("an open loop needs a positive offered rate, not {}", offered_rate).c_str());
     return;
   }
+  const std::size_t sample_every =
+      spec.probe_enabled
+          ? choose_timing_sample_every(cost, expected_task_ns,
+                                       case_parallelism(info, std::thread::hardware_concurrency()),
+                                       arrival.open_loop() ? offered_rate : 0.0)
+          : time_no_task;
 
   // 3: the workload, the strategy (setup, timed), the warm-up, the parked producers.
   std::unique_ptr<Workload> workload;

@@ -52,9 +52,12 @@ inline constexpr std::size_t min_samples_for_p999 = 10000;
 // S: time one task in S, so that the probe's cost per window is probe_target_share. A task is
 // expected to take `expected_task_ns` (the workload's declared time per task; never less than an untimed
 // inline atomic_increment task) and `parallelism` of them to run side by side; timing one costs
-// `cost.timed_task_ns`. Fewer tasks timed is the price: the case records how many (`timed_tasks`).
+// `cost.timed_task_ns`. Fewer tasks timed is the price: the case records how many (`timed_tasks`). In an open
+// loop (`offered_rate_per_second` > 0) a task's share of the window is at least the gap between arrivals, so
+// a rate well below capacity times every task: the stalls and tails an open loop exists to show are then seen
+// by every task they delay, not by one in S.
 std::size_t choose_timing_sample_every(const InstrumentationCost& cost, double expected_task_ns,
-                                       std::size_t parallelism);
+                                       std::size_t parallelism, double offered_rate_per_second = 0);
 
 // Tasks of the case that can run side by side: its workers (its producers where tasks run on the callers),
 // at most the machine's hardware threads.
