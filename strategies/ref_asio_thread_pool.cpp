@@ -28,43 +28,28 @@ RefAsioThreadPoolStrategy::~RefAsioThreadPoolStrategy() {
 
 SubmitResult RefAsioThreadPoolStrategy::submit(Task task) {
   if (!submitted_.try_admit()) {
-    quiescent_.wake();  // a wait() may have counted our increment
+    finished_.wake();  // a wait() may have counted our increment
     return SubmitResult::closed();
   }
   boost::asio::post(pool_, [this, task = std::move(task)]() mutable {
     task();
     task.reset();
-    // seq_cst: either this sees the waiter's target, or the waiter's check sees this increment.
-    if (finished_.fetch_add(1, std::memory_order_seq_cst) + 1 >= wait_target_.load(std::memory_order_seq_cst))
-      quiescent_.wake();
+    finished_.task_finished();
   });
   return SubmitResult::accepted();
-}
-
-template <class Target>
-void RefAsioThreadPoolStrategy::wait_until(Target target) {
-  for (;;) {
-    const std::uint64_t goal = target();
-    if (finished_.load(std::memory_order_seq_cst) >= goal) break;
-    // Either the handler that reaches the goal sees it, or the predicate sees that handler's increment.
-    wait_target_.store(goal, std::memory_order_seq_cst);
-    quiescent_.park_unless(
-        [&] { return finished_.load(std::memory_order_seq_cst) >= goal || target() != goal; });
-  }
-  wait_target_.store(no_target, std::memory_order_relaxed);
 }
 
 std::exception_ptr RefAsioThreadPoolStrategy::wait() {
   // The target is re-read: it may include a submit that is being refused after shutdown began, which takes
   // its increment back (and wakes us).
-  wait_until([this] { return submitted_.admitted(); });
+  finished_.wait_until([this] { return submitted_.admitted(); });
   return nullptr;
 }
 
 void RefAsioThreadPoolStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
     const std::uint64_t accepted = submitted_.close();
-    wait_until([accepted] { return accepted; });
+    finished_.wait_until([accepted] { return accepted; });
     // Every accepted task has finished: stopping drops nothing. The threads return from run() and are joined.
     pool_.stop();
     pool_.join();

@@ -30,7 +30,7 @@
 
 #include "strategy.hpp"
 #include "support/admission_counter.hpp"
-#include "support/parking_lot.hpp"
+#include "support/finish_line.hpp"
 #include "support/worker_threads.hpp"
 
 namespace poolbench {
@@ -48,16 +48,9 @@ class RefAsioThreadPoolStrategy final : public Strategy {
   StrategyCounters counters() const override;
 
  private:
-  template <class Target>
-  void wait_until(Target target);  // until finished_ reaches target(), re-read on every wake-up
-
   const std::size_t worker_count_;
   alignas(64) support::AdmissionCounter submitted_;
-  static constexpr std::uint64_t no_target = ~std::uint64_t{0};
-
-  alignas(64) std::atomic<std::uint64_t> finished_{0};
-  std::atomic<std::uint64_t> wait_target_{no_target};  // what a parked wait() needs finished_ to reach
-  support::ParkingLot quiescent_;
+  support::FinishLine finished_;
   // One thread: asio's own (its single-thread scheduler). More: threads of ours that attach to it, so that a
   // refused thread start can stop and join the others (asio's constructor would join them unstopped).
   boost::asio::thread_pool pool_;

@@ -64,7 +64,7 @@ SubmitResult RefTbbTaskGroupStrategy::submit(Task task) {
   // Announce the submit before checking `closed`, so that shutdown() can wait for every submit it let
   // through.
   if (!submits_started_.try_admit()) {
-    quiescent_.wake();  // an api=arena_enqueue wait() may have counted our increment
+    finished_.wake();  // an api=arena_enqueue wait() may have counted our increment
     return SubmitResult::closed();
   }
   external_of = tbb_->id;  // a submitting thread runs tasks only inside wait(): it is not a worker
@@ -75,30 +75,11 @@ SubmitResult RefTbbTaskGroupStrategy::submit(Task task) {
     tbb_->arena.enqueue([this, run = RunTask{std::move(task), tbb_->id, &tbb_->workers_seen}]() noexcept {
       run();
       run.task.reset();
-      task_finished();
+      finished_.task_finished();
     });
   }
   submits_done_.fetch_add(1, std::memory_order_release);
   return SubmitResult::accepted();
-}
-
-void RefTbbTaskGroupStrategy::task_finished() noexcept {
-  // seq_cst: either this sees the waiter's target, or the waiter's check sees this increment.
-  if (finished_.fetch_add(1, std::memory_order_seq_cst) + 1 >= wait_target_.load(std::memory_order_seq_cst))
-    quiescent_.wake();
-}
-
-template <class Target>
-void RefTbbTaskGroupStrategy::wait_until_finished(Target target) {
-  for (;;) {
-    const std::uint64_t goal = target();
-    if (finished_.load(std::memory_order_seq_cst) >= goal) break;
-    // Either the task that reaches the goal sees it, or the predicate sees that task's increment.
-    wait_target_.store(goal, std::memory_order_seq_cst);
-    quiescent_.park_unless(
-        [&] { return finished_.load(std::memory_order_seq_cst) >= goal || target() != goal; });
-  }
-  wait_target_.store(no_target, std::memory_order_relaxed);
 }
 
 std::exception_ptr RefTbbTaskGroupStrategy::wait() {
@@ -106,7 +87,7 @@ std::exception_ptr RefTbbTaskGroupStrategy::wait() {
     // The target is re-read: it may include a submit that is being refused after shutdown began, which takes
     // its increment back (and wakes us). A submit counted here may still be inside enqueue: its task has not
     // finished either, so the wait covers it.
-    wait_until_finished([this] { return submits_started_.admitted(); });
+    finished_.wait_until([this] { return submits_started_.admitted(); });
     return nullptr;
   }
   external_of = tbb_->id;  // the tasks this thread runs inside wait() are not a worker's

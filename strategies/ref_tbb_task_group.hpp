@@ -46,7 +46,7 @@
 
 #include "strategy.hpp"
 #include "support/admission_counter.hpp"
-#include "support/parking_lot.hpp"
+#include "support/finish_line.hpp"
 
 namespace poolbench {
 
@@ -67,19 +67,12 @@ class RefTbbTaskGroupStrategy final : public Strategy {
  private:
   struct Tbb;  // the TBB objects, kept out of this header
 
-  void task_finished() noexcept;  // arena_enqueue
-  template <class Target>
-  void wait_until_finished(Target target);  // arena_enqueue: until finished_ reaches target()
-
   const Mode mode_;
   std::unique_ptr<Tbb> tbb_;
   support::AdmissionCounter submits_started_;
   std::atomic<std::uint64_t> submits_done_{0};
   std::atomic<bool> finalized_{false};
-  static constexpr std::uint64_t no_target = ~std::uint64_t{0};
-  alignas(64) std::atomic<std::uint64_t> finished_{0};  // arena_enqueue
-  std::atomic<std::uint64_t> wait_target_{no_target};   // what a parked wait() needs finished_ to reach
-  support::ParkingLot quiescent_;
+  support::FinishLine finished_;  // arena_enqueue's tasks
   std::once_flag shutdown_once_;
 };
 
