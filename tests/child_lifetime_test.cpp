@@ -123,6 +123,31 @@ TEST(ChildLifetime, AChildDiesWithItsParentKilledOutright) {
   EXPECT_TRUE(becomes_dead_within(child, std::chrono::seconds(5))) << "the hung case outlived its parent";
 }
 
+// A reader of the progress that goes away (`poolbench run 2>&1 | head -1`) costs the progress lines only: the
+// run finishes every case, writes a complete file and removes its scratch directory. (Before, the first
+// progress line after the reader left killed the run with SIGPIPE: the rest of the matrix was never run and
+// the scratch directory stayed.)
+TEST(ChildLifetime, AClosedProgressPipeLosesTheProgressNotTheRun) {
+  TempDir dir, tmpdir;
+  const auto out = dir / "r.json";
+  const auto status_file = dir / "status";
+  // The reader (`true`) exits at once; poolbench's stderr is the pipe it left, its stdout /dev/null.
+  const std::string command = "TMPDIR=" + tmpdir.path().string() + " /bin/bash -c '{ " + POOLBENCH_BINARY +
+                              " run -s inline,fifo_ring -w atomic_increment -n 100 -p 1 -r 2 --out " +
+                              out.string() + " >/dev/null; echo $? >" + status_file.string() +
+                              "; } 2>&1 | true'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  EXPECT_EQ(slurp(status_file), "0\n");
+  const auto document = nlohmann::json::parse(slurp(out));
+  std::size_t repetitions_run = 0;
+  for (const auto& entry : document.at("benchmarks"))
+    if (entry.at("run_type") == "iteration" && !entry.value("error_occurred", false)) ++repetitions_run;
+  EXPECT_EQ(repetitions_run, 4u);  // 2 cases x 2 repetitions
+  EXPECT_TRUE(document.at("context").at("poolbench").at("complete").get<bool>());
+  for (const auto& left : std::filesystem::directory_iterator(tmpdir.path()))
+    ADD_FAILURE() << "left behind in TMPDIR: " << left.path();
+}
+
 // SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal closed) stop a run the same way.
 class StopSignal : public ::testing::TestWithParam<int> {};
 

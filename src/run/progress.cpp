@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -17,6 +19,15 @@ std::string duration_text(double seconds) {
   return fmt::format("{}m{:02}s", whole / 60, whole % 60);
 }
 
+// Progress is advisory: a stderr that went away (`poolbench run 2>&1 | head`, a closed terminal) must not
+// stop the run or lose what it measured, so a line that cannot be written is dropped (SIGPIPE is ignored
+// while the run lasts: see the runner's InterruptGuard).
+template <class... Args>
+void say(fmt::format_string<Args...> format, Args&&... args) {
+  const std::string line = fmt::format(format, std::forward<Args>(args)...);
+  (void)std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
 }  // namespace
 
 Progress::Progress(const Plan& plan, bool quiet)
@@ -26,8 +37,8 @@ Progress::Progress(const Plan& plan, bool quiet)
       estimated_total_(plan.estimate_seconds()),
       start_(std::chrono::steady_clock::now()) {
   if (quiet_) return;
-  fmt::print(stderr, "poolbench: {} cases x {} repetitions = {} runs, estimated {}\n", plan.cases.size(),
-             plan.repetitions, total_, duration_text(estimated_total_));
+  say("poolbench: {} cases x {} repetitions = {} runs, estimated {}\n", plan.cases.size(), plan.repetitions,
+      total_, duration_text(estimated_total_));
 }
 
 double Progress::remaining_seconds() const {
@@ -40,8 +51,8 @@ void Progress::starting(const CaseSpec& spec) {
   ++started_;
   if (quiet_ || !terminal_) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  fmt::print(stderr, "\r\033[K[{}/{}] {} (rep {})  {} elapsed, ~{} left", started_, total_, spec.name,
-             spec.repetition_index + 1, duration_text(elapsed), duration_text(remaining_seconds()));
+  say("\r\033[K[{}/{}] {} (rep {})  {} elapsed, ~{} left", started_, total_, spec.name,
+      spec.repetition_index + 1, duration_text(elapsed), duration_text(remaining_seconds()));
   std::fflush(stderr);
 }
 
@@ -51,32 +62,28 @@ void Progress::finished(const CaseSpec& spec, double seconds, bool failed, const
   if (quiet_) return;
   if (terminal_) {
     // Failures stay on screen; successes are overwritten by the next case's line.
-    if (failed)
-      fmt::print(stderr, "\r\033[K[{}/{}] {}: FAILED: {}\n", started_, total_, spec.name, error_message);
+    if (failed) say("\r\033[K[{}/{}] {}: FAILED: {}\n", started_, total_, spec.name, error_message);
     return;
   }
   if (failed)
-    fmt::print(stderr, "[{}/{}] {} (rep {}): FAILED after {:.2f}s: {}\n", started_, total_, spec.name,
-               spec.repetition_index + 1, seconds, error_message);
+    say("[{}/{}] {} (rep {}): FAILED after {:.2f}s: {}\n", started_, total_, spec.name,
+        spec.repetition_index + 1, seconds, error_message);
   else
-    fmt::print(stderr, "[{}/{}] {} (rep {}): ok {:.2f}s\n", started_, total_, spec.name,
-               spec.repetition_index + 1, seconds);
+    say("[{}/{}] {} (rep {}): ok {:.2f}s\n", started_, total_, spec.name, spec.repetition_index + 1, seconds);
 }
 
 void Progress::done(std::size_t finished, std::size_t failures, const std::string& out_path,
                     bool interrupted) {
   if (quiet_) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  if (terminal_) fmt::print(stderr, "\r\033[K");
+  if (terminal_) say("\r\033[K");
   if (interrupted && finished == 0)
-    fmt::print(stderr,
-               "poolbench: interrupted before any run finished: nothing written ({} left as it was)\n",
-               out_path);
+    say("poolbench: interrupted before any run finished: nothing written ({} left as it was)\n", out_path);
   else if (interrupted)
-    fmt::print(stderr, "poolbench: interrupted: {} finished runs kept in {}\n", finished, out_path);
+    say("poolbench: interrupted: {} finished runs kept in {}\n", finished, out_path);
   else
-    fmt::print(stderr, "poolbench: {} runs in {}, {} failed; results in {}\n", finished,
-               duration_text(elapsed), failures, out_path);
+    say("poolbench: {} runs in {}, {} failed; results in {}\n", finished, duration_text(elapsed), failures,
+        out_path);
 }
 
 }  // namespace poolbench

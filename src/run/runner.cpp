@@ -41,7 +41,9 @@ void on_interrupt(int) {
 
 // SIGINT (Ctrl-C), SIGTERM (kill, a CI's cancel) and SIGHUP (the terminal or ssh session closed) all stop the
 // run the same way: the running child is killed, the finished cases stay in the file, the scratch directory
-// is removed, exit 130. Restores the previous handlers when the run ends.
+// is removed, exit 130. SIGPIPE (a reader of the progress that went away: `poolbench run 2>&1 | head`) is
+// ignored: the run goes on and writes its file; only its progress lines are lost. Restores the previous
+// handlers when the run ends.
 class InterruptGuard {
  public:
   InterruptGuard() {
@@ -51,10 +53,15 @@ class InterruptGuard {
     sigemptyset(&action.sa_mask);
     for (std::size_t index = 0; index < signals_.size(); ++index)
       sigaction(signals_[index], &action, &previous_[index]);
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &previous_pipe_);
   }
   ~InterruptGuard() {
     for (std::size_t index = 0; index < signals_.size(); ++index)
       sigaction(signals_[index], &previous_[index], nullptr);
+    sigaction(SIGPIPE, &previous_pipe_, nullptr);
   }
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;
@@ -62,6 +69,7 @@ class InterruptGuard {
  private:
   static constexpr std::array<int, 3> signals_ = {SIGINT, SIGTERM, SIGHUP};
   std::array<struct sigaction, 3> previous_{};
+  struct sigaction previous_pipe_ {};
 };
 
 // A private directory for the children's result and stderr files, removed with everything in it.
@@ -170,6 +178,7 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
       ::sigaction(signal_number, &default_action, nullptr);
     }
     ::sigprocmask(SIG_UNBLOCK, &limit_signals, nullptr);
+    ::sigaction(SIGPIPE, &default_action, nullptr);  // the parent ignores it while it runs
     ::setitimer(ITIMER_REAL, &hard_limit.timer, nullptr);
     ::setrlimit(RLIMIT_CPU, &hard_limit.cpu);
     // Own process group: the timeout kills the child and every process it made, and a terminal's Ctrl-C
