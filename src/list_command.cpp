@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "plugin/plugin_loader.hpp"
 #include "registry.hpp"
 #include "result/case_info.hpp"
 
@@ -54,6 +55,17 @@ std::string model_row_name(const StrategyInfo& info, const ModelRow& row) {
   return name;
 }
 
+// Where an entry comes from: "built-in", or the plugin file that registered it.
+std::string source_of(const LoadedPlugin* plugin) {
+  return plugin == nullptr ? std::string("built-in") : plugin->path;
+}
+
+void print_plugin_source(const LoadedPlugin* plugin) {
+  if (plugin != nullptr)
+    fmt::print("      from plugin {} (SDK {}, sha256 {})\n", plugin->path, plugin->sdk_version,
+               plugin->sha256);
+}
+
 int list_model_table(bool include_test_only) {
   fmt::print("| strategy | library and version | what matches | what differs, and why |\n");
   fmt::print("| --- | --- | --- | --- |\n");
@@ -74,7 +86,8 @@ int list(const std::string& format, bool include_test_only) {
                                    {"traits", traits_to_json(info->traits)},
                                    {"params", params_to_json(info->params)},
                                    {"models", models_to_json(info->models)},
-                                   {"test_only", info->test_only}});
+                                   {"test_only", info->test_only},
+                                   {"source", source_of(plugin_of_strategy(info->name))}});
     for (const WorkloadInfo* info : workload_registry().all(include_test_only))
       out["workloads"].push_back({{"name", info->name},
                                   {"description", info->description},
@@ -83,13 +96,15 @@ int list(const std::string& format, bool include_test_only) {
                                   {"quick_tasks", info->quick_tasks},
                                   {"default_workers", info->default_workers},
                                   {"default_sweep", info->default_sweep},
-                                  {"test_only", info->test_only}});
+                                  {"test_only", info->test_only},
+                                  {"source", source_of(plugin_of_workload(info->name))}});
     std::cout << out.dump(2) << '\n';
     return 0;
   }
   fmt::print("Strategies:\n");
   for (const StrategyInfo* info : strategy_registry().all(include_test_only)) {
     fmt::print("  {:<18} {}\n", info->name, info->description);
+    print_plugin_source(plugin_of_strategy(info->name));
     const auto& t = info->traits;
     fmt::print("      order={} lifecycle={} when_full={} on_exception={} results={} cancellation={}{}{}\n",
                to_string(t.queue_order), to_string(t.worker_lifecycle), to_string(t.when_full),
@@ -104,6 +119,7 @@ int list(const std::string& format, bool include_test_only) {
   fmt::print("\nWorkloads:\n");
   for (const WorkloadInfo* info : workload_registry().all(include_test_only)) {
     fmt::print("  {:<18} {}\n", info->name, info->description);
+    print_plugin_source(plugin_of_workload(info->name));
     print_params(info->params);
   }
   return 0;
@@ -125,8 +141,11 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               ->check(CLI::IsMember({"text", "json", "md"}))
               ->excludes(json_flag);
           command.add_flag("--all", *include_test_only, "include the test-only strategies and workloads");
-          return std::function<int()>(
-              [=] { return list(*as_json ? std::string("json") : *format, *include_test_only); });
+          auto plugins = add_plugin_option(command);
+          return std::function<int()>([=] {
+            load_plugins(*plugins);
+            return list(*as_json ? std::string("json") : *format, *include_test_only);
+          });
         },
 }};
 

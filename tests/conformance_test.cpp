@@ -177,13 +177,6 @@ const StrategyInfo& info_of(const std::string& name) {
   throw std::logic_error("strategy " + name + " is not registered");
 }
 
-// A test name gtest accepts: "sharded:mode=pond" -> "sharded_mode_pond".
-std::string test_name_for(std::string name) {
-  for (char& c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return name;
-}
-
 bool has_param(const StrategyInfo& info, const std::string& name) {
   return std::any_of(info.params.begin(), info.params.end(),
                      [&](const ParamSpec& spec) { return spec.name == name; });

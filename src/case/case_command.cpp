@@ -13,6 +13,7 @@
 #include "case/driver.hpp"
 #include "cli.hpp"
 #include "errors.hpp"
+#include "plugin/plugin_loader.hpp"
 
 namespace poolbench {
 namespace {
@@ -62,7 +63,11 @@ const SubcommandRegistrar registrar{SubcommandInfo{
           command.add_option("--spec", *spec, "the case as JSON")->required();
           command.add_option("--result-file", *result_path, "where to write Google Benchmark's JSON")
               ->required();
-          return std::function<int()>([=] { return run_child(*spec, *result_path); });
+          auto plugins = add_plugin_option(command);
+          return std::function<int()>([=] {
+            load_plugins(*plugins);
+            return run_child(*spec, *result_path);
+          });
         },
 }};
 

@@ -15,6 +15,7 @@
 
 #include "build_info.hpp"
 #include "metrics/catalogue.hpp"
+#include "plugin/plugin_loader.hpp"
 
 namespace poolbench {
 namespace {
@@ -117,6 +118,15 @@ nlohmann::ordered_json run_context(const RunDescription& run) {
   nlohmann::ordered_json context = benchmark_context();
   context["executable"] = run.executable;
   context["poolbench"] = poolbench_context(run);
+  // Which plugin binaries the strategies and workloads came from, so that a comparison knows what it
+  // compares.
+  for (const LoadedPlugin& plugin : loaded_plugins())
+    context["poolbench"]["plugins"].push_back({{"path", plugin.path},
+                                               {"name", plugin.name},
+                                               {"sha256", plugin.sha256},
+                                               {"sdk_version", plugin.sdk_version},
+                                               {"strategies", plugin.strategies},
+                                               {"workloads", plugin.workloads}});
   return context;
 }
 

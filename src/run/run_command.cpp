@@ -15,6 +15,7 @@
 #include "format/units.hpp"
 #include "metrics/catalogue.hpp"
 #include "metrics/statistics.hpp"
+#include "plugin/plugin_loader.hpp"
 #include "result/result_file.hpp"
 #include "run/plan.hpp"
 #include "run/runner.hpp"
@@ -32,6 +33,7 @@ struct RunFlags {
   bool quiet = false;
   std::string warmup;  // as given; empty: none
   std::string probe = "on";
+  std::shared_ptr<std::vector<std::string>> plugins;  // --plugin
 };
 
 constexpr double max_timeout_seconds = 1e6;
@@ -100,6 +102,7 @@ void print_summary(const std::string& path) {
 }
 
 int run(RunFlags& flags) {
+  load_plugins(*flags.plugins);
   if (!flags.repetitions.empty()) flags.request.repetitions = parse_count("--repetitions", flags.repetitions);
   if (!flags.warmup.empty() && flags.warmup != "0")
     flags.request.warmup_tasks = parse_count("--warmup", flags.warmup);
@@ -125,6 +128,7 @@ int run(RunFlags& flags) {
   options.quiet = flags.quiet;
   options.command_line = own_command_line();
   options.self_path = self_path();
+  for (const LoadedPlugin& plugin : loaded_plugins()) options.plugin_paths.push_back(plugin.path);
   const int status = run_plan(plan, options);
   if (std::filesystem::exists(flags.out) && status != 130) print_summary(flags.out);
   return status;
@@ -197,6 +201,7 @@ const SubcommandRegistrar registrar{SubcommandInfo{
           command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
           command.add_flag("--dry-run", flags->dry_run, "print the cases and a time estimate; run nothing");
           command.add_flag("-q,--quiet", flags->quiet, "no progress on stderr");
+          flags->plugins = add_plugin_option(command);
           return std::function<int()>([flags] { return run(*flags); });
         },
 }};

@@ -21,6 +21,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -158,6 +159,14 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
   const ChildHardLimit hard_limit = child_hard_limit(timeout_seconds);
   const pid_t parent_pid = ::getpid();
 
+  // Built before fork: the child of a multithreaded parent must not allocate.
+  const std::string result_text = result_path.string();
+  std::vector<const char*> argv = {options.self_path.c_str(), "case",          "--spec",
+                                   spec_text.c_str(),         "--result-file", result_text.c_str()};
+  for (const std::string& plugin : options.plugin_paths)
+    argv.insert(argv.end(), {"--plugin", plugin.c_str()});
+  argv.push_back(nullptr);
+
   const auto started = Clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) return {{}, fmt::format("could not start the child process: {}", std::strerror(errno)), 0};
@@ -191,10 +200,7 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
       ::dup2(null_fd, STDIN_FILENO);
       ::dup2(error_fd >= 0 ? error_fd : null_fd, STDOUT_FILENO);
     }
-    const std::string result_text = result_path.string();
-    const char* argv[] = {options.self_path.c_str(), "case", "--spec", spec_text.c_str(), "--result-file",
-                          result_text.c_str(),       nullptr};
-    ::execv(options.self_path.c_str(), const_cast<char* const*>(argv));
+    ::execv(options.self_path.c_str(), const_cast<char* const*>(argv.data()));
     std::fprintf(stderr, "cannot execute %s: %s\n", options.self_path.c_str(), std::strerror(errno));
     std::_Exit(127);
   }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "run/plan.hpp"
 
@@ -25,6 +26,8 @@ struct RunOptions {
   bool quiet = false;        // no progress on stderr
   std::string command_line;  // recorded in the context
   std::string self_path;     // the poolbench binary to run children with
+  // Plugins every child loads (--plugin), as the parent loaded them.
+  std::vector<std::string> plugin_paths;
 };
 
 // Returns exit_ok when every case succeeded, exit_failures when some failed (all are in the file), 130 when

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
+#include <string>
 #include <string_view>
 
 #include "strategy.hpp"
@@ -68,6 +70,14 @@ inline constexpr ConformanceCheck conformance_checks[] = {
     {"on_exception", "AThrowingTaskGetsTheDeclaredBehaviour",
      "every declared value; terminates_process as a death test", [](const StrategyTraits&) { return true; }},
 };
+
+// The name GoogleTest gives a strategy's instance of a conformance test: "sharded:mode=pond" ->
+// "sharded_mode_pond" (`poolbench conform` selects a strategy's tests by it).
+inline std::string test_name_for(std::string name) {
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+}
 
 // The row of `test`, or nullptr.
 inline const ConformanceCheck* find_conformance_check(std::string_view test) {

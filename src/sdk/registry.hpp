@@ -29,8 +29,8 @@ struct ModelRow {
 struct StrategyInfo {
   std::string name;
   std::string description;  // one line
-  StrategyTraits traits;
-  std::vector<ParamSpec> params;
+  StrategyTraits traits{};
+  std::vector<ParamSpec> params{};
   std::function<std::unique_ptr<Strategy>(const StrategyConfig&)> make;
   // Rough submit-to-finish overhead per task in nanoseconds on a small machine; only for --dry-run estimates.
   double nominal_overhead_ns = 500;
@@ -38,7 +38,7 @@ struct StrategyInfo {
   // false for third-party baselines (a moodycamel queue pool, oneTBB, Boost.Asio): listed and runnable by
   // name, left out of the default matrix so that it stays about the designs the guide compares.
   bool in_default_matrix = true;
-  std::vector<ModelRow> models;  // the default mode's row first; every registered strategy has one
+  std::vector<ModelRow> models{};  // the default mode's row first; every registered strategy has one
   // Optional: throws (naming the parameters) for values that are valid alone but not together; called in the
   // parent for every case, so that such input is refused before anything runs.
   std::function<void(const Params&)> check_params = nullptr;
@@ -47,14 +47,14 @@ struct StrategyInfo {
 struct WorkloadInfo {
   std::string name;
   std::string description;  // one line
-  std::vector<ParamSpec> params;
+  std::vector<ParamSpec> params{};
   std::function<std::unique_ptr<Workload>(const WorkloadConfig&)> make;
   // The matrix this workload runs when the user does not choose: tasks, workers, and parameter sweeps
   // (e.g. cpu_burst's task duration at 1, 10 and 100 us). --quick uses quick_tasks.
   std::vector<std::size_t> default_tasks = {100000};
   std::size_t quick_tasks = 10000;
   std::vector<std::size_t> default_workers = {2};
-  std::map<std::string, std::vector<std::string>> default_sweep;
+  std::map<std::string, std::vector<std::string>> default_sweep{};
   // Nominal time of one task's own work in nanoseconds (for --dry-run estimates).
   std::function<double(const Params&)> nominal_task_ns = [](const Params&) { return 10.0; };
   // Whether the task's own work uses a CPU (false: it waits, so K workers overlap K tasks on any core count).
