@@ -47,6 +47,22 @@ TEST(ExactlyOnceLedger, AgainstExpectedCountsARejectedTaskThatRanIsAViolation) {
   EXPECT_EQ(ledger.verify([](std::size_t i) { return i == 1 ? 0u : 1u; }), "");
 }
 
+TEST(ExactlyOnceLedger, MarkedRejectedTasksMustNotRunAndAreCounted) {
+  ExactlyOnceLedger ledger(130);  // three words of rejection bits
+  for (std::size_t i = 0; i < 130; ++i)
+    if (i != 1 && i != 65) ledger.record(i);
+  for (std::size_t i : {1, 65, 129}) ledger.mark_rejected(i);
+  EXPECT_EQ(ledger.rejected_count(), 3u);
+  EXPECT_TRUE(ledger.rejected(65));
+  EXPECT_FALSE(ledger.rejected(64));
+  // 1 and 65 were rejected and never ran; 129 was rejected but ran.
+  EXPECT_EQ(ledger.verify(),
+            "exactly-once violated: 0 of 130 tasks lost, 0 ran more than once, 1 ran although rejected (first: "
+            "task 129 ran 1 time)");
+  ledger.reset(130);
+  EXPECT_EQ(ledger.rejected_count(), 0u);
+}
+
 TEST(ExactlyOnceLedger, ResetForgetsEveryRecord) {
   ExactlyOnceLedger ledger(2);
   ledger.record(0);

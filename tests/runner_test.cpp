@@ -149,8 +149,9 @@ TEST(Runner, ResultFileIsGoogleBenchmarkJsonWithPoolbenchContext) {
     if (metric.source == metrics::Source::counter && !metrics::open_loop_only(metric.name))
       catalogued.emplace(metric.name);
   // Written only where they apply: p99.9 from 10,000 timed tasks, the flag where oneTBB's allocator is
-  // loaded.
-  for (const char* conditional : {"e2e_p999_ns", "queue_wait_p999_ns", "allocations_bypass_malloc"})
+  // loaded, rejections where the strategy can refuse (inline cannot).
+  for (const char* conditional :
+       {"e2e_p999_ns", "queue_wait_p999_ns", "allocations_bypass_malloc", "rejected_tasks", "reject_rate"})
     catalogued.erase(conditional);
   EXPECT_EQ(written, catalogued);
 

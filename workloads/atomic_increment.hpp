@@ -19,6 +19,7 @@ class AtomicIncrementWorkload final : public Workload {
   void prepare(std::size_t tasks) override;
   void run(std::size_t index) override;
   std::string verify() override;
+  void on_rejected(std::size_t index) override { ledger_.mark_rejected(index); }
 
  private:
   std::size_t tasks_ = 0;

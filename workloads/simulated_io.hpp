@@ -28,6 +28,7 @@ class SimulatedIoWorkload final : public Workload {
   void prepare(std::size_t tasks) override;
   void run(std::size_t index) override;
   std::string verify() override;
+  void on_rejected(std::size_t index) override { ledger_.mark_rejected(index); }
 
   // The waits prepare() drew, in nanoseconds, by task index.
   const std::vector<std::int64_t>& waits_ns() const noexcept { return waits_ns_; }

@@ -26,6 +26,7 @@ class MisbehavingWorkload final : public Workload {
   void prepare(std::size_t tasks) override;
   void run(std::size_t index) override;
   std::string verify() override;
+  void on_rejected(std::size_t index) override { ledger_.mark_rejected(index); }
 
  private:
   Failure failure_;

@@ -28,6 +28,7 @@ class KnownAllocationsWorkload final : public Workload {
   void prepare(std::size_t tasks) override;
   void run(std::size_t index) override;
   std::string verify() override;
+  void on_rejected(std::size_t index) override { ledger_.mark_rejected(index); }
   std::string label() const override;
 
  private:

@@ -46,6 +46,7 @@ class WarmStateWorkload final : public Workload {
   void prepare(std::size_t tasks) override;
   void run(std::size_t index) override;
   std::string verify() override;
+  void on_rejected(std::size_t index) override { ledger_.mark_rejected(index); }
   WorkerStateFactory worker_state_factory() override;
   std::string label() const override;
 

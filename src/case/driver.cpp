@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <thread>
@@ -69,9 +70,12 @@ struct ScheduledProducer {
 // Closed loop (`scheduled` null): each task is submitted when the previous submit returned, and a timed
 // task's clock starts just before its submit. Open loop: each task waits for its intended time, and a timed
 // task's clock starts at that time, so a late or blocked submit counts in its queue wait and end-to-end time.
+// A task the strategy refuses as `overloaded` (a non-blocking mode: overload is an outcome, not a failure) is
+// counted in `rejected` and told to the workload, whose verify() then checks that it never ran; any other
+// refusal fails the case.
 std::string submit_range(Strategy& strategy, Workload& workload, probe::LatencyRecorder& recorder,
                          std::size_t begin, std::size_t end, std::size_t sample_every,
-                         ScheduledProducer* scheduled = nullptr) {
+                         std::uint64_t& rejected, ScheduledProducer* scheduled = nullptr) {
   const double ns_per_tick = recorder.ns_per_tick();
   std::size_t until_timed = sample_every == time_no_task ? std::numeric_limits<std::size_t>::max() : 0;
   for (std::size_t index = begin; index < end; ++index) {
@@ -102,7 +106,12 @@ std::string submit_range(Strategy& strategy, Workload& workload, probe::LatencyR
     } catch (...) {
       return fmt::format("submit of task {} threw an exception that is not a std::exception", index);
     }
-    if (!result.ok()) return fmt::format("submit of task {} failed: {}", index, result.message);
+    if (result.status == SubmitStatus::overloaded) {
+      ++rejected;
+      workload.on_rejected(index);
+    } else if (!result.ok()) {
+      return fmt::format("submit of task {} failed: {}", index, result.message);
+    }
   }
   return {};
 }
@@ -149,6 +158,7 @@ std::string describe(std::exception_ptr error) {
 std::string run_warmup(Strategy& strategy, Workload& workload, probe::LatencyRecorder& recorder,
                        std::size_t tasks, std::size_t producers) {
   std::vector<std::string> failures(producers);
+  std::vector<std::uint64_t> rejected(producers);  // a warm-up's rejections are its own: not the window's
   {
     std::vector<std::jthread> threads;
     try {
@@ -157,7 +167,7 @@ std::string run_warmup(Strategy& strategy, Workload& workload, probe::LatencyRec
         threads.emplace_back([&, p] {
           probe::mark_producer_thread();
           failures[p] = submit_range(strategy, workload, recorder, tasks * p / producers,
-                                     tasks * (p + 1) / producers, time_no_task);
+                                     tasks * (p + 1) / producers, time_no_task, rejected[p]);
         });
     } catch (const std::exception& e) {
       return fmt::format("warm-up: starting producer threads failed: {}", e.what());  // the started ones join
@@ -235,7 +245,8 @@ InstrumentationCost measure_instrumentation_cost(probe::LatencyRecorder& recorde
 
   auto seconds_for = [&](std::size_t sample_every) {
     const auto start = std::chrono::steady_clock::now();
-    submit_range(*strategy, *workload, recorder, 0, tasks, sample_every);
+    std::uint64_t rejected = 0;  // inline never refuses
+    submit_range(*strategy, *workload, recorder, 0, tasks, sample_every, rejected);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   seconds_for(time_no_task);  // warm-up: page in the workload's arrays, train the branch predictors
@@ -269,14 +280,16 @@ double calibrate_capacity_once(const StrategyInfo& strategy_info, const Workload
   if (strategy_info.traits.worker_state) config.worker_state_factory = workload->worker_state_factory();
   auto strategy = strategy_info.make(config);
   FirstError first_error;
+  std::vector<std::uint64_t> rejected(producers);
   const auto start = std::chrono::steady_clock::now();
   {
     std::vector<std::jthread> threads;
     threads.reserve(producers);
     for (std::size_t p = 0; p < producers; ++p)
-      threads.emplace_back([&, begin = tasks * p / producers, end = tasks * (p + 1) / producers] {
+      threads.emplace_back([&, p, begin = tasks * p / producers, end = tasks * (p + 1) / producers] {
         probe::mark_producer_thread();
-        if (std::string failure = submit_range(*strategy, *workload, recorder, begin, end, time_no_task);
+        if (std::string failure =
+                submit_range(*strategy, *workload, recorder, begin, end, time_no_task, rejected[p]);
             !failure.empty())
           first_error.set(std::move(failure));
       });
@@ -288,7 +301,10 @@ double calibrate_capacity_once(const StrategyInfo& strategy_info, const Workload
   if (failure.empty() && wait_error) failure = "wait() reported: " + describe(wait_error);
   if (failure.empty()) failure = workload->verify();
   if (!failure.empty()) throw std::runtime_error("calibrating the capacity: " + failure);
-  return seconds > 0 ? static_cast<double>(tasks) / seconds : 0.0;
+  // A non-blocking strategy's capacity is what it accepts and runs, not what it refuses.
+  const double accepted =
+      static_cast<double>(tasks - std::accumulate(rejected.begin(), rejected.end(), 0ULL));
+  return seconds > 0 ? accepted / seconds : 0.0;
 }
 
 double calibrate_capacity(const StrategyInfo& strategy_info, const WorkloadInfo& workload_info,
@@ -420,6 +436,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   std::uint64_t window_start_ticks = 0;  // time zero of an open loop's schedule; read after `start`
   // An open loop's schedule lag, one histogram per producer.
   std::vector<probe::LatencyHistogram> schedule_lags(arrival.open_loop() ? producers : 0);
+  std::vector<std::uint64_t> rejected_by_producer(producers);
   std::vector<std::jthread> producer_threads;
   producer_threads.reserve(producers);
   try {
@@ -439,7 +456,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
         start.wait();
         if (scheduled) scheduled->window_start_ticks = window_start_ticks;
         if (std::string failure = submit_range(*strategy, *workload, recorder, begin, end, sample_every,
-                                               scheduled ? &*scheduled : nullptr);
+                                               rejected_by_producer[p], scheduled ? &*scheduled : nullptr);
             !failure.empty())
           first_error.set(std::move(failure));  // a producer that cannot submit stops; the case fails below
       });
@@ -494,8 +511,18 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   namespace metric = metrics::name;
   const auto tasks = static_cast<double>(info.tasks);
   const auto as_counter = [](std::uint64_t value) { return static_cast<double>(value); };
+  const std::uint64_t rejected =
+      std::accumulate(rejected_by_producer.begin(), rejected_by_producer.end(), std::uint64_t{0});
+  const auto accepted_tasks = static_cast<std::int64_t>(info.tasks - rejected);
   auto& counters = state.counters;
-  state.SetItemsProcessed(static_cast<std::int64_t>(info.tasks));
+  // Throughput is what ran: a refused task is not work done.
+  state.SetItemsProcessed(accepted_tasks);
+  // Reported wherever the strategy can refuse (a non-blocking mode), 0 included, so that "none refused" is
+  // a measured answer and not a missing column.
+  if (rejected > 0 || strategy_info->traits.when_full == WhenFull::blocks_or_rejects) {
+    counters[metric::rejected_tasks] = as_counter(rejected);
+    counters[metric::reject_rate] = as_counter(rejected) / tasks;
+  }
   counters[metric::cpu_cores] =
       window.wall_seconds() > 0 ? window.cpu_seconds() / window.wall_seconds() : 0.0;
   const std::uint64_t timed_tasks = latencies->end_to_end.count();
@@ -542,7 +569,8 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   if (arrival.open_loop()) {
     auto lag = std::make_unique<probe::LatencyHistogram>();
     for (const auto& producer_lag : schedule_lags) lag->merge(producer_lag);
-    const double achieved_rate = window.wall_seconds() > 0 ? tasks / window.wall_seconds() : 0.0;
+    const double achieved_rate =
+        window.wall_seconds() > 0 ? static_cast<double>(accepted_tasks) / window.wall_seconds() : 0.0;
     counters[metric::offered_rate] = offered_rate;
     counters[metric::achieved_rate] = achieved_rate;
     counters[metric::schedule_lag_p99_ns] = as_counter(lag->value_at_quantile(0.99));

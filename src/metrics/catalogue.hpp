@@ -51,6 +51,9 @@ inline constexpr const char* shutdown_ns = "shutdown_ns";
 inline constexpr const char* warmup_tasks = "warmup_tasks";
 inline constexpr const char* thread_stack_bytes = "thread_stack_bytes";
 inline constexpr const char* allocations_bypass_malloc = "allocations_bypass_malloc";
+// Strategies that can refuse work (a non-blocking mode) only.
+inline constexpr const char* rejected_tasks = "rejected_tasks";
+inline constexpr const char* reject_rate = "reject_rate";
 // Open-loop cases only (--arrival uniform|poisson).
 inline constexpr const char* offered_rate = "offered_rate";
 inline constexpr const char* achieved_rate = "achieved_rate";

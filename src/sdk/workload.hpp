@@ -29,9 +29,15 @@ class Workload {
   // The body of task `index`, 0 <= index < tasks; called once per index, from any thread, concurrently.
   virtual void run(std::size_t index) = 0;
 
-  // After the window closes: empty when every task ran exactly once, otherwise what went wrong (lost or
-  // duplicated tasks, wrong results). A case whose workload does not verify is recorded as failed.
+  // After the window closes: empty when every accepted task ran exactly once and every rejected one never
+  // (on_rejected), otherwise what went wrong (lost or duplicated tasks, wrong results). A case whose workload
+  // does not verify is recorded as failed.
   virtual std::string verify() = 0;
+
+  // The strategy refused task `index` (`overloaded`, in a non-blocking mode): it was never handed over and
+  // must never run. verify() then expects it to have run zero times (ExactlyOnceLedger::mark_rejected). A
+  // workload that keeps the default reports a rejected task as lost, so its case fails loudly.
+  virtual void on_rejected(std::size_t index) { (void)index; }
 
   // Per-worker state for strategies that own worker state; an empty factory when the workload has none.
   virtual WorkerStateFactory worker_state_factory() { return {}; }
