@@ -74,6 +74,8 @@ nlohmann::ordered_json poolbench_context(const RunDescription& run) {
   context["timeout_seconds"] = run.timeout_seconds;
   if (run.timeout_estimate_factor > 0) context["timeout_estimate_factor"] = run.timeout_estimate_factor;
   context["cases"] = run.cases;
+  if (!run.plan_digest.empty()) context["plan"] = {{"cases", run.plan_cases}, {"digest", run.plan_digest}};
+  if (run.shard_count > 0) context["shard"] = {{"index", run.shard_index}, {"count", run.shard_count}};
   context["warmup_tasks"] = run.warmup_tasks;
   context["probe"] = run.probe_enabled ? "on" : "off";
   context["repetition_order"] = "interleaved";
@@ -193,7 +195,7 @@ nlohmann::ordered_json ResultDocument::context_with_probe_cost() const {
   nlohmann::ordered_json context = context_;
   if (!context.contains("poolbench")) return context;
   auto& poolbench = context["poolbench"];
-  poolbench["complete"] = repetitions_added_ >= cases_.size() * repetitions_expected_;
+  poolbench["complete"] = !known_incomplete_ && repetitions_added_ >= cases_.size() * repetitions_expected_;
   if (!instrumentation_ns_per_task_.empty())
     poolbench[metrics::name::instrumentation_ns_per_task] =
         *std::min_element(instrumentation_ns_per_task_.begin(), instrumentation_ns_per_task_.end());

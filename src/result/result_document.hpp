@@ -29,6 +29,10 @@ struct RunDescription {
   double timeout_estimate_factor = 0;  // 0: not scaled by the estimate
   std::size_t warmup_tasks = 0;        // --warmup: untimed tasks before every case's window
   bool probe_enabled = true;           // --probe off: latencies not measured, only the window
+  std::size_t plan_cases = 0;          // the whole plan's cases (more than `cases` in a shard)
+  std::string plan_digest;             // of the whole plan's case names (merge checks it)
+  std::size_t shard_index = 0;         // --shard I/N: I (1-based); 0: not sharded
+  std::size_t shard_count = 0;
 };
 
 // Google Benchmark's context for this machine (host, CPUs, caches, load) plus the `poolbench` object: the
@@ -60,6 +64,8 @@ class ResultDocument {
 
   // A finished repetition of case `case_index` (entries of one case in repetition order).
   void add(std::size_t case_index, ResultEntry entry);
+  // Marks the document incomplete whatever its repetitions (a merge missing a shard).
+  void mark_incomplete() { known_incomplete_ = true; }
   // The whole document, as write() puts it on disk.
   std::string text() const;
   // Atomically replaces the file at `path` with text(). Throws std::runtime_error naming the path.
@@ -80,6 +86,7 @@ class ResultDocument {
   std::vector<CaseBlock> cases_;
   std::size_t repetitions_expected_ = 1;  // per case
   std::size_t repetitions_added_ = 0;
+  bool known_incomplete_ = false;
   std::vector<double> instrumentation_ns_per_task_;  // of every successful repetition
   double largest_timing_sample_every_ = 0;
   std::size_t entries_serialized_ = 0;

@@ -43,6 +43,9 @@ struct ResultEntry {
   std::string label;
   std::map<std::string, double> counters;  // every other numeric field
   std::optional<CaseInfo> case_info;       // poolbench files only
+  // The machine it ran on, where a file holds several (`poolbench merge` writes it on every entry); empty:
+  // the context's host_name. Read it through ResultFile::host_of.
+  std::string host;
 
   bool is_aggregate() const { return run_type == "aggregate"; }
   // real_time converted to nanoseconds using time_unit.
@@ -63,6 +66,10 @@ struct ResultFile {
   std::vector<const ResultEntry*> repetitions_of(const std::string& run_name) const;
   // Distinct run_names in first-seen order.
   std::vector<std::string> case_names() const;
+  // The host an entry ran on: its own `host`, else the context's host_name (empty where neither says).
+  std::string host_of(const ResultEntry& entry) const;
+  // Distinct hosts of the entries, in first-seen order.
+  std::vector<std::string> hosts() const;
 };
 
 // Unusable input: the message names the file and what is wrong, in one line.

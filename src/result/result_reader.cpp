@@ -55,6 +55,7 @@ const std::set<std::string, std::less<>> known_fields = {"name",
                                                          "error_occurred",
                                                          "error_message",
                                                          "label",
+                                                         "host",
                                                          "case"};
 
 std::string clip(std::string_view text, std::size_t limit = 60) {
@@ -231,6 +232,21 @@ std::vector<std::string> ResultFile::case_names() const {
   return out;
 }
 
+std::string ResultFile::host_of(const ResultEntry& entry) const {
+  if (!entry.host.empty()) return entry.host;
+  if (auto found = context.find("host_name"); found != context.end() && found->is_string())
+    return found->get<std::string>();
+  return {};
+}
+
+std::vector<std::string> ResultFile::hosts() const {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& entry : entries)
+    if (std::string host = host_of(entry); seen.insert(host).second) out.push_back(std::move(host));
+  return out;
+}
+
 ResultEntry entry_from_json(const nlohmann::json& value, const std::string& origin) {
   if (!value.is_object()) throw ResultFileError(fmt::format("{}: is not an object", origin));
   const EntryReader reader(value, origin);
@@ -267,6 +283,7 @@ ResultEntry entry_from_json(const nlohmann::json& value, const std::string& orig
   }
   entry.error_message = named.text("error_message", false);
   entry.label = named.text("label", false);
+  entry.host = named.text("host", false);
 
   entry.time_unit = named.text("time_unit", false, "ns");
   if (entry.time_unit != "ns" && entry.time_unit != "us" && entry.time_unit != "ms" && entry.time_unit != "s")

@@ -42,6 +42,7 @@ nlohmann::ordered_json entry_to_json(const ResultEntry& entry) {
   out["time_unit"] = entry.time_unit;
   for (const auto& [name, value] : entry.counters) out[name] = value;
   if (!entry.label.empty()) out["label"] = entry.label;
+  if (!entry.host.empty()) out["host"] = entry.host;
   if (entry.case_info) out["case"] = case_to_json(*entry.case_info);
   return out;
 }
@@ -97,6 +98,7 @@ std::vector<ResultEntry> aggregates_of(const std::vector<const ResultEntry*>& re
       if (values.size() == successful.size()) aggregate.counters[counter] = statistic.compute(values);
     }
     aggregate.case_info = first.case_info;
+    aggregate.host = first.host;
     out.push_back(std::move(aggregate));
   }
   return out;

@@ -333,6 +333,8 @@ Plan make_plan(const PlanRequest& request) {
   if (producers.empty()) producers = default_producers;
   const auto given_params = parse_params(request.params, strategies, workloads);
   const auto arrivals = arrival_points(request);
+  const std::optional<Shard> shard =
+      request.shard ? std::optional<Shard>(parse_shard(*request.shard)) : std::nullopt;
   // The innermost coordinate pairs: every producer count with every arrival point.
   std::vector<std::pair<std::size_t, ArrivalPoint>> producers_and_arrivals;
   for (std::size_t producer_count : producers)
@@ -460,6 +462,19 @@ Plan make_plan(const PlanRequest& request) {
   if (plan.cases.empty())
     throw UsageError(request.filter ? fmt::format("--filter: no case matches '{}'", *request.filter)
                                     : std::string("the matrix is empty"));
+  plan.plan_cases = plan.cases.size();
+  plan.plan_digest = plan_digest(plan.cases);
+  if (shard) {
+    if (shard->count > plan.cases.size())
+      throw UsageError(fmt::format("--shard: {}: the plan has {} cases, fewer than {} shards", *request.shard,
+                                   plan.cases.size(), shard->count));
+    // family_index stays the case's index in the whole plan: merge puts the shards back in plan order.
+    std::vector<CaseSpec> mine;
+    for (std::size_t index : shard_case_indices(plan.cases, *shard))
+      mine.push_back(std::move(plan.cases[index]));
+    plan.cases = std::move(mine);
+    plan.shard = shard;
+  }
   return plan;
 }
 

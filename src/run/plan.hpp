@@ -49,17 +49,39 @@ struct PlanRequest {
   std::vector<std::string> loads;
   std::optional<std::string> seed;
   bool quick = false;  // the quick matrix: each workload's quick_tasks and one repetition unless -r is given
-  std::size_t warmup_tasks = 0;  // --warmup N
-  bool probe_enabled = true;     // --probe on|off
+  std::size_t warmup_tasks = 0;      // --warmup N
+  bool probe_enabled = true;         // --probe on|off
+  std::optional<std::string> shard;  // --shard I/N: only the I-th of N parts of the plan
+};
+
+// --shard I/N: the plan's cases are dealt round-robin over N shards in plan order (case k of the whole plan
+// goes to shard k mod N + 1), so every case is in exactly one shard, the split depends on nothing but the
+// plan (not on the machine: the estimates do, the case list does not), and each shard gets a mix of
+// workloads.
+struct Shard {
+  std::size_t index = 1;  // 1-based
+  std::size_t count = 1;
 };
 
 struct Plan {
-  std::vector<CaseSpec> cases;  // one per case, repetition_index 0
+  std::vector<CaseSpec> cases;  // one per case, repetition_index 0 (this shard's, when sharded)
   std::size_t repetitions = 1;
   std::size_t warmup_tasks = 0;
   bool probe_enabled = true;
+  std::optional<Shard> shard;
+  // The whole plan before sharding: how many cases, and a digest of their names in order (merge checks that
+  // files it combines come from the same plan).
+  std::size_t plan_cases = 0;
+  std::string plan_digest;
   double estimate_seconds() const;  // all repetitions
 };
+
+// "I/N" with 1 <= I <= N; throws UsageError naming --shard.
+Shard parse_shard(const std::string& value);
+// The indices into `cases` (the whole plan) of shard `shard`'s cases, in plan order.
+std::vector<std::size_t> shard_case_indices(const std::vector<CaseSpec>& cases, const Shard& shard);
+// 16 hex digits (FNV-1a, 64 bits) over the case names in order: the same plan gives the same digest anywhere.
+std::string plan_digest(const std::vector<CaseSpec>& cases);
 
 // Producer counts run when the user does not choose: one producer (low contention) and several (high).
 inline const std::vector<std::size_t> default_producers = {1, 4};

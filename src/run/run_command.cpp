@@ -58,6 +58,9 @@ std::string duration(double seconds) {
 }
 
 void print_dry_run(const Plan& plan) {
+  if (plan.shard)
+    fmt::print("shard {}/{}: {} of the plan's {} cases\n", plan.shard->index, plan.shard->count,
+               plan.cases.size(), plan.plan_cases);
   fmt::print("{} cases x {} repetitions (interleaved), one child process each:\n", plan.cases.size(),
              plan.repetitions);
   for (const auto& spec : plan.cases)
@@ -198,6 +201,11 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               .add_option("--probe", flags->probe,
                           "on: time one task in S for latencies (default); off: time only the window")
               ->type_name("on|off");
+          command
+              .add_option("--shard", request.shard,
+                          "run only shard I of N: the plan's cases dealt round-robin in plan order (every "
+                          "case in exactly one shard); `poolbench merge` joins the shards' files")
+              ->type_name("I/N");
           command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
           command.add_flag("--dry-run", flags->dry_run, "print the cases and a time estimate; run nothing");
           command.add_flag("-q,--quiet", flags->quiet, "no progress on stderr");

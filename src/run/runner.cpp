@@ -287,7 +287,11 @@ int run_plan(const Plan& plan, const RunOptions& options) {
                                  .timeout_seconds = options.timeout_seconds,
                                  .timeout_estimate_factor = options.timeout_estimate_factor,
                                  .warmup_tasks = plan.warmup_tasks,
-                                 .probe_enabled = plan.probe_enabled}),
+                                 .probe_enabled = plan.probe_enabled,
+                                 .plan_cases = plan.plan_cases,
+                                 .plan_digest = plan.plan_digest,
+                                 .shard_index = plan.shard ? plan.shard->index : 0,
+                                 .shard_count = plan.shard ? plan.shard->count : 0}),
       plan.cases.size());
   Progress progress(plan, options.quiet);
 
