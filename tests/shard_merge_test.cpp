@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -24,7 +25,7 @@ using testing::run_poolbench;
 using testing::slurp;
 using testing::TempDir;
 
-// Eight tiny cases (each child runs 100 tasks): seconds for every run below.
+// Eight tiny cases in four configurations (each child runs 100 or 200 tasks): seconds for every run below.
 const std::string matrix = "-s inline,fifo_ring -w atomic_increment -n 100,200 -k 1 -p 1,2 -r 1 -q";
 
 nlohmann::json load(const std::filesystem::path& path) {
@@ -54,10 +55,25 @@ PlanRequest quick_plan_request() {
   return request;
 }
 
-TEST(Shard, EveryCaseOfThePlanIsInExactlyOneShardAndTheSplitIsStable) {
+// What tells a case's configuration (the cases one report table compares) from its strategy.
+std::string configuration(const CaseSpec& spec) {
+  std::string key =
+      fmt::format("{}/{}/{}/{}", spec.info.workload, spec.info.tasks, spec.info.workers, spec.info.producers);
+  for (const auto& [name, value] : spec.info.workload_params) key += "/" + name + "=" + value;
+  return key;
+}
+
+TEST(Shard, EveryCaseOfThePlanIsInExactlyOneShardWithItsConfigurationAndTheSplitIsStable) {
   const Plan whole = make_plan(quick_plan_request());
+  std::map<std::string, std::size_t> configuration_sizes;
+  for (const CaseSpec& spec : whole.cases) ++configuration_sizes[configuration(spec)];
+  std::size_t largest_configuration = 0;
+  for (const auto& [key, size] : configuration_sizes)
+    largest_configuration = std::max(largest_configuration, size);
   for (std::size_t count : {1u, 2u, 3u, 4u, 7u}) {
     std::map<std::string, int> seen;
+    std::map<std::string, std::size_t> shard_of_configuration;
+    std::vector<std::size_t> sizes;
     for (std::size_t index = 1; index <= count; ++index) {
       PlanRequest request = quick_plan_request();
       request.shard = std::to_string(index) + "/" + std::to_string(count);
@@ -66,14 +82,15 @@ TEST(Shard, EveryCaseOfThePlanIsInExactlyOneShardAndTheSplitIsStable) {
       ASSERT_EQ(shard.cases.size(), again.cases.size());
       for (std::size_t position = 0; position < shard.cases.size(); ++position)
         EXPECT_EQ(shard.cases[position].name, again.cases[position].name);
-      // Even shards: sizes differ by at most one.
-      EXPECT_LE(shard.cases.size(), whole.cases.size() / count + 1);
-      EXPECT_GE(shard.cases.size(), whole.cases.size() / count);
+      sizes.push_back(shard.cases.size());
       EXPECT_EQ(shard.plan_cases, whole.cases.size());
       EXPECT_EQ(shard.plan_digest, whole.plan_digest);
       ASSERT_TRUE(shard.shard.has_value());
       for (const CaseSpec& spec : shard.cases) {
         ++seen[spec.name];
+        // A configuration's cases all in one shard.
+        const auto [found, added] = shard_of_configuration.try_emplace(configuration(spec), index);
+        EXPECT_EQ(found->second, index) << spec.name;
         // The case keeps its index in the whole plan (merge restores plan order with it).
         ASSERT_LT(spec.family_index, whole.cases.size());
         EXPECT_EQ(whole.cases[spec.family_index].name, spec.name);
@@ -81,6 +98,9 @@ TEST(Shard, EveryCaseOfThePlanIsInExactlyOneShardAndTheSplitIsStable) {
     }
     EXPECT_EQ(seen.size(), whole.cases.size()) << count << " shards";
     for (const auto& [name, times] : seen) EXPECT_EQ(times, 1) << name << " in " << count << " shards";
+    // About even: no shard larger than the smallest by more than one configuration.
+    EXPECT_LE(*std::max_element(sizes.begin(), sizes.end()),
+              *std::min_element(sizes.begin(), sizes.end()) + largest_configuration);
   }
 }
 
@@ -107,7 +127,7 @@ TEST_P(ShardBadValue, OneLineExitTwoNoOutputFile) {
 
 INSTANTIATE_TEST_SUITE_P(Values, ShardBadValue,
                          ::testing::Values("0/4", "5/4", "1/0", "x", "1/", "/4", "2/3/4", "-1/4", "1/4x",
-                                           "9/9"));  // 9/9: more shards than the plan's 8 cases
+                                           "5/5"));  // 5/5: more shards than the plan's 4 configurations
 
 TEST(Shard, DryRunListsOnlyTheShardsCases) {
   std::set<std::string> listed;
@@ -296,6 +316,60 @@ TEST_F(ShardedRun, EntriesKeepTheirHostAndOneHostCanBeTakenOut) {
   const auto none = run_poolbench("merge " + path("hosts.json") + " --host nowhere -o " + path("none.json"));
   EXPECT_EQ(none.exit_status, 2);
   EXPECT_FALSE(std::filesystem::exists(path("none.json")));
+}
+
+TEST_F(ShardedRun, SeveralHostsGetAReportEachAndARankingAcrossThemAndCompareDoesNotMixThem) {
+  // The four shards on this machine, and the same files as if run on a machine named bigbox.
+  std::string elsewhere_files;
+  for (int index = 1; index <= 4; ++index) {
+    auto shard = load(path(fmt::format("shard{}.json", index)));
+    shard["context"]["host_name"] = "bigbox";
+    shard["context"]["poolbench"]["cores"] = 64;
+    save(path(fmt::format("bigbox{}.json", index)), shard);
+    elsewhere_files.append(" ").append(path(fmt::format("bigbox{}.json", index)));
+  }
+  const auto merged =
+      run_poolbench("merge" + shards({1, 2, 3, 4}) + elsewhere_files + " -o " + path("two-hosts.json"));
+  ASSERT_EQ(merged.exit_status, 0) << merged.err;
+
+  const auto report = run_poolbench("report " + path("two-hosts.json"));
+  ASSERT_EQ(report.exit_status, 0) << report.err;
+  EXPECT_THAT(report.out, HasSubstr("# poolbench report: 2 hosts"));
+  EXPECT_THAT(report.out, HasSubstr("## Ranking across hosts"));
+  EXPECT_THAT(report.out, HasSubstr("## Host `bigbox`"));
+  EXPECT_THAT(report.out, HasSubstr("64 cores"));
+  EXPECT_THAT(report.out, HasSubstr("changes between hosts in 0 of the 4 configurations"));
+
+  const auto as_json = run_poolbench("report --format json " + path("two-hosts.json"));
+  ASSERT_EQ(as_json.exit_status, 0) << as_json.err;
+  const auto document = nlohmann::json::parse(as_json.out);
+  EXPECT_EQ(document["schema"], "poolbench-report-hosts/1");
+  ASSERT_EQ(document["hosts"].size(), 2u);
+  ASSERT_EQ(document["ranking"].size(), 4u);
+  for (const auto& ranking : document["ranking"]) {
+    EXPECT_EQ(ranking["hosts"].size(), 2u);
+    // The same entries under two names: the same ranking on both.
+    EXPECT_EQ(ranking["winner_changes"], false);
+  }
+  // Each host's report holds its own entries only: two strategies per table, one repetition each.
+  for (const auto& host : document["hosts"])
+    for (const auto& table : host["report"]["tables"]) EXPECT_EQ(table["rows"].size(), 2u) << host["host"];
+
+  const auto plots = run_poolbench("report " + path("two-hosts.json") + " --plots " + path("plots"));
+  EXPECT_EQ(plots.exit_status, 2);
+  EXPECT_EQ(count_lines(plots.err), 1u) << plots.err;
+
+  const auto compared = run_poolbench("compare " + path("whole.json") + " " + path("two-hosts.json"));
+  EXPECT_EQ(compared.exit_status, 2);
+  EXPECT_EQ(count_lines(compared.err), 1u) << compared.err;
+  EXPECT_THAT(compared.err, HasSubstr("ran on two hosts"));
+  const auto one_host =
+      run_poolbench("merge " + path("two-hosts.json") + " --host bigbox -o " + path("bigbox-only.json"));
+  ASSERT_EQ(one_host.exit_status, 0) << one_host.err;
+  const auto compared_one =
+      run_poolbench("compare --format json " + path("whole.json") + " " + path("bigbox-only.json"));
+  ASSERT_LT(compared_one.exit_status, 2) << compared_one.err;
+  EXPECT_EQ(nlohmann::json::parse(compared_one.out)["cases"].size(), 8u);
 }
 
 }  // namespace

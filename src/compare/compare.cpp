@@ -81,6 +81,13 @@ class CaseTable {
           !same_case(*entry.case_info, *item.first->case_info))
         throw UsageError(fmt::format("{}: two different cases are named '{}' ({})", file.path, entry.run_name,
                                      difference(*item.first->case_info, *entry.case_info)));
+      // A merged file of several hosts: the same case measured on two machines is two samples, not one.
+      if (const std::string host = file.host_of(entry), first_host = file.host_of(*item.first);
+          host != first_host)
+        throw UsageError(
+            fmt::format("{}: case '{}' ran on two hosts ({} and {}): compare one host's results at a "
+                        "time (poolbench merge {} --host NAME -o ONE.json)",
+                        file.path, entry.run_name, first_host, host, file.path));
       if (entry.is_aggregate()) {
         if (entry.aggregate_name == "median" && !entry.error_occurred)
           medians[entry.run_name].push_back(&entry);

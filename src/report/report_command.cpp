@@ -24,6 +24,7 @@
 
 #include "cli.hpp"
 #include "errors.hpp"
+#include "report/report_hosts.hpp"
 #include "report/report_model.hpp"
 #include "report/report_render.hpp"
 #include "result/output_file.hpp"
@@ -126,21 +127,31 @@ int run_report(const ReportRequest& request) {
   }
 
   Report report;
+  std::optional<HostsReport> hosts;  // a merged file of several hosts: a report per host, ranked side by side
   try {
-    report =
-        build_report(read_result_file(request.input),
-                     ReportOptions{.adopt_threshold = request.adopt_threshold, .baseline = request.baseline});
+    const ResultFile file = read_result_file(request.input);
+    const ReportOptions options{.adopt_threshold = request.adopt_threshold, .baseline = request.baseline};
+    if (file.hosts().size() > 1)
+      hosts = build_hosts_report(file, options);
+    else
+      report = build_report(file, options);
   } catch (const ResultFileError& error) {
     throw UsageError(error.what());
   }
-  if (request.baseline_given && report.tables_with_baseline == 0)
+  if (hosts && !request.plots_dir.empty())
+    throw UsageError(
+        fmt::format("--plots: {} holds several hosts; draw one host's (poolbench merge {} --host NAME "
+                    "-o ONE.json)",
+                    request.input, request.input));
+  if (request.baseline_given && (hosts ? hosts->tables_with_baseline : report.tables_with_baseline) == 0)
     throw UsageError(fmt::format("--baseline '{}': no case in {} is of that strategy with those parameters",
                                  request.baseline, request.input));
 
-  const nlohmann::ordered_json as_json = report_to_json(report);
+  const nlohmann::ordered_json as_json = hosts ? hosts_report_to_json(*hosts) : report_to_json(report);
   const std::string text = request.format == "json"
                                ? as_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
-                               : render_markdown(report) + "\n";
+                           : hosts ? render_hosts_markdown(*hosts)
+                                   : render_markdown(report) + "\n";
 
   // Everything that can refuse is checked before anything is written.
   std::optional<OutputLock> out_lock;

@@ -54,10 +54,11 @@ struct PlanRequest {
   std::optional<std::string> shard;  // --shard I/N: only the I-th of N parts of the plan
 };
 
-// --shard I/N: the plan's cases are dealt round-robin over N shards in plan order (case k of the whole plan
-// goes to shard k mod N + 1), so every case is in exactly one shard, the split depends on nothing but the
-// plan (not on the machine: the estimates do, the case list does not), and each shard gets a mix of
-// workloads.
+// --shard I/N: the plan's configurations (the cases that differ only in their strategy and its parameters,
+// which one report table and compare's normalisation to inline put side by side, so they stay on one
+// machine), in the order of a hash of their names, each go to the shard with the fewest cases so far. So
+// every case is in exactly one shard, the split depends on nothing but the case names (not on the machine:
+// the estimates do, the case list does not), shards are about even and each holds a mix of the matrix.
 struct Shard {
   std::size_t index = 1;  // 1-based
   std::size_t count = 1;
@@ -78,7 +79,8 @@ struct Plan {
 
 // "I/N" with 1 <= I <= N; throws UsageError naming --shard.
 Shard parse_shard(const std::string& value);
-// The indices into `cases` (the whole plan) of shard `shard`'s cases, in plan order.
+// The indices into `cases` (the whole plan) of shard `shard`'s cases, in plan order. Throws UsageError when
+// the plan has fewer configurations than shards.
 std::vector<std::size_t> shard_case_indices(const std::vector<CaseSpec>& cases, const Shard& shard);
 // 16 hex digits (FNV-1a, 64 bits) over the case names in order: the same plan gives the same digest anywhere.
 std::string plan_digest(const std::vector<CaseSpec>& cases);

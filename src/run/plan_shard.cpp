@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -51,17 +52,44 @@ Shard parse_shard(const std::string& value) {
   return Shard{.index = *index, .count = *count};
 }
 
+std::string configuration_key(const CaseSpec& spec) {
+  std::string key;
+  std::size_t begin = spec.name.find('/');  // the strategy's own segment is left out
+  while (begin != std::string::npos) {
+    const std::size_t end = spec.name.find('/', begin + 1);
+    const std::string segment = spec.name.substr(begin + 1, end == std::string::npos ? end : end - begin - 1);
+    if (spec.info.strategy_params.count(segment.substr(0, segment.find(':'))) == 0) key += segment + "/";
+    begin = end;
+  }
+  return key;
+}
+
 std::vector<std::size_t> shard_case_indices(const std::vector<CaseSpec>& cases, const Shard& shard) {
-  std::vector<std::pair<std::uint64_t, std::size_t>> by_hash;
-  for (std::size_t index = 0; index < cases.size(); ++index) {
+  // The configurations, each with its cases, ordered by the hash of the configuration.
+  std::map<std::string, std::vector<std::size_t>> by_configuration;
+  for (std::size_t index = 0; index < cases.size(); ++index)
+    by_configuration[configuration_key(cases[index])].push_back(index);
+  std::vector<std::pair<std::uint64_t, const std::vector<std::size_t>*>> by_hash;
+  for (const auto& [key, indices] : by_configuration) {
     Fnv1a hash;
-    hash.add(cases[index].name);
-    by_hash.emplace_back(hash.value(), index);
+    hash.add(key);
+    by_hash.emplace_back(hash.value(), &indices);
   }
   std::sort(by_hash.begin(), by_hash.end());
+  if (by_hash.size() < shard.count)
+    throw UsageError(
+        fmt::format("--shard: {}/{}: the plan has {} configurations (the cases one table compares, "
+                    "which stay together), fewer than {} shards",
+                    shard.index, shard.count, by_hash.size(), shard.count));
+  // Each configuration to the shard with the fewest cases so far (the first of those tied).
+  std::vector<std::size_t> shard_sizes(shard.count, 0);
   std::vector<std::size_t> mine;
-  for (std::size_t position = shard.index - 1; position < by_hash.size(); position += shard.count)
-    mine.push_back(by_hash[position].second);
+  for (const auto& [hash, indices] : by_hash) {
+    const auto smallest = static_cast<std::size_t>(std::min_element(shard_sizes.begin(), shard_sizes.end()) -
+                                                   shard_sizes.begin());
+    shard_sizes[smallest] += indices->size();
+    if (smallest == shard.index - 1) mine.insert(mine.end(), indices->begin(), indices->end());
+  }
   std::sort(mine.begin(), mine.end());
   return mine;
 }
