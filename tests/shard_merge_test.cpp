@@ -278,6 +278,9 @@ TEST_F(ShardedRun, DifferentCataloguesAndPlansAreRefused) {
 
 TEST_F(ShardedRun, MalformedOrRepeatedInputExitsTwoWithNoOutputFile) {
   std::ofstream(path("broken.json")) << "{\"context\": {}, \"benchmarks\": [";
+  // Google Benchmark's own layout, which records no build or plan to check.
+  std::ofstream(path("google.json")) << R"({"context": {"host_name": "x"}, "benchmarks": [{"name": "a", )"
+                                     << R"("run_type": "iteration", "real_time": 1, "cpu_time": 1}]})";
   const auto out = path("never.json");
   for (const std::string& inputs :
        {shards({1}) + " " + path("broken.json"), shards({1, 1}), shards({1}) + " " + path("absent.json")}) {

@@ -94,9 +94,16 @@ std::vector<std::string> check_identities(const std::vector<ResultFile>& files, 
 MergeResult merge_results(const std::vector<ResultFile>& files, const MergeOptions& options) {
   if (files.empty()) throw UsageError("no result file to merge");
   std::set<std::string> paths;
-  for (const ResultFile& file : files)
+  for (const ResultFile& file : files) {
+    // Google Benchmark's own files record no build, plan or case: nothing to check them by.
+    if (!file.is_poolbench())
+      throw UsageError(
+          fmt::format("{}: not written by `poolbench run` (no context.poolbench): merge combines "
+                      "poolbench's result files",
+                      file.path));
     if (!paths.insert(file.path).second)
       throw UsageError(fmt::format("{} is given twice (its repetitions would count twice)", file.path));
+  }
   const std::vector<std::string> mixed = check_identities(files, options.allow_mixed);
 
   MergeResult merged;
@@ -198,7 +205,6 @@ MergeResult merge_results(const std::vector<ResultFile>& files, const MergeOptio
 
   // The first file's context, made the merged file's: what it was merged from, the hosts, the counts.
   merged.context = nlohmann::ordered_json(files.front().context);
-  if (!merged.context.contains("poolbench")) merged.context["poolbench"] = nlohmann::ordered_json::object();
   auto& poolbench = merged.context["poolbench"];
   poolbench.erase("shard");
   poolbench["cases"] = names.size();
