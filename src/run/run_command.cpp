@@ -202,9 +202,10 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                           "on: time one task in S for latencies (default); off: time only the window")
               ->type_name("on|off");
           command
-              .add_option("--shard", request.shard,
-                          "run only shard I of N: the plan's cases dealt round-robin in plan order (every "
-                          "case in exactly one shard); `poolbench merge` joins the shards' files")
+              .add_option(
+                  "--shard", request.shard,
+                  "run only shard I of N: the plan's configurations dealt over N shards (every case "
+                  "in exactly one, the same split on every machine); `poolbench merge` joins the files")
               ->type_name("I/N");
           command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
           command.add_flag("--dry-run", flags->dry_run, "print the cases and a time estimate; run nothing");
