@@ -1,7 +1,6 @@
 #include "dispatcher.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <system_error>
 
 #include "dispatcher_batching.hpp"
@@ -54,18 +53,17 @@ void DispatcherStrategy::wake_dispatcher_if_parked_for(std::uint32_t reason) {
   dispatcher_cv_.notify_one();
 }
 
-// Returns false when the deadline passed with nothing to do.
-bool DispatcherStrategy::park_dispatcher(std::chrono::steady_clock::time_point deadline, bool want_worker) {
-  // Shutdown is news only to a dispatcher with nothing waiting (it then stops); with tasks waiting, only a
-  // receiving worker lets it progress.
+// Returns false when the deadline passed with none of `reasons` true.
+bool DispatcherStrategy::park_dispatcher(std::chrono::steady_clock::time_point deadline,
+                                         std::uint32_t reasons) {
   auto has_work = [&] {
-    return input_size_.load(std::memory_order_seq_cst) != 0 ||
-           (want_worker ? receiving_count_.load(std::memory_order_seq_cst) != 0
-                        : closing_.load(std::memory_order_seq_cst));
+    return ((reasons & wants_input) != 0 &&
+            (input_size_.load(std::memory_order_seq_cst) != 0 || closing_.load(std::memory_order_seq_cst))) ||
+           ((reasons & wants_drained) != 0 && waiting_.load(std::memory_order_seq_cst) == 0) ||
+           ((reasons & wants_receiver) != 0 && receiving_count_.load(std::memory_order_seq_cst) != 0);
   };
   if (support::spin_until(has_work, support::SpinBudget{.spins = static_cast<int>(options_.spin)}))
     return true;
-  const std::uint32_t reasons = wants_input | (want_worker ? wants_worker : 0);
   std::unique_lock lock(dispatcher_mutex_);
   parked_for_.store(reasons, std::memory_order_seq_cst);
   while (!has_work()) {
@@ -80,18 +78,24 @@ bool DispatcherStrategy::park_dispatcher(std::chrono::steady_clock::time_point d
   return true;
 }
 
+DispatcherStrategy::WorkerSlot* DispatcherStrategy::pop_receiving_worker() noexcept {
+  const std::size_t count = receiving_count_.load(std::memory_order_relaxed);
+  if (count == 0) return nullptr;
+  WorkerSlot* slot = receiving_[receiving_head_];
+  receiving_head_ = (receiving_head_ + 1) % options_.workers;
+  receiving_count_.store(count - 1, std::memory_order_seq_cst);
+  return slot;
+}
+
 // workerpool's `p.workerQueue <- task` in a select with a default: succeeds only if a worker is receiving.
 bool DispatcherStrategy::hand_to_receiving_worker(Task& task) noexcept {
   WorkerSlot* slot = nullptr;
   {
-    std::scoped_lock lock(receiving_mutex_);
-    const std::size_t count = receiving_count_.load(std::memory_order_relaxed);
-    if (count == 0) return false;
-    slot = receiving_[receiving_head_];
-    receiving_head_ = (receiving_head_ + 1) % options_.workers;
-    receiving_count_.store(count - 1, std::memory_order_seq_cst);
+    std::scoped_lock lock(exchange_mutex_);
+    slot = pop_receiving_worker();
+    if (slot == nullptr) return false;
+    slot->mailbox = std::move(task);
   }
-  slot->mailbox = std::move(task);
   slot->handed.set();
   return true;
 }
@@ -125,10 +129,10 @@ void DispatcherStrategy::stop_worker_and_join(WorkerSlot& slot) noexcept {
 
 void DispatcherStrategy::dispatch() noexcept {
   using clock = std::chrono::steady_clock;
-  std::deque<Task> waiting;  // waitingQueue (gammazero/deque)
   std::vector<Task> received;
+  std::vector<WorkerSlot*> handed;  // flags to set once the lock is released (a set may wake a sleeper)
+  handed.reserve(options_.workers);
   bool idle = false;  // workerpool's `idle`: no task arrived during the last whole timeout period
-  bool start_refused = false;
   auto deadline = clock::now() + options_.idle_timeout;
 
   for (;;) {
@@ -139,68 +143,79 @@ void DispatcherStrategy::dispatch() noexcept {
       input_size_.store(0, std::memory_order_seq_cst);
       closed = closed_;
     }
-    bool progressed = !received.empty();
-    if (!received.empty()) idle = false;
-    for (Task& task : received) {
-      // While tasks wait, a new one queues behind them (processWaitingQueue); otherwise dispatch()'s select.
-      if (!waiting.empty() || (!hand_to_receiving_worker(task) && !start_worker(task)))
-        waiting.push_back(std::move(task));
-    }
-    received.clear();  // moved-from Tasks only: no calls
-    while (!waiting.empty() && hand_to_receiving_worker(waiting.front())) {
-      waiting.pop_front();
-      progressed = true;
-    }
-    // Only after a refused thread start can tasks wait while fewer than K workers run: retry the start.
-    start_refused = false;
-    if (!waiting.empty() && live_workers_.load(std::memory_order_relaxed) < options_.workers) {
-      if (start_worker(waiting.front())) {
-        waiting.pop_front();
-        progressed = true;
-      } else {
-        start_refused = true;
+    const bool progressed = !received.empty();
+    if (progressed) idle = false;
+    bool start_refused = false;
+    std::size_t waiting = 0;
+    {
+      std::scoped_lock lock(exchange_mutex_);
+      for (Task& task : received) {
+        // While tasks wait, a new one queues behind them (processWaitingQueue); otherwise dispatch()'s
+        // select: a receiving worker, else a new worker below K, else the waiting queue.
+        if (waiting_queue_.empty()) {
+          if (WorkerSlot* slot = pop_receiving_worker()) {
+            slot->mailbox = std::move(task);
+            handed.push_back(slot);
+            continue;
+          }
+          if (start_worker(task)) continue;
+        }
+        waiting_queue_.push_back(std::move(task));
       }
+      // Only after a refused thread start can tasks wait while fewer than K workers run: retry the start.
+      if (!waiting_queue_.empty() && live_workers_.load(std::memory_order_relaxed) < options_.workers) {
+        if (start_worker(waiting_queue_.front()))
+          waiting_queue_.pop_front();  // a moved-from Task
+        else
+          start_refused = true;
+      }
+      waiting = waiting_queue_.size();
+      waiting_.store(waiting, std::memory_order_seq_cst);
     }
-    waiting_.store(waiting.size(), std::memory_order_release);
-    if (closed && waiting.empty()) break;  // the input was final and every task is with a worker
+    for (WorkerSlot* slot : handed) slot->handed.set();
+    handed.clear();
+    received.clear();                   // moved-from Tasks only: no calls
+    if (closed && waiting == 0) break;  // the input was final and every task is with a worker
     if (progressed) continue;
 
-    // The idle timer counts only while nothing waits (workerpool selects on it only then); with tasks waiting
-    // the dispatcher sleeps until a worker receives (or, after a refused thread start, retries it).
-    auto wake_at = deadline;
-    if (!waiting.empty())
-      wake_at = clock::now() + (start_refused ? std::chrono::milliseconds(1) : options_.idle_timeout);
-    if (!park_dispatcher(wake_at, !waiting.empty()) && waiting.empty() && clock::now() >= deadline) {
-      // The idle timer fired: if the whole period was idle, stop one receiving worker (killIdleWorker).
-      if (idle && live_workers_.load(std::memory_order_relaxed) > 0) {
-        Task stop;  // empty
-        WorkerSlot* receiving = nullptr;
-        {
-          std::scoped_lock lock(receiving_mutex_);
-          if (receiving_count_.load(std::memory_order_relaxed) != 0) receiving = receiving_[receiving_head_];
-        }
-        if (receiving != nullptr && hand_to_receiving_worker(stop)) {
-          stop_worker_and_join(*receiving);
-          idle_workers_stopped_.fetch_add(1, std::memory_order_relaxed);
-        }
-      }
-      idle = true;
-      deadline = clock::now() + options_.idle_timeout;
+    if (waiting != 0) {
+      // The idle timer counts only while nothing waits (workerpool selects on it only then): sleep until
+      // input arrives or the workers have taken every waiting task (or, after a refused thread start, retry
+      // it).
+      park_dispatcher(clock::now() + (start_refused ? std::chrono::milliseconds(1) : options_.idle_timeout),
+                      wants_input | wants_drained);
+      continue;
     }
+    if (park_dispatcher(deadline, wants_input) || clock::now() < deadline) continue;
+    // The idle timer fired: if the whole period was idle, stop one receiving worker (killIdleWorker).
+    if (idle && live_workers_.load(std::memory_order_relaxed) > 0) {
+      Task stop;  // empty
+      WorkerSlot* receiving = nullptr;
+      {
+        std::scoped_lock lock(exchange_mutex_);
+        if (receiving_count_.load(std::memory_order_relaxed) != 0) receiving = receiving_[receiving_head_];
+      }
+      if (receiving != nullptr && hand_to_receiving_worker(stop)) {
+        stop_worker_and_join(*receiving);
+        idle_workers_stopped_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    idle = true;
+    deadline = clock::now() + options_.idle_timeout;
   }
 
   // StopWait: every task is with a worker; send nil to each worker as it comes to receive, then join it.
   while (live_workers_.load(std::memory_order_relaxed) > 0) {
     WorkerSlot* receiving = nullptr;
     {
-      std::scoped_lock lock(receiving_mutex_);
+      std::scoped_lock lock(exchange_mutex_);
       if (receiving_count_.load(std::memory_order_relaxed) != 0) receiving = receiving_[receiving_head_];
     }
     Task stop;
     if (receiving != nullptr && hand_to_receiving_worker(stop)) {
       stop_worker_and_join(*receiving);
     } else {
-      park_dispatcher(clock::now() + std::chrono::milliseconds(100), /*want_worker=*/true);
+      park_dispatcher(clock::now() + std::chrono::milliseconds(100), wants_receiver);
     }
   }
 }
@@ -214,14 +229,27 @@ void DispatcherStrategy::work(WorkerSlot& slot) noexcept {
              // does
     task.reset();
     quiescent_.task_finished(slot.finished, ++finished);
-    // `task = <-workerQueue`: join the receiving workers, then wait for the dispatcher's hand-off.
+    // `task = <-workerQueue`: take the waiting queue's front if there is one (the dispatcher's pending send),
+    // else join the receiving workers and wait for the dispatcher's hand-off.
+    bool drained = false;
     {
-      std::scoped_lock lock(receiving_mutex_);
-      const std::size_t count = receiving_count_.load(std::memory_order_relaxed);
-      receiving_[(receiving_head_ + count) % options_.workers] = &slot;
-      receiving_count_.store(count + 1, std::memory_order_seq_cst);
+      std::scoped_lock lock(exchange_mutex_);
+      if (!waiting_queue_.empty()) {
+        task = waiting_queue_.pop_front();
+        const std::size_t waiting = waiting_queue_.size();
+        waiting_.store(waiting, std::memory_order_seq_cst);
+        drained = waiting == 0;
+      } else {
+        const std::size_t count = receiving_count_.load(std::memory_order_relaxed);
+        receiving_[(receiving_head_ + count) % options_.workers] = &slot;
+        receiving_count_.store(count + 1, std::memory_order_seq_cst);
+      }
     }
-    wake_dispatcher_if_parked_for(wants_worker);
+    if (task) {
+      if (drained) wake_dispatcher_if_parked_for(wants_drained);
+      continue;
+    }
+    wake_dispatcher_if_parked_for(wants_receiver);
     if (!support::spin_until([&] { return slot.handed.is_set(); }, spin)) {
       // Out of work: publish what this worker finished so that wait() callers re-check, then park.
       quiescent_.publish_and_wake(slot.finished);
@@ -333,9 +361,11 @@ const StrategyRegistrar registrar{StrategyInfo{
                  "workerpool.go `dispatch()`: each task to one idle worker, else a new worker below K, "
                  "else the unbounded FIFO waiting queue (`processWaitingQueue()`; `WaitingQueueSize` "
                  "exact); `killIdleWorker()`: one idle worker stopped per idle period; `StopWait()` drains",
-             .differs = "submit appends to a locked vector that the dispatcher takes in order, instead of a "
-                        "rendezvous on the unbuffered `taskQueue`; workers are OS threads that spin before "
-                        "parking"},
+             .differs =
+                 "submit appends to a locked vector that the dispatcher takes in order, instead of a "
+                 "rendezvous on the unbuffered `taskQueue`; with tasks waiting, a worker that comes to "
+                 "receive takes the front itself (Go's receive from a blocked sender) and the next "
+                 "front is on offer at once; workers are OS threads that spin before parking"},
             {.mode = "batching=true",
              .library = "none: a batching pool on workerpool's structure, not workerpool",
              .matches = "workerpool's dispatcher thread, workers started on demand up to K, one idle worker "

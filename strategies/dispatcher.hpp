@@ -12,6 +12,12 @@
 //     front goes to the next worker that is receiving, so order stays FIFO. `waiting` (WaitingQueueSize) is
 //     stored after every change: here waiting_queue_size() counts every task the dispatcher holds and has not
 //     handed to a worker, exactly.
+//     The dispatcher blocked in that select is a sender waiting on workerQueue with the queue's front; a
+//     worker that comes to receive completes that rendezvous itself, as Go's chanrecv takes the value of a
+//     blocked sender without the sender running: here a worker that finds the waiting queue non-empty takes
+//     its front (under the lock that also orders the receiving workers). The one difference: Go's dispatcher
+//     offers the next front only once it runs again, here the next front is on offer at once (as if the
+//     dispatcher were always back in its select); the order, and what WaitingQueueSize counts, are the same.
 //   worker(): runs its first task, then receives the next one from workerQueue; a nil task ends it.
 //   killIdleWorker(): when the dispatcher's idle timer (idleTimeout, default 2 s) fires after a whole period
 //     with no task received, it sends nil to one receiving worker, if any (non-blocking send), so an idle
@@ -25,11 +31,14 @@
 //     swaps out whole and then treats task by task, in order, exactly as a run of receives; a submitter never
 //     waits for the dispatcher (a rendezvous per submit would cost a futex round trip between threads). A
 //     submitter wakes the dispatcher only when it is parked.
-//   workerQueue (unbuffered, receivers queue FIFO): a FIFO of the workers that are receiving (under a mutex)
-//     and, per worker, a one-task mailbox with a support::ParkingFlag. The dispatcher pops the first
-//     receiving worker, puts the task in its mailbox and sets its flag: one hand-off per task, two thread
-//     switches per task as in Go, which a worker avoids paying in the kernel by spinning on its flag for
-//     `spin` rounds.
+//   workerQueue (unbuffered, receivers queue FIFO): a FIFO of the workers that are receiving and, per worker,
+//     a one-task mailbox with a support::ParkingFlag. With nothing waiting, the dispatcher pops the first
+//     receiving worker, puts the task in its mailbox and sets its flag: one hand-off per task, which a worker
+//     avoids paying in the kernel by spinning on its flag for `spin` rounds. With tasks waiting, a worker
+//     takes the waiting queue's front itself (above). One mutex guards both the receiving workers and the
+//     waiting queue (a support::TaskDeque, gammazero/deque's growth rule: no allocation per task), so "a
+//     worker is receiving" and "a task is waiting" are never true at once, and the dispatcher hands a
+//     received batch out under one lock acquisition.
 //   worker goroutines: std::jthreads in K reusable slots started with support::start_thread; a refused start
 //     leaves the task first in the waiting queue and the dispatcher retries every millisecond while fewer
 //     than K run (a goroutine start cannot fail).
@@ -52,6 +61,7 @@
 #include "strategy.hpp"
 #include "support/parking_flag.hpp"
 #include "support/quiescence.hpp"
+#include "support/task_deque.hpp"
 
 namespace poolbench {
 
@@ -89,15 +99,17 @@ class DispatcherStrategy final : public Strategy {
   };
 
   // What the parked dispatcher waits for (bits of parked_for_).
-  static constexpr std::uint32_t wants_input = 1;
-  static constexpr std::uint32_t wants_worker = 2;
+  static constexpr std::uint32_t wants_input = 1;     // a submit (or shutdown)
+  static constexpr std::uint32_t wants_drained = 2;   // a worker took the waiting queue's last task
+  static constexpr std::uint32_t wants_receiver = 4;  // a worker came to receive (StopWait's stop signals)
 
   void dispatch() noexcept;
   void work(WorkerSlot& slot) noexcept;
+  WorkerSlot* pop_receiving_worker() noexcept;  // exchange_mutex_ held
   bool hand_to_receiving_worker(Task& task) noexcept;
   bool start_worker(Task& task) noexcept;
   void stop_worker_and_join(WorkerSlot& slot) noexcept;
-  bool park_dispatcher(std::chrono::steady_clock::time_point deadline, bool want_worker);
+  bool park_dispatcher(std::chrono::steady_clock::time_point deadline, std::uint32_t reasons);
   void wake_dispatcher_if_parked_for(std::uint32_t reason);
   std::uint64_t finished_total() const noexcept;
 
@@ -111,11 +123,14 @@ class DispatcherStrategy final : public Strategy {
   std::atomic<std::size_t> input_size_{0};  // written under input_mutex_; read by the parked dispatcher
   std::atomic<bool> closing_{false};
 
-  // Workers that are receiving (workerQueue's waiting receivers), first come first served.
-  std::mutex receiving_mutex_;
+  // workerQueue: the workers that are receiving, first come first served, and the waiting queue. A worker
+  // registers as receiving only when nothing waits, and takes the front itself when something does.
+  std::mutex exchange_mutex_;
+  support::TaskDeque waiting_queue_;    // guarded by exchange_mutex_
   std::vector<WorkerSlot*> receiving_;  // a ring of K: receiving_head_, receiving_count_
   std::size_t receiving_head_ = 0;
-  std::atomic<std::size_t> receiving_count_{0};  // written under receiving_mutex_
+  std::atomic<std::size_t> receiving_count_{0};  // written under exchange_mutex_
+  std::atomic<std::size_t> waiting_{0};          // waiting_queue_.size(), stored under exchange_mutex_
 
   // Parking of the dispatcher (a condition variable: it needs a timed wait for the idle timer).
   std::mutex dispatcher_mutex_;
@@ -126,7 +141,6 @@ class DispatcherStrategy final : public Strategy {
   support::Quiescence quiescent_;  // wait() callers
 
   std::atomic<std::size_t> live_workers_{0};
-  std::atomic<std::size_t> waiting_{0};
   std::atomic<std::uint64_t> threads_created_{0};
   std::atomic<std::uint64_t> idle_workers_stopped_{0};
   std::atomic<std::uint64_t> thread_starts_refused_{0};

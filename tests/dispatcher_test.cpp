@@ -21,6 +21,7 @@
 #include "dispatcher_batching.hpp"
 #include "registry.hpp"
 #include "strategy_test_support.hpp"
+#include "support/task_deque.hpp"
 
 namespace poolbench {
 namespace {
@@ -226,6 +227,30 @@ TEST(Dispatcher, BatchingIsANamedParameterOffByDefault) {
   };
   EXPECT_NE(dynamic_cast<DispatcherStrategy*>(make({}).get()), nullptr);
   EXPECT_NE(dynamic_cast<BatchingDispatcherStrategy*>(make({{"batching", "true"}}).get()), nullptr);
+}
+
+// The waiting queue: FIFO through growth, wrap-around and shrinking (gammazero/deque's rule).
+TEST(TaskDeque, KeepsPushOrderThroughGrowthWrapAroundAndShrinking) {
+  support::TaskDeque deque;
+  std::vector<int> popped;
+  int next = 0;
+  auto push = [&](int count) {
+    for (int i = 0; i < count; ++i)
+      deque.push_back(Task{[&popped, value = next++] { popped.push_back(value); }});
+  };
+  auto pop = [&](int count) {
+    for (int i = 0; i < count; ++i) deque.pop_front()();
+  };
+  push(10);
+  pop(7);  // the head moves, so the next growth copies a wrapped ring
+  push(100);
+  pop(90);  // shrinks more than once
+  push(3);
+  EXPECT_EQ(deque.size(), 16u);
+  pop(16);
+  EXPECT_TRUE(deque.empty());
+  ASSERT_EQ(popped.size(), 113u);
+  for (int i = 0; i < 113; ++i) EXPECT_EQ(popped[static_cast<std::size_t>(i)], i);
 }
 
 TEST(Dispatcher, RejectsAnEmptyTask) {
