@@ -158,7 +158,7 @@ TEST(Plugin, AStrategyThatCrashesInACaseIsAFailedCaseAndTheOthersRun) {
     const std::string name = entry.at("name");
     if (name.find("test_plugin_crash") != std::string::npos) {
       EXPECT_TRUE(entry.value("error_occurred", false));
-      EXPECT_THAT(entry.value("error_message", ""), HasSubstr("crashed"));
+      EXPECT_THAT(entry.value("error_message", ""), HasSubstr("crashed: signal 11"));
       ++crashed;
     } else {
       EXPECT_FALSE(entry.value("error_occurred", false)) << entry.dump();
