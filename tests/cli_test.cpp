@@ -127,7 +127,7 @@ TEST(Cli, DryRunPrintsCasesAndAnEstimateAndRunsNothing) {
   TempDir dir;
   const auto out = dir / "result.json";
   const auto result =
-      run_poolbench("run -s inline -w atomic_increment -n 100,200 -p 1 --dry-run --out " + out.string());
+      run_poolbench("run -s inline -w atomic_increment -n 100,200 -k 2 -p 1 --dry-run --out " + out.string());
   ASSERT_EQ(result.exit_status, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("inline/atomic_increment/tasks:100/workers:2/producers:1"));
   EXPECT_THAT(result.out, HasSubstr("inline/atomic_increment/tasks:200/workers:2/producers:1"));

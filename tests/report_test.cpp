@@ -276,7 +276,9 @@ TEST(ReportModel, RecommendationFollowsTheGuidesRule) {
     EXPECT_EQ(r.fastest_pool, "lifo_stack");
     EXPECT_DOUBLE_EQ(*r.speedup, 1.01e9 / 1.0e9);
     EXPECT_EQ(r.beyond_spread, false);
-    EXPECT_THAT(r.reason, HasSubstr("within the spread"));
+    EXPECT_FALSE(r.significant);
+    EXPECT_THAT(r.reason, HasSubstr("not significant (U test p = 0.825"));
+    EXPECT_THAT(r.reason, HasSubstr("below the 2.00x threshold"));
   }
   {
     const auto& r = table_titled(report, warm).recommendation;
@@ -284,25 +286,25 @@ TEST(ReportModel, RecommendationFollowsTheGuidesRule) {
     EXPECT_EQ(r.choice, "stateful");
     EXPECT_DOUBLE_EQ(*r.speedup, 810e6 / 200e6);
   }
-  {  // Beyond the spread but below the threshold: stay with the default.
+  {  // Two repetitions each: nothing is decided, whatever the speedup.
     const auto& r = table_titled(report, "cpu_burst (duration_us=100) — 1000 tasks, 2 workers, 1 producer")
                         .recommendation;
-    EXPECT_EQ(r.decision, Decision::keep_default);
+    EXPECT_EQ(r.decision, Decision::undecided);
     EXPECT_DOUBLE_EQ(*r.speedup, 60e6 / 50e6);
-    EXPECT_EQ(r.beyond_spread, true);
-    EXPECT_THAT(r.reason, HasSubstr("below the 2.00x threshold"));
+    EXPECT_FALSE(r.p_value.has_value());
+    EXPECT_THAT(r.reason, HasSubstr("at least 3 of each are needed"));
   }
 }
 
 TEST(ReportModel, AdoptThresholdMovesTheDecision) {
   const Report strict = build_report(read_result_file(fixture_path), ReportOptions{.adopt_threshold = 300});
   EXPECT_EQ(table_titled(strict, atomic_p1).recommendation.decision, Decision::keep_default);  // 281x < 300x
-  const Report lenient = build_report(read_result_file(fixture_path), ReportOptions{.adopt_threshold = 1.1});
-  const auto& burst =
-      table_titled(lenient, "cpu_burst (duration_us=100) — 1000 tasks, 2 workers, 1 producer").recommendation;
-  EXPECT_EQ(burst.decision, Decision::adopt_pool);  // 1.2x >= 1.1x, beyond the spread
+  EXPECT_EQ(table_titled(strict, warm).recommendation.decision, Decision::keep_default);       // 4.05x < 300x
+  const Report lenient =
+      build_report(read_result_file(fixture_path), ReportOptions{.adopt_threshold = 1.005});
+  EXPECT_EQ(table_titled(lenient, warm).recommendation.decision, Decision::adopt_pool);
   EXPECT_EQ(table_titled(lenient, io).recommendation.decision,
-            Decision::keep_default);  // still within the spread
+            Decision::keep_default);  // 1.01x >= 1.005x, but not significant
 }
 
 TEST(ReportModel, StrategyParametersTheNameCarriesMakeTheirOwnRow) {
@@ -325,11 +327,13 @@ TEST(ReportModel, StrategyParametersTheNameCarriesMakeTheirOwnRow) {
   EXPECT_EQ(row.strategy, "lifo_stack");
   expect_spread(row, metric::total_time_ns, 123456, 123456, 123456, 1);
   EXPECT_EQ(row_of(table, "lifo_stack").successful_repetitions, 3u);
-  // The default's spread test cannot be done with one repetition of the pool.
+  // One repetition of the fastest pool: 365x, but undecided.
   EXPECT_EQ(table.recommendation.fastest_pool, "lifo_stack (nonblocking=true)");
   EXPECT_FALSE(table.recommendation.beyond_spread.has_value());
-  EXPECT_EQ(table.recommendation.decision, Decision::keep_default);
-  EXPECT_THAT(table.recommendation.reason, HasSubstr("the spread is unknown with a single repetition"));
+  EXPECT_EQ(table.recommendation.decision, Decision::undecided);
+  EXPECT_THAT(table.recommendation.reason,
+              HasSubstr("but on 1 successful repetition of lifo_stack (nonblocking=true) and 3 of "
+                        "semaphore_group: at least 3 of each are needed"));
 }
 
 TEST(ReportModel, CannotDecideWithoutTheBaseline) {
@@ -552,14 +556,15 @@ TEST(ReportMarkdown, CellsAreTheModelsNumbers) {
   EXPECT_THAT(
       markdown,
       HasSubstr("| `semaphore_group` | 3 | 45.0 ms (44.0–46.0 ms) | — | — | 22.2 k/s (21.7–22.7 k/s) | "
-                "1.25 (1.20–1.30) | 2,000,000 | 96.0 | 9.00 MiB (8.00–10.0 MiB) | — | "
-                "5.10 µs (5.00–5.20 µs) | 9.50 µs (9.00–9.90 µs) | 1.00 | 4091 |"));
+                "1.25 (1.20–1.30) | 2.00 | 96.0 B | 9.00 MiB (8.00–10.0 MiB) | — | "
+                "5.10 µs (5.00–5.20 µs) | 9.50 µs (9.00–9.90 µs) | 1.00 | 4,091 |"));
   EXPECT_THAT(markdown, HasSubstr("| `raw_threads` | 2 of 3 (1 failed) | 510 ms (500–520 ms) |"));
   EXPECT_THAT(markdown, HasSubstr("| `sharded` | 0 of 1 (1 failed) | — |"));
-  EXPECT_THAT(markdown, HasSubstr("| " + std::string(atomic_p1) +
-                                  " | adopt **fifo_ring** | `fifo_ring` | 281x | yes |"));
+  EXPECT_THAT(markdown,
+              HasSubstr("| " + std::string(atomic_p1) +
+                        " | adopt **fifo_ring** | `fifo_ring` | 281x | yes (ranges apart, p = 0.100) |"));
   EXPECT_THAT(markdown, HasSubstr("| " + std::string(io) +
-                                  " | keep **semaphore_group** | `lifo_stack` | 1.01x | no |"));
+                                  " | keep **semaphore_group** | `lifo_stack` | 1.01x | no (p = 0.825) |"));
   EXPECT_THAT(markdown, HasSubstr("| `semaphore_group` | 110 ns (100–120 ns) | 1.10 µs (1.00–1.20 µs) | "
                                   "420 ns (400–440 ns) | 4.10 µs (4.00–4.20 µs) | 3.82x |"));
   EXPECT_THAT(markdown, HasSubstr("| `semaphore_group` | 45.0 µs (44.0–46.0 µs) | 50.0 µs (49.0–51.0 µs) | "
@@ -756,8 +761,8 @@ TEST(ReportBaseline, TheNamedCaseIsTheBaselineOfItsTableAndTheOthersSayItIsMissi
     EXPECT_EQ(other.recommendation.decision, Decision::cannot_decide) << other.title;
   }
   EXPECT_THAT(baseline_note(report), HasSubstr("relative to `semaphore_group[spawn=fiber]`"));
-  EXPECT_THAT(baseline_note(report), HasSubstr("goroutine-based"));
-  EXPECT_THAT(baseline_note(report), HasSubstr("OS thread start per task"));
+  EXPECT_THAT(baseline_note(report), HasSubstr("Go's errgroup, which starts a goroutine per task"));
+  EXPECT_THAT(baseline_note(report), HasSubstr("runs each task as a fiber (`spawn=fiber`)"));
 }
 
 TEST(ReportBaseline, ThePlainNameTakesTheCaseWithTheFewestNamedParameters) {
@@ -798,13 +803,13 @@ TEST(ReportBaseline, TheCommandLineStatesTheBaselineAndRefusesOneTheFileLacks) {
   ASSERT_EQ(md.exit_status, 0) << md.err;
   EXPECT_THAT(md.out, HasSubstr("relative to `semaphore_group[spawn=fiber]`"));
   EXPECT_THAT(md.out, HasSubstr("÷ semaphore_group[spawn=fiber]"));
-  EXPECT_THAT(md.out, HasSubstr("goroutine-based"));
+  EXPECT_THAT(md.out, HasSubstr("starts a goroutine per task"));
   const auto json =
       run_poolbench("report " + input.string() + " --format json --baseline 'semaphore_group[spawn=fiber]'");
   ASSERT_EQ(json.exit_status, 0) << json.err;
   const auto parsed = nlohmann::json::parse(json.out);
   EXPECT_EQ(parsed.at("baseline_strategy"), "semaphore_group[spawn=fiber]");
-  EXPECT_THAT(parsed.at("baseline_note").get<std::string>(), HasSubstr("goroutine-based"));
+  EXPECT_THAT(parsed.at("baseline_note").get<std::string>(), HasSubstr("starts a goroutine per task"));
   for (const std::string arguments :
        {" --baseline ref_no_such_strategy", " --baseline 'semaphore_group[spawn=goroutine]'",
         " --baseline 'semaphore_group[spawn'"}) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "default_workers.hpp"
 #include "registry.hpp"
 
 namespace poolbench {
@@ -33,7 +34,7 @@ const WorkloadRegistrar registrar{WorkloadInfo{
     .make = [](const WorkloadConfig&) { return std::make_unique<AtomicIncrementWorkload>(); },
     .default_tasks = {100000},
     .quick_tasks = 20000,
-    .default_workers = {2},
+    .default_workers = cpu_work_workers(machine_cores()),
     .default_sweep = {},
     .nominal_task_ns = [](const Params&) { return 5.0; },
 }};

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "default_workers.hpp"
 #include "registry.hpp"
 
 namespace poolbench {
@@ -118,7 +119,7 @@ const WorkloadRegistrar registrar{WorkloadInfo{
         },
     .default_tasks = {2000},
     .quick_tasks = 500,
-    .default_workers = {2},
+    .default_workers = cpu_work_workers(machine_cores()),
     .default_sweep = {{"duration_us", {"1", "10", "100"}}},
     .nominal_task_ns = [](const Params& params) { return params.number("duration_us") * 1000.0; },
     .uses_cpu = true,

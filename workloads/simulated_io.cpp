@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "default_workers.hpp"
 #include "params.hpp"
 #include "registry.hpp"
 
@@ -133,7 +134,7 @@ const WorkloadRegistrar registrar{WorkloadInfo{
         },
     .default_tasks = {200},
     .quick_tasks = 100,
-    .default_workers = {100},
+    .default_workers = io_workers(machine_cores()),
     .default_sweep = {},
     .nominal_task_ns =
         [](const Params& params) {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "default_workers.hpp"
 #include "params.hpp"
 #include "registry.hpp"
 
@@ -209,7 +210,7 @@ const WorkloadRegistrar registrar{WorkloadInfo{
         },
     .default_tasks = {32},
     .quick_tasks = 8,
-    .default_workers = {4},
+    .default_workers = oversubscribed_workers(machine_cores()),
     .default_sweep = {},
     // A build per task (the scope of every strategy without worker state) plus the short job.
     .nominal_task_ns = [](const Params& params) { return params.number("build_ms") * 1e6 + 20000.0; },

@@ -2,6 +2,8 @@
 #include "format/units.hpp"
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -11,6 +13,7 @@ std::string format_significant(double value) {
   if (!std::isfinite(value)) return "n/a";
   const double magnitude = std::fabs(value);
   if (magnitude == 0) return "0";
+  if (magnitude >= 1000) return format_count(value);  // thousands separated: 12,345
   if (magnitude >= 100) return fmt::format("{:.0f}", value);
   const int decimals = 2 - static_cast<int>(std::floor(std::log10(magnitude)));
   return fmt::format("{:.{}f}", value, decimals);
@@ -53,6 +56,13 @@ std::string format_count(double value) {
   return rounded < 0 ? "-" + out : out;
 }
 
+std::string format_allocations_per_task(double per_task) {
+  if (!std::isfinite(per_task)) return "n/a";
+  if (per_task == 0) return "0";
+  if (std::fabs(per_task) >= 1) return format_significant(per_task);
+  return format_count(per_task * 1e6) + " per 1M";
+}
+
 std::string format_ratio(double ratio) {
   return format_significant(ratio) + "x";
 }
@@ -75,6 +85,25 @@ std::string format_range(double median, double min, double max, std::size_t samp
   if (const std::string unit = unit_of(low); !unit.empty() && unit == unit_of(high))
     low.resize(low.size() - unit.size());
   return fmt::format("{} ({}–{})", format(median), low, high);
+}
+
+std::optional<double> parse_duration_ns(std::string_view text) {
+  struct Unit {
+    std::string_view suffix;
+    double ns;
+  };
+  constexpr Unit units[] = {{"ns", 1}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  for (const auto& unit : units) {
+    if (text.size() <= unit.suffix.size() || text.substr(text.size() - unit.suffix.size()) != unit.suffix)
+      continue;
+    const std::string number(text.substr(0, text.size() - unit.suffix.size()));
+    if (number.find_first_not_of("0123456789.") != std::string::npos) return std::nullopt;
+    char* end = nullptr;
+    const double value = std::strtod(number.c_str(), &end);
+    if (end != number.c_str() + number.size() || !std::isfinite(value) || !(value > 0)) return std::nullopt;
+    return value * unit.ns;
+  }
+  return std::nullopt;
 }
 
 std::string format_quantity(double value, metrics::Unit unit) {

@@ -4,20 +4,29 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "metrics/catalogue.hpp"
 
 namespace poolbench {
 
 std::string format_significant(
-    double value);  // three significant digits, no exponent: 0.0123, 1.23, 123, 12300
+    double value);  // three significant digits, no exponent: 0.0123, 1.23, 123, 12,300
 std::string format_duration_ns(double nanoseconds);
 std::string format_rate(double per_second);  // "1.23 M/s"
 std::string format_bytes(double bytes);      // binary units; negative values keep their sign
 std::string format_count(double value);      // grouped integer ("2,000,000"); small fractions keep decimals
 std::string format_ratio(double ratio);      // "3.10x"
-std::string format_cores(double cores);      // "1.95"
+// Allocations per task: per task where at least one ("2.00", "83,485"), per million tasks below ("120 per
+// 1M").
+std::string format_allocations_per_task(double per_task);
+std::string format_cores(double cores);  // "1.95"
+
+// A duration a person types, "50ms", "250us" (or "250µs"), "1.5s", "800ns", in nanoseconds; nullopt for
+// anything else (no unit, an unknown unit, a value that is not a positive finite number).
+std::optional<double> parse_duration_ns(std::string_view text);
 
 // A value of a catalogue unit, with the formatter above that fits it.
 std::string format_quantity(double value, metrics::Unit unit);

@@ -24,6 +24,7 @@
 
 #include "cli.hpp"
 #include "errors.hpp"
+#include "format/units.hpp"
 #include "report/report_hosts.hpp"
 #include "report/report_model.hpp"
 #include "report/report_render.hpp"
@@ -43,6 +44,7 @@ struct ReportRequest {
   double adopt_threshold = 2.0;
   std::string baseline = baseline_strategy;
   bool baseline_given = false;  // --baseline on the command line: then it must match a case of the file
+  std::string slo_p99;          // --slo-p99 DURATION, as typed; empty: no latency objective
 };
 
 // The plot script: POOLBENCH_PLOT_SCRIPT, or scripts/plot.py of the source tree this binary was built from.
@@ -126,11 +128,22 @@ int run_report(const ReportRequest& request) {
     throw UsageError(error.what());
   }
 
+  std::optional<double> slo_p99_ns;
+  if (!request.slo_p99.empty()) {
+    slo_p99_ns = parse_duration_ns(request.slo_p99);
+    if (!slo_p99_ns)
+      throw UsageError(
+          fmt::format("--slo-p99 '{}': expected a positive duration with its unit, e.g. 50ms, 250us, 1s",
+                      request.slo_p99));
+  }
+
   Report report;
   std::optional<HostsReport> hosts;  // a merged file of several hosts: a report per host, ranked side by side
   try {
     const ResultFile file = read_result_file(request.input);
-    const ReportOptions options{.adopt_threshold = request.adopt_threshold, .baseline = request.baseline};
+    const ReportOptions options{.adopt_threshold = request.adopt_threshold,
+                                .baseline = request.baseline,
+                                .slo_p99_ns = slo_p99_ns};
     if (file.hosts().size() > 1)
       hosts = build_hosts_report(file, options);
     else
@@ -150,8 +163,9 @@ int run_report(const ReportRequest& request) {
   const nlohmann::ordered_json as_json = hosts ? hosts_report_to_json(*hosts) : report_to_json(report);
   const std::string text = request.format == "json"
                                ? as_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
-                           : hosts ? render_hosts_markdown(*hosts)
-                                   : render_markdown(report) + "\n";
+                           : hosts                    ? render_hosts_markdown(*hosts)
+                           : request.format == "text" ? render_text(report) + "\n"
+                                                      : render_markdown(report) + "\n";
 
   // Everything that can refuse is checked before anything is written.
   std::optional<OutputLock> out_lock;
@@ -199,8 +213,9 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               ->type_name("RESULT.json");
           command
               .add_option("--format", request->format,
-                          "md (Markdown, default) or json (the same tables as data)")
-              ->check(CLI::IsMember({"md", "json"}));
+                          "md (Markdown, default), text (aligned for a terminal) or json (the same tables as "
+                          "data)")
+              ->check(CLI::IsMember({"md", "text", "json"}));
           command
               .add_option("--out", request->out, "write the report to FILE (atomically) instead of stdout")
               ->type_name("FILE");
@@ -222,6 +237,13 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                           "carries the fewest parameters, then the first in the file)")
               ->type_name("NAME")
               ->each([request](const std::string&) { request->baseline_given = true; });
+          command
+              .add_option(
+                  "--slo-p99", request->slo_p99,
+                  "latency objective: a strategy whose end-to-end p99 exceeds DURATION (e.g. 50ms) is "
+                  "not a candidate; judged on the open-loop runs (--arrival) of a configuration where "
+                  "the file has them")
+              ->type_name("DURATION");
           return std::function<int()>([request] { return run_report(*request); });
         },
 }};

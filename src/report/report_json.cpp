@@ -37,6 +37,11 @@ Json recommendation_json(const Recommendation& r) {
           {"fastest_pool_max_total_time_ns", optional_value(r.fastest_pool_max_ns)},
           {"baseline_min_total_time_ns", optional_value(r.baseline_min_ns)},
           {"fastest_pool_time_over_lower_bound", optional_value(r.lower_bound_speedup)},
+          {"u_test_p_value", optional_value(r.p_value)},
+          {"significant", r.significant},
+          {"tied_with", r.tied_with},
+          {"runner_up_u_test_p_value", optional_value(r.runner_up_p_value)},
+          {"missed_slo", r.missed_slo},
           {"reason", r.reason}};
 }
 
@@ -67,6 +72,8 @@ Json report_to_json(const Report& report) {
   out["baseline_note"] = baseline_note(report);
   out["lower_bound_strategy"] = lower_bound_strategy;
   out["adopt_threshold"] = report.adopt_threshold;
+  out["slo_p99_ns"] = optional_value(report.slo_p99_ns);
+  out["warnings"] = report.warnings;
   out["metrics"] = report.metric_catalogue;
   out["metrics_from"] =
       report.metric_catalogue_from_file ? "result file" : "this build (the file records none)";

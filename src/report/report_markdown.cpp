@@ -1,12 +1,14 @@
 // Markdown rendering of the report: the guide's tables (Microbenchmarks, Deep Comparison, Appendix S22)
 // filled with this run's medians and spreads, for pasting into a design review.
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "format/markdown.hpp"
+#include "format/terminal_text.hpp"
 #include "format/units.hpp"
 #include "report/report_render.hpp"
 
@@ -20,8 +22,15 @@ using markdown::code;
 
 using Formatter = std::string (*)(double);
 
+// For the terminal (render_text): a cell shows its range only where it matters, a spread wider than warn_cv
+// of the median; otherwise the median alone, so the columns stay narrow. Set for the duration of one
+// render_text.
+thread_local bool ranges_only_where_they_matter = false;
+
 std::string spread_cell(const Spread* spread, Formatter format) {
   if (spread == nullptr) return not_measured;
+  if (ranges_only_where_they_matter && spread->max - spread->min <= warn_cv * std::fabs(spread->median))
+    return format(spread->median);
   return format_range(spread->median, spread->min, spread->max, spread->samples, format);
 }
 
@@ -61,18 +70,27 @@ std::string decision_text(const Recommendation& recommendation) {
   switch (recommendation.decision) {
     case Decision::adopt_pool:
       return fmt::format("adopt **{}**", recommendation.choice);
+    case Decision::tie:
+      return fmt::format("tie: adopt **{}**", recommendation.choice);
     case Decision::keep_default:
       return fmt::format("keep **{}**", recommendation.choice);
+    case Decision::undecided:
+      return "undecided (too few repetitions)";
     case Decision::cannot_decide:
       return "cannot decide";
   }
   return "";
 }
 
-std::string beyond_text(const Recommendation& recommendation) {
-  if (!recommendation.beyond_spread)
-    return recommendation.speedup ? "unknown (one repetition)" : not_measured;
-  return *recommendation.beyond_spread ? "yes" : "no";
+// Whether the fastest pool beats the baseline beyond noise, and by which test.
+std::string significance_text(const Recommendation& recommendation) {
+  if (!recommendation.speedup) return not_measured;
+  if (!recommendation.p_value) return "no test (too few repetitions)";
+  if (recommendation.significant)
+    return recommendation.beyond_spread.value_or(false)
+               ? fmt::format("yes (ranges apart, p = {:.3f})", *recommendation.p_value)
+               : fmt::format("yes (p = {:.3f})", *recommendation.p_value);
+  return fmt::format("no (p = {:.3f})", *recommendation.p_value);
 }
 
 std::string outcome_text(RuleOutcome outcome) {
@@ -99,8 +117,27 @@ std::string strategy_cell(const StrategyRow& row) {
   return out;
 }
 
+// The model keeps allocations per million tasks (its JSON key); people read them per task where at least one.
+std::string allocations_cell(double per_million_tasks) {
+  return format_allocations_per_task(per_million_tasks / 1e6);
+}
+
 std::string plain_ratio(double value) {
   return format_significant(value);
+}
+
+void render_warnings(const Report& report, std::string& out) {
+  out += "## Warnings\n\n";
+  if (report.warnings.empty()) {
+    out += fmt::format(
+        "None: the machine was quiet at start, every case has at least {} successful repetitions that vary "
+        "by "
+        "at most {:.0f}%, and every case ran as its title says.\n\n",
+        min_decision_repetitions, warn_cv * 100);
+    return;
+  }
+  for (const auto& warning : report.warnings) out += "- " + cell(warning) + "\n";
+  out += "\n";
 }
 
 void render_header(const Report& report, std::string& out) {
@@ -116,6 +153,7 @@ void render_header(const Report& report, std::string& out) {
       "with the minimum–maximum in parentheses where the repetitions differ; ratios divide two such medians. "
       "{} marks what this run did not measure.\n\n",
       cell(report.source), not_measured);
+  render_warnings(report, out);
   out += "## Machine and run\n\n";
   table_header(out, {"", "Value"}, Align::text);
   for (const auto& [label, value] : report.header)
@@ -134,25 +172,32 @@ void render_recommendations(const Report& report, std::string& out) {
   out += "## Recommendations\n\n";
   out += fmt::format(
       "The guide's rule (\"Senior Decision Process\"): default to no pool (errgroup with SetLimit; here "
-      "`{0}`); adopt a pool only "
-      "when the benchmark shows a measurable benefit — here, the fastest pool's median total time is at "
-      "least {1} "
-      "lower than `{0}`'s (`--adopt-threshold`) **and** the difference is beyond the run's spread (the "
-      "pool's "
-      "slowest repetition beats `{0}`'s fastest). Pools are the strategies with persistent workers; `{2}` "
-      "and `{3}` "
-      "are shown for reference, not as candidates.\n\n",
-      report.baseline, format_ratio(report.adopt_threshold), lower_bound_strategy, thread_per_task_strategy);
+      "`{0}`); adopt a pool only when the benchmark shows a measurable benefit — here, the fastest pool's "
+      "median time is at least {1} lower than `{0}`'s (`--adopt-threshold`) **and** the difference is "
+      "significant: a Mann-Whitney U test over the repetitions at p < {4} (the test compare uses), or ranges "
+      "that do not overlap. A pool that does not beat the runner-up pool the same way is named with it: "
+      "\"tie: adopt X or Y\" (either will do). With fewer than {5} successful repetitions of the baseline or "
+      "the pool the verdict is \"undecided\". Pools are the strategies with persistent workers; `{2}` and "
+      "`{3}` are shown for reference, not as candidates.\n\n",
+      report.baseline, format_ratio(report.adopt_threshold), lower_bound_strategy, thread_per_task_strategy,
+      decision_alpha, min_decision_repetitions);
+  if (report.slo_p99_ns)
+    out += fmt::format(
+        "Latency objective (`--slo-p99`): e2e p99 at most {}. A strategy that misses it (or saturates) is "
+        "not "
+        "a candidate; it is judged on the open-loop runs of the same configuration where the file has them "
+        "(the worst offered load counts), else on the configuration's own p99.\n\n",
+        format_duration_ns(*report.slo_p99_ns));
   out += baseline_note(report) + "\n\n";
   table_header(out,
                {"Configuration", "Decision", "Fastest pool", fmt::format("Speedup over {}", report.baseline),
-                "Beyond the spread"},
+                "Significant"},
                Align::text);
   for (const auto& table : report.tables) {
     const auto& r = table.recommendation;
     table_row(out, {cell(table.title), decision_text(r),
                     r.fastest_pool.empty() ? not_measured : code(r.fastest_pool),
-                    optional_cell(r.speedup, format_ratio), beyond_text(r)});
+                    optional_cell(r.speedup, format_ratio), significance_text(r)});
   }
   out += "\n";
 }
@@ -183,10 +228,10 @@ void render_tables(const Report& report, std::string& out) {
            : table.rows.empty() || !table.rows.front().find(metric::setup_ns)
                ? "Compared: the window (the file does not record setup times).\n\n"
                : "Compared: the window, after each strategy's warm-up (setup + window shown).\n\n";
-    table_header(
-        out, {"Strategy", "Reps", "Total time", "Setup", "Setup + window", "Tasks/s", "CPU cores",
-              "Allocs / 1M tasks", "Bytes / task", "Peak RSS − inline", "Thread stacks", "e2e p50", "e2e p99",
-              fmt::format("÷ {}", report.baseline), fmt::format("÷ {}", lower_bound_strategy)});
+    table_header(out,
+                 {"Strategy", "Reps", "Total time", "Setup", "Setup + window", "Tasks/s", "CPU cores",
+                  "Allocs / task", "Bytes / task", "Peak RSS − inline", "Thread stacks", "e2e p50", "e2e p99",
+                  fmt::format("÷ {}", report.baseline), fmt::format("÷ {}", lower_bound_strategy)});
     for (const auto& row : table.rows) {
       table_row(out, {strategy_cell(row), repetitions_cell(row),
                       spread_cell(row.find(metric::total_time_ns), format_duration_ns),
@@ -196,8 +241,8 @@ void render_tables(const Report& report, std::string& out) {
                       spread_cell(row.find(metric::cpu_cores), format_cores),
                       row.find(metric::allocations_bypass_malloc)
                           ? std::string("not counted: bypasses malloc")
-                          : spread_cell(row.find(metric::allocs_per_million_tasks), format_count),
-                      spread_cell(row.find(metric::bytes_per_task), format_significant),
+                          : spread_cell(row.find(metric::allocs_per_million_tasks), allocations_cell),
+                      spread_cell(row.find(metric::bytes_per_task), format_bytes),
                       spread_cell(row.find(metric::peak_rss_above_inline_bytes), format_bytes),
                       spread_cell(row.find(metric::thread_stack_bytes), format_bytes),
                       latency_cell(row, metric::e2e_p50_ns), latency_cell(row, metric::e2e_p99_ns),
@@ -207,8 +252,9 @@ void render_tables(const Report& report, std::string& out) {
     const auto& r = table.recommendation;
     out += fmt::format("\n**Recommendation:** {}. {}.", decision_text(r), r.reason);
     if (r.lower_bound_speedup && *r.lower_bound_speedup > 1)
-      out += fmt::format(" For scale: `{}` (no concurrency at all) is {} faster than `{}` here.",
-                         lower_bound_strategy, format_ratio(*r.lower_bound_speedup), r.fastest_pool);
+      out += fmt::format(
+          " For scale: `{}` (every task on the submitting thread, no pool) is {} faster than `{}` here.",
+          lower_bound_strategy, format_ratio(*r.lower_bound_speedup), r.fastest_pool);
     out += "\n\n";
   }
 }
@@ -275,7 +321,10 @@ void render_rules(const Report& report, std::string& out) {
   out += "## Rules of thumb, tested\n\n";
   for (std::size_t i = 0; i < report.rules.size(); ++i) {
     const auto& rule = report.rules[i];
-    out += fmt::format("{}. **{}** — {}\n", i + 1, outcome_text(rule.outcome), rule.claim);
+    const std::string outcome = rule.outcome == RuleOutcome::not_measured && !rule.evidence.empty()
+                                    ? std::string("not judged: too few tasks")
+                                    : outcome_text(rule.outcome);
+    out += fmt::format("{}. **{}** — {}\n", i + 1, outcome, rule.claim);
     out += fmt::format("   Checked: {}.\n", rule.criterion);
     for (const auto& line : rule.evidence) out += "   - " + line + "\n";
     out += "\n";
@@ -353,6 +402,18 @@ void render_failures(const Report& report, std::string& out) {
 }
 
 }  // namespace
+
+std::string render_text(const Report& report) {
+  struct CompactRanges {
+    CompactRanges() { ranges_only_where_they_matter = true; }
+    ~CompactRanges() { ranges_only_where_they_matter = false; }
+    CompactRanges(const CompactRanges&) = delete;
+    CompactRanges& operator=(const CompactRanges&) = delete;
+  } compact;
+  std::string text = markdown_to_terminal(render_markdown(report), not_measured);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
 
 std::string render_markdown(const Report& report) {
   std::string out;

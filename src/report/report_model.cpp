@@ -156,6 +156,54 @@ const StrategyRow* matching_baseline(const WorkloadTable& table, const BaselineC
   return best;
 }
 
+// Tasks per second from the same repetitions as the time: where every repetition's rate times its time is the
+// same count of tasks (the window's), the rate's median, min and max are that count over the time's median,
+// max and min, so the two columns never disagree (with an even count, separately taken medians of the rate
+// and the time do). Otherwise (a count that varies) the recorded rates stay.
+void derive_rate_from_time(StrategyRow& row) {
+  auto rates = row.samples.find(metric::items_per_second);
+  auto times = row.samples.find(metric::total_time_ns);
+  const Spread* time = row.find(metric::total_time_ns);
+  if (rates == row.samples.end() || times == row.samples.end() || time == nullptr ||
+      rates->second.size() != times->second.size() || rates->second.empty())
+    return;
+  const double count = rates->second.front() * times->second.front() / 1e9;
+  for (std::size_t i = 0; i < rates->second.size(); ++i)
+    if (std::fabs(rates->second[i] * times->second[i] / 1e9 - count) > 1e-6 * std::max(1.0, count)) return;
+  if (!(count > 0) || !(time->min > 0)) return;
+  row.metrics[metric::items_per_second] =
+      Spread{count / time->median * 1e9, count / time->max * 1e9, count / time->min * 1e9, time->samples};
+}
+
+// The cost of starting one task's thread (or fiber), as this run measured it: on the tiniest workload, a
+// thread per task's median time per task less inline's (which runs the same task with no start at all). It is
+// what separates the C++ thread baseline from the Go guide's goroutines.
+void add_spawn_cost(Report& report) {
+  std::vector<std::string> parts;
+  for (const auto& table : report.tables) {
+    if (table.workload != "atomic_increment" || !table.workload_params.empty()) continue;
+    const StrategyRow* lower = table.find(lower_bound_strategy);
+    const Spread* lower_time = lower ? lower->find(metric::time_per_task_ns) : nullptr;
+    if (lower_time == nullptr) continue;
+    for (const auto& row : table.rows) {
+      if (row.strategy != thread_per_task_strategy) continue;
+      const Spread* per_task = row.find(metric::time_per_task_ns);
+      if (per_task == nullptr) continue;
+      auto spawn = row.strategy_params.find("spawn");
+      parts.push_back(fmt::format(
+          "{} per task ({}, {}, K={}, P={})", format_duration_ns(per_task->median - lower_time->median),
+          spawn == row.strategy_params.end() ? "spawn not recorded" : "spawn=" + spawn->second,
+          plural(table.tasks, "task", "tasks"), table.workers, table.producers));
+    }
+    if (!parts.empty()) break;  // the first configuration that has it (the file's order)
+  }
+  report.header.emplace_back(
+      "Spawn cost (measured)",
+      parts.empty() ? std::string("not measured (no raw_threads and inline on atomic_increment)")
+                    : fmt::format("{}: `{}`'s time per task on atomic_increment less `{}`'s",
+                                  fmt::join(parts, "; "), thread_per_task_strategy, lower_bound_strategy));
+}
+
 void fill_ratios(WorkloadTable& table) {
   const StrategyRow* baseline = table.find(table.baseline);
   const StrategyRow* lower = table.find(lower_bound_strategy);
@@ -315,14 +363,24 @@ BaselineChoice parse_baseline(const std::string& text) {
 }
 
 std::string baseline_note(const Report& report) {
+  // What the baseline starts per task, as its cases record it (the spawn parameter of the first table that
+  // has the baseline).
+  std::string spawn;
+  for (const auto& table : report.tables)
+    if (const StrategyRow* row = table.find(table.baseline); row != nullptr && spawn.empty())
+      if (auto found = row->strategy_params.find("spawn"); found != row->strategy_params.end())
+        spawn = found->second;
+  const std::string runtime =
+      spawn == "fiber" ? "runs each task as a fiber (`spawn=fiber`), the closer counterpart of a goroutine"
+      : spawn == "thread"
+          ? "starts an OS thread (std::thread) per task (`spawn=thread`), which costs far more "
+            "than a goroutine (the measured spawn cost is in the machine table)"
+          : "starts whatever its cases record per task (no `spawn` parameter recorded)";
   return fmt::format(
       "Recommendations and ÷ baseline columns are relative to `{}` (`--baseline`), found in {} of {} "
-      "configurations. The Go guide's figures are goroutine-based (a goroutine starts in well under a "
-      "microsecond), while the thread baseline (`semaphore_group` or `raw_threads` with `spawn=thread`) pays "
-      "an "
-      "OS thread start per task; `spawn=fiber` runs each task as a fiber, the closer counterpart of a "
-      "goroutine.",
-      report.baseline, report.tables_with_baseline, report.tables.size());
+      "configurations. C++ against Go: the guide's figures are Go's errgroup, which starts a goroutine per "
+      "task, while this baseline {}, so its ratios to a pool are not the guide's.",
+      report.baseline, report.tables_with_baseline, report.tables.size(), runtime);
 }
 
 Report build_report(const ResultFile& file, const ReportOptions& options) {
@@ -390,6 +448,8 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
       continue;
     }
     ++row.successful_repetitions;
+    if (info.effective_producers != 0 && info.effective_producers != info.producers)
+      row.effective_producers = std::max(row.effective_producers, info.effective_producers);
     if (row.case_label.empty()) row.case_label = entry.label;
     for (const auto& [name, value] : metrics_of(entry, info.tasks)) builder.values[name].push_back(value);
   }
@@ -405,8 +465,11 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
     table.title =
         config_title(table.workload, table.workload_params, table.tasks, table.workers, table.producers);
     for (auto& [label, builder] : grouped[key]) {
-      for (auto& [name, values] : builder.values)
-        if (auto spread = spread_of(std::move(values))) builder.row.metrics[name] = *spread;
+      for (auto& [name, values] : builder.values) {
+        if (auto spread = spread_of(values)) builder.row.metrics[name] = *spread;
+        builder.row.samples[name] = std::move(values);
+      }
+      derive_rate_from_time(builder.row);
       if (!builder.row.known_strategy) unknown_strategies.insert(builder.row.strategy);
       table.rows.push_back(std::move(builder.row));
     }
@@ -419,8 +482,17 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
     table.baseline = baseline_row != nullptr ? baseline_row->label : options.baseline;
     if (baseline_row != nullptr) ++report.tables_with_baseline;
     fill_ratios(table);
-    table.recommendation = recommend(table, options.adopt_threshold);
     report.tables.push_back(std::move(table));
+  }
+  // Decided once every table is built: the latency objective reads the open-loop tables of a configuration.
+  report.slo_p99_ns = options.slo_p99_ns;
+  for (auto& table : report.tables) {
+    if (options.slo_p99_ns) {
+      const auto verdicts = judge_slo(table, report.tables, *options.slo_p99_ns);
+      table.recommendation = recommend(table, options.adopt_threshold, &verdicts);
+    } else {
+      table.recommendation = recommend(table, options.adopt_threshold);
+    }
   }
   // Workloads in first-seen order, their configurations in a stable reading order within.
   std::vector<std::string> workload_order;
@@ -461,6 +533,8 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
   report.crossovers = build_crossovers(report.tables, options.adopt_threshold);
   report.rules = check_rules(report.tables, report.crossovers, options.adopt_threshold);
 
+  report.warnings = build_warnings(file, report);
+  add_spawn_cost(report);
   if (!unknown_strategies.empty())
     report.notes.push_back(
         fmt::format("Strategies whose traits the result file does not record (written before poolbench "

@@ -36,7 +36,22 @@ struct ReportOptions {
       2.0;  // a pool must be at least this many times faster than the baseline to be adopted
   // The baseline: a strategy, optionally with its parameters in brackets, as `semaphore_group[spawn=fiber]`.
   std::string baseline = baseline_strategy;
+  // --slo-p99: a latency objective on the end-to-end p99; a strategy that misses it is not a candidate.
+  std::optional<double> slo_p99_ns = std::nullopt;
 };
+
+// The significance level of the decision's U test (the same as compare's default).
+inline constexpr double decision_alpha = 0.05;
+// Below this many successful repetitions of the baseline or of a candidate the decision is "undecided": with
+// fewer, neither the U test nor the ranges can tell a difference from noise.
+inline constexpr std::size_t min_decision_repetitions = 3;
+// The rules of thumb judge a configuration only with at least this many waves of K tasks (tasks >= waves x
+// workers); with fewer, start-up and the last partial wave dominate what the rule compares.
+inline constexpr std::size_t min_rule_waves = 10;
+// Trust signals: a case whose compared time varies by more than this coefficient of variation, and a probe
+// whose share of the window exceeds this fraction, are warned about.
+inline constexpr double warn_cv = 0.10;
+inline constexpr double warn_probe_share = 0.05;
 
 // A parsed --baseline: the strategy, and the parameters a case of it must have.
 struct BaselineChoice {
@@ -68,6 +83,11 @@ struct StrategyRow {
   std::size_t successful_repetitions = 0;
   std::size_t failed_repetitions = 0;
   std::map<std::string, Spread> metrics;
+  // Each metric's value per successful repetition, in file order: what the decision's U test compares.
+  std::map<std::string, std::vector<double>> samples;
+  // Producer threads the case was driven with where it differs from the table's producer count (synchronous
+  // strategies get one per worker); 0 where the file does not record it or it is the same.
+  std::size_t effective_producers = 0;
   std::map<std::string, std::string>
       strategy_params;                              // every parameter of the strategy, as the case recorded
   std::size_t named_params = 0;                     // how many of them the case's name carries
@@ -78,8 +98,10 @@ struct StrategyRow {
 };
 
 enum class Decision {
-  adopt_pool,     // a pool is faster by at least the threshold, beyond the spread
+  adopt_pool,     // a pool is faster by at least the threshold, significantly, and beats every other pool
+  tie,            // adopt a pool, but the fastest does not beat the runner-up significantly: "tie: X or Y"
   keep_default,   // the rule says: stay with the baseline
+  undecided,      // too few repetitions (below min_decision_repetitions) to tell a difference from noise
   cannot_decide,  // the baseline (or every pool) was not measured successfully in this configuration
 };
 const char* to_string(Decision decision);
@@ -93,7 +115,16 @@ struct Recommendation {
   std::optional<double> fastest_pool_max_ns, baseline_min_ns;  // the two ends the spread test compares
   std::optional<double>
       lower_bound_speedup;  // fastest pool's median time / inline's (above 1: inline is faster)
-  std::string reason;       // one sentence, with the numbers
+  // The significance of the fastest pool against the baseline: the U test's two-sided p-value (absent where
+  // either has fewer than min_decision_repetitions) and whether the ranges do not overlap.
+  std::optional<double> p_value;
+  bool significant = false;
+  // The pools the fastest does not beat significantly (the runner-up first): with an adopt verdict, a tie.
+  std::vector<std::string> tied_with;
+  std::optional<double> runner_up_p_value;  // the fastest pool against the runner-up pool
+  // Strategies --slo-p99 ruled out, each with its p99 and where it was measured.
+  std::vector<std::string> missed_slo;
+  std::string reason;  // one sentence, with the numbers
 };
 
 // One table: every strategy at one point of the matrix (workload, its parameters, tasks, workers, producers).
@@ -220,6 +251,10 @@ struct Report {
   std::vector<FailedCase> failures;
   std::optional<bool> complete;    // the file's context.poolbench.complete; nullopt: not recorded
   std::vector<std::string> notes;  // anything the reader should know that fits nowhere else
+  // Trust signals, printed first: what makes the figures below less certain than they look (load at start,
+  // noisy cases, too few or failed repetitions, a heavy probe, producers other than the title's).
+  std::vector<std::string> warnings;
+  std::optional<double> slo_p99_ns;  // --slo-p99, as given
   // The metric catalogue the result file records (context.poolbench.metrics); this build's for older files.
   nlohmann::ordered_json metric_catalogue;
   bool metric_catalogue_from_file = false;

@@ -29,7 +29,35 @@ int strategy_rank(const std::string& strategy);
 
 // ---- report_decision.cpp ----
 
-Recommendation recommend(const WorkloadTable& table, double threshold);
+// Whether `a`'s values of `key` are significantly lower than `b`'s: both have at least
+// min_decision_repetitions values, and either their ranges do not overlap or the U test's p is below
+// decision_alpha with `a`'s median the lower.
+struct Significance {
+  bool enough = false;  // both have enough repetitions for a test
+  std::optional<double> p_value;
+  bool separated = false;  // a's slowest is faster than b's fastest
+  bool significant = false;
+};
+Significance faster_than(const StrategyRow& a, const StrategyRow& b, const std::string& key);
+
+// Whether a row meets --slo-p99, and the figure that says so.
+struct SloVerdict {
+  bool met = true;
+  bool measured = false;
+  std::string evidence;
+};
+// Per row label of `table`: judged on the open-loop runs of the same configuration in `all` where present.
+std::map<std::string, SloVerdict> judge_slo(const WorkloadTable& table, const std::vector<WorkloadTable>& all,
+                                            double slo_p99_ns);
+
+// `slo`: the verdicts of judge_slo, or nullptr without a latency objective.
+Recommendation recommend(const WorkloadTable& table, double threshold,
+                         const std::map<std::string, SloVerdict>* slo = nullptr);
+
+// ---- report_warnings.cpp ----
+
+// The trust signals of Report::warnings, from the file's context and the built tables.
+std::vector<std::string> build_warnings(const ResultFile& file, const Report& report);
 
 // ---- report_rules.cpp ----
 

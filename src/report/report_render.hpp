@@ -12,6 +12,10 @@ namespace poolbench::report {
 
 std::string render_markdown(const Report& report);
 
+// The same document for a terminal: tables aligned in columns, columns with nothing measured left out, a
+// cell's range shown only where it is wider than warn_cv of the median, markup removed.
+std::string render_text(const Report& report);
+
 // Layout ("schema": "poolbench-report/2"; /1 keyed items_per_second as tasks_per_second and had no metrics):
 // metrics (the metric catalogue, from the result file where it records one), header, run_details,
 // tables[].rows[].metrics{key: {median, min, max, samples}}, recommendations, submit_costs, capabilities,

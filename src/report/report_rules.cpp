@@ -34,6 +34,23 @@ std::string config_suffix(const WorkloadTable& table) {
   return fmt::format("{}, N={}, K={}", out, table.tasks, table.workers);
 }
 
+// A rule compares steady states: with fewer than min_rule_waves waves of K tasks, starting the workers and
+// the last partial wave are most of what is measured. Such a configuration is listed as not judged.
+bool large_enough(const WorkloadTable& table, RuleCheck& rule) {
+  const std::size_t needed = min_rule_waves * std::max<std::size_t>(table.workers, 1);
+  if (table.tasks >= needed) return true;
+  rule.evidence.push_back(fmt::format("{}: not judged: too few tasks ({} < {} waves of K={}, {})",
+                                      config_suffix(table), table.tasks, min_rule_waves, table.workers,
+                                      needed));
+  return false;
+}
+
+std::string size_criterion() {
+  return fmt::format(
+      "; only configurations of at least {} waves of K tasks (tasks >= {} x workers) are judged",
+      min_rule_waves, min_rule_waves);
+}
+
 // "Pooling beats a thread per task by several times on tiny tasks" (Microbenchmarks: 100k atomic increments).
 RuleCheck check_tiny_tasks(const std::vector<WorkloadTable>& tables) {
   RuleCheck rule{
@@ -43,14 +60,14 @@ RuleCheck check_tiny_tasks(const std::vector<WorkloadTable>& tables) {
           "times on tiny tasks (guide: ants ~3x faster than raw goroutines on 100k atomic "
           "increments).",
       .criterion = fmt::format("on atomic_increment, every pool's median total time is at least {} "
-                               "lower than {}'s, in every configuration",
-                               format_ratio(several_times), thread_per_task_strategy),
+                               "lower than {}'s, in every configuration{}",
+                               format_ratio(several_times), thread_per_task_strategy, size_criterion()),
       .outcome = RuleOutcome::not_measured,
       .evidence = {}};
   bool any = false;
   bool all_held = true;
   for (const auto& table : tables) {
-    if (table.workload != "atomic_increment") continue;
+    if (table.workload != "atomic_increment" || !large_enough(table, rule)) continue;
     const StrategyRow* raw = table.find(thread_per_task_strategy);
     const Spread* raw_time = raw ? raw->find(metric::total_time_ns) : nullptr;
     if (raw_time == nullptr) continue;
@@ -78,21 +95,21 @@ RuleCheck check_tiny_tasks(const std::vector<WorkloadTable>& tables) {
 
 // "At I/O-heavy workloads with bounding, all bounded approaches are equivalent."
 RuleCheck check_io_equivalence(const std::vector<WorkloadTable>& tables) {
-  RuleCheck rule{
-      .id = "bounded_equivalent_on_io",
-      .claim =
-          "At I/O-heavy workloads with bounding, all bounded approaches are equivalent (guide: "
-          "errgroup K=100 and ants K=100 both 2.0 s on 1k HTTP calls).",
-      .criterion = fmt::format("on simulated_io, the slowest bounded strategy's median total time is "
-                               "within {:.0f}% of the fastest's, in every configuration (bounded: all "
-                               "but {} and {})",
-                               io_equivalence * 100, lower_bound_strategy, thread_per_task_strategy),
-      .outcome = RuleOutcome::not_measured,
-      .evidence = {}};
+  RuleCheck rule{.id = "bounded_equivalent_on_io",
+                 .claim =
+                     "At I/O-heavy workloads with bounding, all bounded approaches are equivalent (guide: "
+                     "errgroup K=100 and ants K=100 both 2.0 s on 1k HTTP calls).",
+                 .criterion = fmt::format(
+                     "on simulated_io, the slowest bounded strategy's median total time is "
+                     "within {:.0f}% of the fastest's, in every configuration (bounded: all "
+                     "but {} and {}){}",
+                     io_equivalence * 100, lower_bound_strategy, thread_per_task_strategy, size_criterion()),
+                 .outcome = RuleOutcome::not_measured,
+                 .evidence = {}};
   bool any = false;
   bool all_held = true;
   for (const auto& table : tables) {
-    if (table.workload != "simulated_io") continue;
+    if (table.workload != "simulated_io" || !large_enough(table, rule)) continue;
     const StrategyRow* fastest = nullptr;
     const StrategyRow* slowest = nullptr;
     std::vector<std::string> parts;
@@ -131,8 +148,8 @@ RuleCheck check_warm_state(const std::vector<WorkloadTable>& tables) {
                  .criterion = fmt::format(
                      "on warm_state with state=auto (per worker where the strategy "
                      "keeps worker state, per task elsewhere), a strategy with worker state is at least "
-                     "{} faster than {} (median total time), in every configuration",
-                     format_ratio(warm_state_win), baseline_name(tables)),
+                     "{} faster than {} (median total time), in every configuration{}",
+                     format_ratio(warm_state_win), baseline_name(tables), size_criterion()),
                  .outcome = RuleOutcome::not_measured,
                  .evidence = {}};
   bool any = false;
@@ -144,6 +161,7 @@ RuleCheck check_warm_state(const std::vector<WorkloadTable>& tables) {
     if (auto state = table.workload_params.find("state");
         state != table.workload_params.end() && state->second != "auto")
       continue;
+    if (!large_enough(table, rule)) continue;
     const StrategyRow* baseline = table.find(table.baseline);
     const Spread* baseline_time = baseline ? baseline->find(metric::total_time_ns) : nullptr;
     if (baseline_time == nullptr) continue;

@@ -16,6 +16,7 @@
 #include "build_info.hpp"
 #include "metrics/catalogue.hpp"
 #include "plugin/plugin_loader.hpp"
+#include "registry.hpp"
 
 namespace poolbench {
 namespace {
@@ -68,6 +69,9 @@ nlohmann::ordered_json poolbench_context(const RunDescription& run) {
   context["kernel"] = fmt::format("{} {} {}", system.sysname, system.release, system.machine);
   context["cpu_model"] = cpu_model();
   context["cores"] = std::thread::hardware_concurrency();
+  // The K each workload runs at without -k: derived from the core count (default_workers.hpp).
+  for (const WorkloadInfo* workload : workload_registry().all())
+    context["default_workers"][workload->name] = workload->default_workers;
   context["command_line"] = run.command_line;
   context["date"] = iso_now();
   context["repetitions"] = run.repetitions;
