@@ -9,9 +9,13 @@ than the result file so that every plotted number is one the report itself print
 a case's successful repetitions); nothing is recomputed here.
 
 Output, in --out DIR, each as SVG and PNG:
-  throughput   tasks/s per strategy, one panel per workload configuration (bars at the median, whiskers min-max,
-               log scale)
-  latency      end-to-end latency p50 / p99 / p99.9 per strategy, one panel per workload configuration (log scale)
+  throughput   tasks/s per strategy, one panel per workload configuration (a point at the median, a bar min-max
+               over the repetitions, on a labelled log axis: bars from zero would mean nothing there)
+  latency      end-to-end latency p50 / p99 / p99.9 per strategy (one marker shape each, with min-max bars), one
+               panel per workload configuration, a legend in each (log scale)
+
+Every strategy has one colour in every plot of every run: fixed by name (FIXED_COLORS), else from a stable hash of
+its label.
   crossover    wall time per task against the task's own duration (cpu_burst), one line per strategy, with the
                ideal "duration / workers" for reference; only when the report has cpu_burst data
   load_latency end-to-end latency p50 and p99 (from intended submit times) against the offered load, one panel
@@ -31,6 +35,7 @@ import math
 import os
 import sys
 import textwrap
+import zlib
 
 DEBIAN_PYTHON = "/usr/bin/python3"
 SCHEMAS = ("poolbench-report/1", "poolbench-report/2")
@@ -107,18 +112,47 @@ def format_us(value, _position=None):
 
 # ---- layout helpers ----------------------------------------------------------------------------------------------
 
-def strategy_colors(report, pyplot):
-    labels = []
-    for table in report["tables"]:
-        for row in table.get("rows", []):
-            if row["label"] not in labels:
-                labels.append(row["label"])
-    for crossover in report.get("crossovers", []):
-        for series in crossover.get("series", []):
-            if series["label"] not in labels:
-                labels.append(series["label"])
-    palette = pyplot.get_cmap("tab10").colors + pyplot.get_cmap("Dark2").colors
-    return {label: palette[i % len(palette)] for i, label in enumerate(labels)}
+# One colour per strategy, the same in every plot of every run: a fixed mapping by name (colour-blind-safe
+# Okabe-Ito first, then tab10's), and for any other label (a new strategy, or one with parameters such as
+# "semaphore_group (spawn=fiber)") a colour picked from an extra palette by a stable hash of the label, so that it
+# too never changes between runs or with which other strategies a report holds.
+FIXED_COLORS = {
+    "inline": "#000000",
+    "raw_threads": "#E69F00",
+    "semaphore_group": "#56B4E9",
+    "fifo_ring": "#009E73",
+    "lifo_stack": "#D55E00",
+    "sharded": "#CC79A7",
+    "stateful": "#0072B2",
+    "dispatcher": "#8c564b",
+    "ref_asio_thread_pool": "#7f7f7f",
+    "ref_bs_thread_pool": "#bcbd22",
+    "ref_moodycamel": "#17becf",
+    "ref_tbb_task_group": "#9467bd",
+}
+FALLBACK_PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+                    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1")
+
+
+def strategy_color(label):
+    """The colour of a strategy label: fixed by name, else by a stable hash (zlib.crc32, the same in every run)."""
+    if label in FIXED_COLORS:
+        return FIXED_COLORS[label]
+    return FALLBACK_PALETTE[zlib.crc32(label.encode("utf-8")) % len(FALLBACK_PALETTE)]
+
+
+class StrategyColors(dict):
+    """label -> colour, computed on first use (so every label a plot meets has one)."""
+
+    def __missing__(self, label):
+        return strategy_color(label)
+
+    def get(self, label, default=None):
+        return strategy_color(label)
+
+
+def strategy_colors(_report=None, _pyplot=None):
+    return StrategyColors()
 
 
 def grid(pyplot, panels, width=5.6, height=4.4, max_columns=3):
@@ -202,10 +236,15 @@ def save(figure, out_dir, name, written):
 
 # ---- plots -------------------------------------------------------------------------------------------------------
 
+def range_bars(spread):
+    """Error-bar lengths below and above the median: the min–max over the repetitions."""
+    return [[spread["median"] - spread["min"]], [spread["max"] - spread["median"]]]
+
+
 def plot_throughput(report, pyplot, ticker, colors, out_dir, written):
     tables = report["tables"]
     figure, axes = grid(pyplot, len(tables))
-    figure.suptitle("Throughput: tasks per second by strategy (median, whiskers min–max; log scale)",
+    figure.suptitle("Throughput: tasks per second by strategy (point: median; bar: min–max over repetitions)",
                     fontsize=13, fontweight="bold")
     for axis, table in zip(axes, tables):
         rows = table.get("rows", [])
@@ -216,61 +255,73 @@ def plot_throughput(report, pyplot, ticker, colors, out_dir, written):
             if spread is None:
                 axis.text(x, floor * 1.5, "no data\n(failed)", ha="center", va="bottom", fontsize=8, color="#a00")
                 continue
-            axis.bar(x, spread["median"], color=colors[label], width=0.7,
-                     yerr=[[spread["median"] - spread["min"]], [spread["max"] - spread["median"]]],
-                     capsize=3, ecolor="#333")
+            axis.errorbar([x], [spread["median"]], yerr=range_bars(spread), fmt="o", markersize=7, capsize=4,
+                          color=colors[label], ecolor=colors[label], elinewidth=1.5)
         top = max([s["max"] for s in spreads if s] or [floor * 10]) * 1.6
         set_log_axis(axis, "y", floor, top, formatter_for(units_of(report), THROUGHPUT), ticker)
+        axis.set_xlim(-0.6, len(labels) - 0.4)
         axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-        axis.set_ylabel("tasks/s")
+        for tick, label in zip(axis.get_xticklabels(), labels):
+            tick.set_color(colors[label])
+        axis.set_ylabel("tasks/s (log scale)")
         axis.set_title(panel_title(table["title"]), fontsize=9)
         axis.grid(axis="y", which="major", alpha=0.3)
         choice = table.get("recommendation", {}).get("choice")
-        if choice in labels:
-            tick = axis.get_xticklabels()[labels.index(choice)]
-            tick.set_fontweight("bold")
-    figure.text(0.5, 0.0, "Bold strategy name: the report's recommendation for that configuration.",
+        for name in (choice or "").split(" or "):
+            if name in labels:
+                axis.get_xticklabels()[labels.index(name)].set_fontweight("bold")
+    figure.text(0.5, 0.0, "Log scale: equal distances are equal ratios. Bold strategy name: the report's "
+                "recommendation for that configuration (several on a tie).",
                 ha="center", va="bottom", fontsize=8, style="italic")
     save(figure, out_dir, "throughput", written)
     pyplot.close(figure)
 
 
-def plot_latency(report, pyplot, ticker, out_dir, written):
+# Percentile markers of the latency plot: the strategy's colour, the percentile's shape.
+LATENCY_MARKERS = {"p50": "o", "p99": "s", "p99.9": "^"}
+
+
+def plot_latency(report, pyplot, ticker, colors, out_dir, written):
     tables = report["tables"]
     figure, axes = grid(pyplot, len(tables))
-    figure.suptitle("End-to-end latency (submit to task end) by strategy: p50, p99, p99.9 (median over "
-                    "repetitions; log scale)", fontsize=13, fontweight="bold")
-    percentiles = LATENCY_PERCENTILES
-    width = 0.26
-    handles = {}
+    figure.suptitle("End-to-end latency (submit to task end) by strategy: p50 ●, p99 ■, p99.9 ▲ (point: median; "
+                    "bar: min–max over repetitions; log scale)", fontsize=12, fontweight="bold")
+    offsets = {"p50": -0.22, "p99": 0.0, "p99.9": 0.22}
     for axis, table in zip(axes, tables):
         rows = table.get("rows", [])
         labels = [row["label"] for row in rows]
         values = []
-        for i, (key, name, color) in enumerate(percentiles):
+        shown = set()
+        for key, name, _ in LATENCY_PERCENTILES:
             for x, row in enumerate(rows):
                 spread = metric(row, key)
                 if spread is None:
                     continue
-                values.append(spread["median"])
-                bar = axis.bar(x + (i - 1) * width, spread["median"], width=width, color=color, label=name)
-                handles[name] = bar
+                values += [spread["min"], spread["max"]]
+                axis.errorbar([x + offsets[name]], [spread["median"]], yerr=range_bars(spread),
+                              fmt=LATENCY_MARKERS[name], markersize=5, capsize=2, color=colors[row["label"]],
+                              ecolor=colors[row["label"]], elinewidth=1)
+                shown.add(name)
         if values:
-            # Headroom above the tallest bar keeps the legend of the first panel off the bars.
             set_log_axis(axis, "y", log_floor(values), max(values) * 12,
-                         formatter_for(units_of(report), percentiles[0][0]), ticker)
+                         formatter_for(units_of(report), LATENCY_PERCENTILES[0][0]), ticker)
         else:
             axis.text(0.5, 0.5, "latency not measured", transform=axis.transAxes, ha="center")
             axis.set_yscale("log")
+        axis.set_xlim(-0.6, len(labels) - 0.4)
         axis.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-        axis.set_ylabel("latency")
+        for tick, label in zip(axis.get_xticklabels(), labels):
+            tick.set_color(colors[label])
+        axis.set_ylabel("latency (log scale)")
         axis.set_title(panel_title(table["title"]), fontsize=9)
         axis.grid(axis="y", which="major", alpha=0.3)
-    if handles and axes:
-        # On the first panel: matplotlib 3.6 (Debian 12) cannot place a figure legend outside constrained panels.
-        names = [name for _, name, _ in percentiles if name in handles]
-        axes[0].legend([handles[name] for name in names], names, loc="upper left", ncol=3, fontsize=8,
-                       title="percentile", title_fontsize=8)
+        if shown:
+            # A legend on every panel: which marker is which percentile (the colour is the strategy, named on
+            # the x axis in its colour).
+            handles = [pyplot.Line2D([], [], linestyle="none", marker=LATENCY_MARKERS[name], color="#444",
+                                     markersize=5) for _, name, _ in LATENCY_PERCENTILES if name in shown]
+            axis.legend(handles, [name for _, name, _ in LATENCY_PERCENTILES if name in shown], loc="upper left",
+                        ncol=3, fontsize=7, title="percentile", title_fontsize=7)
     save(figure, out_dir, "latency", written)
     pyplot.close(figure)
 
@@ -406,7 +457,7 @@ def main():
     written = []
     if report["tables"]:
         plot_throughput(report, pyplot, ticker, colors, arguments.out, written)
-        plot_latency(report, pyplot, ticker, arguments.out, written)
+        plot_latency(report, pyplot, ticker, colors, arguments.out, written)
     plot_crossover(report, pyplot, ticker, colors, arguments.out, written)
     plot_load_latency(report, pyplot, ticker, colors, arguments.out, written)
     for path in written:

@@ -115,6 +115,10 @@ class Document {
   nlohmann::json doc_;
 };
 
+Report report_of_fixture() {
+  return build_report(read_result_file(fixture_path));
+}
+
 const WorkloadTable& only_table(const Report& report) {
   if (report.tables.size() != 1) throw std::runtime_error("expected one table");
   return report.tables.front();
@@ -427,6 +431,67 @@ TEST(ReportModel, TheSpawnCostIsMeasuredAndTheBaselineSaysWhatItStarts) {
               HasSubstr("starts an OS thread (std::thread) per task (`spawn=thread`)"));
 }
 
+// ---- the guide's tables and the proposal
+// -------------------------------------------------------------------
+
+TEST(ReportGuide, TheGuidesTablesFromTheDataOrNotMeasured) {
+  const Report report = report_of_fixture();
+  const std::string markdown = render_markdown(report);
+  for (const char* section : {"## What each strategy models (the guide's libraries)", "## Memory footprint",
+                              "## Sizing K", "## Scheduling fairness", "## Latency against load"})
+    EXPECT_THAT(markdown, HasSubstr(section)) << section;
+  // Mapping from the registrations: lifo_stack models ants.
+  EXPECT_THAT(markdown, ::testing::ContainsRegex("\\| `lifo_stack` \\| panjf2000/ants"));
+  // The fixture has one worker count per configuration and no open loop.
+  EXPECT_THAT(markdown, HasSubstr("Not measured in this run: every configuration ran at one worker count"));
+  EXPECT_THAT(markdown, HasSubstr("Not measured in this run: no open-loop cases"));
+  // Footprint of semaphore_group from its largest configuration (1000 tasks, atomic_increment P=1 first).
+  EXPECT_THAT(markdown,
+              HasSubstr("| `semaphore_group` | atomic_increment — 1000 tasks, 2 workers, 1 producer | "
+                        "9.00 MiB |"));
+}
+
+TEST(ReportGuide, SizingAndLoadLatencyWhereTheRunHasThem) {
+  Document document;
+  for (std::size_t workers : {2u, 4u}) {
+    document.add({.strategy = "semaphore_group", .workers = workers}, {45e6, 46e6, 44e6})
+        .add({.strategy = "fifo_ring", .workers = workers},
+             {100e3 * workers, 101e3 * workers, 102e3 * workers});
+  }
+  for (double load : {0.5, 0.9})
+    document.add({.strategy = "fifo_ring", .arrival = "poisson", .load = load}, {50e6, 50e6, 50e6},
+                 {{"e2e_p99_ns", load * 1e6}, {"saturated", load > 0.8 ? 1 : 0}});
+  const std::string markdown = render_markdown(document.report());
+  EXPECT_THAT(markdown, HasSubstr("| Strategy | K=2 | K=4 |"));
+  EXPECT_THAT(markdown, HasSubstr("| `fifo_ring` | 202 µs | 404 µs |"));
+  EXPECT_THAT(markdown, HasSubstr("| Strategy | load 0.5 | load 0.9 |"));
+  EXPECT_THAT(markdown, HasSubstr("| `fifo_ring` | 500 µs | 900 µs *saturated* |"));
+}
+
+TEST(ReportProposal, TheGuidesTemplateWithTheMeasuredNumbers) {
+  const std::string proposal = render_proposal(report_of_fixture());
+  for (const char* section :
+       {"# Pool Adoption Proposal", "## Context", "## Current Implementation", "## Proposed Change",
+        "## Expected Impact", "## Risks", "## Decision", "## Sign-offs"})
+    EXPECT_THAT(proposal, HasSubstr(section)) << section;
+  // fifo_ring is adopted in both atomic_increment configurations of the fixture.
+  EXPECT_THAT(proposal, HasSubstr("Adopt `fifo_ring`"));
+  EXPECT_THAT(proposal, HasSubstr("| atomic_increment — 1000 tasks, 2 workers, 1 producer | adopt | 281x | "
+                                  "p = 0.100, ranges apart | 22.2 k/s → 6.25 M/s |"));
+  EXPECT_THAT(proposal,
+              HasSubstr("| atomic_increment — 1000 tasks, 2 workers, 1 producer | 45.0 ms | 22.2 k/s |"));
+  EXPECT_THAT(proposal, HasSubstr("queue_order = fifo (verified)"));
+  // The fixture has undecided configurations and warnings: defer, not adopt.
+  EXPECT_THAT(proposal, HasSubstr("**Defer**: `fifo_ring` wins where this run can tell (3 adopt, 0 tie"));
+}
+
+TEST(ReportProposal, OnTheCommandLine) {
+  const auto result = run_poolbench("report " + fixture_path + " --proposal");
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(result.out.rfind("# Pool Adoption Proposal", 0), 0u);
+  EXPECT_THAT(result.out, Not(HasSubstr("## Results per workload")));
+}
+
 }  // namespace
 }  // namespace poolbench::report
 
@@ -499,6 +564,27 @@ TEST(ReportText, TheCommandLineWritesTheTerminalFormWithRangesOnlyWhereTheyMatte
   EXPECT_THAT(text.out, ::testing::ContainsRegex("\nsemaphore_group +3 +45.0 ms +22.2 k/s"));
   EXPECT_THAT(text.out, HasSubstr("1.00 ms (900 µs–1.10 ms)"));
   EXPECT_THAT(text.out, Not(HasSubstr("45.0 ms (44.0–46.0 ms)")));
+}
+
+}  // namespace
+}  // namespace poolbench
+
+namespace poolbench {
+namespace {
+
+// One colour per strategy in every plot of every run: fixed by name, else a stable hash of the label.
+TEST(ReportPlotColours, FixedByNameAndStableOtherwise) {
+  const std::string script = std::string(POOLBENCH_SOURCE_DIR) + "/scripts";
+  const std::string arguments =
+      "-c \"import sys; sys.path.insert(0, '" + script +
+      "'); import plot; print(plot.strategy_color('fifo_ring'), plot.strategy_color('semaphore_group'), "
+      "plot.strategy_color('semaphore_group (spawn=fiber)'), plot.strategy_colors()['fifo_ring'])\"";
+  const auto first = poolbench::testing::run_program("/usr/bin/python3", arguments);
+  const auto second = poolbench::testing::run_program("/usr/bin/python3", arguments);
+  ASSERT_EQ(first.exit_status, 0) << first.err;
+  EXPECT_EQ(first.out, second.out);
+  EXPECT_EQ(first.out.substr(0, 16), "#009E73 #56B4E9 ");
+  EXPECT_EQ(first.out.substr(first.out.size() - 8), "#009E73\n");
 }
 
 }  // namespace

@@ -45,6 +45,7 @@ struct ReportRequest {
   std::string baseline = baseline_strategy;
   bool baseline_given = false;  // --baseline on the command line: then it must match a case of the file
   std::string slo_p99;          // --slo-p99 DURATION, as typed; empty: no latency objective
+  bool proposal = false;        // --proposal: the guide's Pool Adoption Proposal instead of the report
 };
 
 // The plot script: POOLBENCH_PLOT_SCRIPT, or scripts/plot.py of the source tree this binary was built from.
@@ -164,6 +165,7 @@ int run_report(const ReportRequest& request) {
   const std::string text = request.format == "json"
                                ? as_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"
                            : hosts                    ? render_hosts_markdown(*hosts)
+                           : request.proposal         ? render_proposal(report)
                            : request.format == "text" ? render_text(report) + "\n"
                                                       : render_markdown(report) + "\n";
 
@@ -244,6 +246,11 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                   "not a candidate; judged on the open-loop runs (--arrival) of a configuration where "
                   "the file has them")
               ->type_name("DURATION");
+          command.add_flag(
+              "--proposal", request->proposal,
+              "write the guide's Pool Adoption Proposal (Markdown) from the result instead of the "
+              "report: context, current implementation, proposed change, expected impact with "
+              "the measured numbers, risks, decision");
           return std::function<int()>([request] { return run_report(*request); });
         },
 }};

@@ -422,6 +422,7 @@ std::string render_markdown(const Report& report) {
   render_tables(report, out);
   render_submit_costs(report, out);
   render_capabilities(report, out);
+  out += render_guide_tables(report);
   render_rules(report, out);
   render_crossovers(report, out);
   render_failures(report, out);

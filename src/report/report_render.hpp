@@ -12,6 +12,15 @@ namespace poolbench::report {
 
 std::string render_markdown(const Report& report);
 
+// The guide's own tables from this run (Markdown sections, part of render_markdown): strategy ↔ library
+// mapping, memory footprint, sizing K, scheduling fairness, latency against load; "not measured" where
+// absent.
+std::string render_guide_tables(const Report& report);
+
+// The guide's "Pool Adoption Proposal" (Appendix S29) as Markdown: context, current implementation, proposed
+// change, expected impact with this run's numbers, risks from the traits and failure cases, decision.
+std::string render_proposal(const Report& report);
+
 // The same document for a terminal: tables aligned in columns, columns with nothing measured left out, a
 // cell's range shown only where it is wider than warn_cv of the median, markup removed.
 std::string render_text(const Report& report);
