@@ -77,9 +77,10 @@ std::string format_range(double median, double min, double max, std::size_t samp
   std::string low = format(min);
   const std::string high = format(max);
   if (low == high) return format(median);  // differ only below the digits shown
-  // The unit is what follows the number; drop it from the low end when the high end repeats it.
+  // The unit is what follows the number (a number holds no space; a unit may: "per 1M"); drop it from the low
+  // end when the high end repeats it.
   const auto unit_of = [](const std::string& text) {
-    const auto space = text.rfind(' ');
+    const auto space = text.find(' ');
     return space == std::string::npos ? std::string() : text.substr(space);
   };
   if (const std::string unit = unit_of(low); !unit.empty() && unit == unit_of(high))

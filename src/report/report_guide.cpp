@@ -71,22 +71,20 @@ const StrategyRow* largest_row(const Report& report, const std::string& strategy
   return best;
 }
 
+// From the result file only (its recorded descriptions), so that the report of a file is the same in any
+// build; the library and version each strategy models, and how it differs, are `poolbench list --format md`'s
+// table.
 void render_mapping(const Report& report, std::string& out) {
   out += "## What each strategy models (the guide's libraries)\n\n";
   out +=
-      "The guide compares Go libraries; each strategy here models one of them (or is a reference). From the "
-      "strategies' own registrations, as `poolbench list --format md` prints them.\n\n";
-  header_row(out, {"Strategy", "Library and version", "What differs, and why"});
-  for (const auto& name : strategies_of(report)) {
-    const StrategyInfo* info = strategy_registry().find(name);
-    if (info == nullptr || info->models.empty()) {
-      body_row(out, {code(name), "not in this build of poolbench", dash});
-      continue;
-    }
-    for (const ModelRow& model : info->models)
-      body_row(out, {code(model.mode.empty() ? name : name + " " + model.mode), cell(model.library),
-                     cell(model.differs)});
-  }
+      "The guide compares Go libraries; each strategy here models one of them (or is a reference). As the "
+      "result file records them; `poolbench list --format md` gives each one's library and version and what "
+      "differs.\n\n";
+  header_row(out, {"Strategy", "What it is (as recorded)"});
+  for (const auto& capability : report.capabilities)
+    body_row(out,
+             {code(capability.strategy), capability.known ? cell(capability.description)
+                                                          : std::string("not recorded in the result file")});
   out += "\n";
 }
 
