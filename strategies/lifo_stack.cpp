@@ -79,6 +79,12 @@ const StrategyRegistrar registrar{StrategyInfo{
           return std::make_unique<LifoStackPool>(options);
         },
     .nominal_overhead_ns = 400,
+    .adjust_for_mode =
+        [](const Params& params, StrategyTraits& traits, double&) {
+          if (params.boolean("prealloc")) traits.queue_order = QueueOrder::fifo_idle_worker;
+          if (params.boolean("disable_purge")) traits.worker_lifecycle = WorkerLifecycle::on_demand_resident;
+          if (params.boolean("unlimited")) traits.when_full = WhenFull::never_full;
+        },
     .models =
         {
             {.mode = "",

@@ -124,6 +124,12 @@ const StrategyRegistrar registrar{StrategyInfo{
                                                           : RawThreadsStrategy::Spawn::thread);
         },
     .nominal_overhead_ns = 45000,
+    .adjust_for_mode =
+        [](const Params& params, StrategyTraits& traits, double& nominal_overhead_ns) {
+          if (params.text("spawn") != "fiber") return;
+          traits.worker_lifecycle = WorkerLifecycle::fiber_per_task;
+          nominal_overhead_ns = 2000;  // a fiber's start and its hand-off to a scheduler thread
+        },
     .models =
         {
             {.mode = "",

@@ -99,6 +99,12 @@ std::exception_ptr RefTbbTaskGroupStrategy::wait() {
   return nullptr;
 }
 
+bool RefTbbTaskGroupStrategy::cancel() {
+  if (mode_ != Mode::task_group) return false;
+  tbb_->group.cancel();
+  return true;
+}
+
 void RefTbbTaskGroupStrategy::shutdown() {
   std::call_once(shutdown_once_, [this] {
     const std::uint64_t accepted = submits_started_.close();
@@ -145,6 +151,13 @@ const StrategyRegistrar registrar{StrategyInfo{
                                                                : RefTbbTaskGroupStrategy::Mode::task_group);
         },
     .nominal_overhead_ns = 150,
+    .adjust_for_mode =
+        [](const Params& params, StrategyTraits& traits, double&) {
+          if (params.text("api") != "arena_enqueue") return;
+          // enqueue has no completion or error channel: nothing to cancel, a throwing task terminates.
+          traits.on_exception = OnException::terminates_process;
+          traits.cancellation = false;
+        },
     .in_default_matrix = false,
     .models =
         {

@@ -63,6 +63,10 @@ class RefTbbTaskGroupStrategy final : public Strategy {
   std::exception_ptr wait() override;
   void shutdown() override;
   StrategyCounters counters() const override;
+  // api=task_group: task_group::cancel() (task_group.h): the group's tasks that have not started are
+  // skipped, running ones finish, wait() returns; the group is usable again after that wait(), as in oneTBB.
+  // api=arena_enqueue: false (enqueue has no cancellation).
+  bool cancel() override;
 
  private:
   struct Tbb;  // the TBB objects, kept out of this header

@@ -84,6 +84,10 @@ ShardedStrategy::Shard& ShardedStrategy::pick_shard() noexcept {
   return shards_[thread_hash % shard_count_];
 }
 
+namespace {
+constexpr const char* context_cancelled = "the pool's context is cancelled (cancel())";
+}  // namespace
+
 SubmitResult ShardedStrategy::submit(Task task) {
   if (pond_) return pond_submit(std::move(task));
   Shard& shard = pick_shard();
@@ -92,6 +96,7 @@ SubmitResult ShardedStrategy::submit(Task task) {
     std::unique_lock lock = lock_briefly_spinning(shard.mutex);
     for (;;) {
       if (shard.closed) return SubmitResult::closed();
+      if (cancelled_.load(std::memory_order_relaxed)) return SubmitResult::closed(context_cancelled);
       if (shard.size < shard.ring.size()) break;
       if (options_.nonblocking) {
         ++shard.dropped;
@@ -112,7 +117,9 @@ SubmitResult ShardedStrategy::submit(Task task) {
         room = shard.size_hint.load(std::memory_order_relaxed) < shard.ring.size();
       }
       lock.lock();
-      if (room || shard.size < shard.ring.size() || shard.closed) continue;
+      if (room || shard.size < shard.ring.size() || shard.closed ||
+          cancelled_.load(std::memory_order_relaxed))
+        continue;
       ++shard.submitters_waiting;
       shard.has_room.wait(lock);
       --shard.submitters_waiting;
@@ -210,6 +217,7 @@ SubmitResult ShardedStrategy::pond_submit(Task task) {
   std::unique_lock lock(pond.mutex);
   for (;;) {
     if (pond.closed) return SubmitResult::closed();
+    if (cancelled_.load(std::memory_order_relaxed)) return SubmitResult::closed(context_cancelled);
     if (bound == 0 || pond.tasks.size() < bound) break;
     if (options_.nonblocking) {  // ErrQueueFull, counted in DroppedTasks
       ++pond.dropped;
@@ -312,6 +320,28 @@ void ShardedStrategy::pond_work(PondSlot& slot) noexcept {
     lock.unlock();
     if (wake_submitter) pond.has_room.notify_one();
   }
+}
+
+ResultSubmission ShardedStrategy::submit_for_result(Task task) {
+  TaskWithOutcome wrapped = task_with_outcome(std::move(task), &cancelled_);
+  SubmitResult submitted = submit(std::move(wrapped.task));
+  if (!submitted.ok()) return {std::move(submitted), {}};
+  return {std::move(submitted), std::move(wrapped.outcome)};
+}
+
+bool ShardedStrategy::cancel() {
+  cancelled_.store(true, std::memory_order_release);
+  // Blocked submitters re-check under the lock they sleep with, so this notify cannot come between their
+  // check and their sleep.
+  if (pond_) {
+    { std::scoped_lock lock(pond_->mutex); }
+    pond_->has_room.notify_all();
+  }
+  for (std::size_t s = 0; s < shard_count_; ++s) {
+    { std::scoped_lock lock(shards_[s].mutex); }
+    shards_[s].has_room.notify_all();
+  }
+  return true;
 }
 
 // pond's StopAndWait: refuse new tasks, let the workers drain the queue and exit, join them.
@@ -472,6 +502,16 @@ const StrategyRegistrar registrar{StrategyInfo{
           return std::make_unique<ShardedStrategy>(options);
         },
     .nominal_overhead_ns = 150,
+    .adjust_for_mode =
+        [](const Params& params, StrategyTraits& traits, double&) {
+          if (params.text("mode") != "pond") return;
+          // One FIFO queue; a thread per submit up to K that exits when the queue is empty; unbounded by
+          // default (never full), blocks or drops with a queue size.
+          traits.queue_order = QueueOrder::fifo;
+          traits.worker_lifecycle = WorkerLifecycle::on_demand_with_expiry;
+          traits.when_full =
+              params.integer("pond_queue_size") == 0 ? WhenFull::never_full : WhenFull::blocks_or_rejects;
+        },
     .models =
         {
             {.mode = "",
@@ -490,7 +530,9 @@ const StrategyRegistrar registrar{StrategyInfo{
                  "pool.go `trySubmit()`: below K a worker is started per submit, else the task is queued "
                  "in one unbounded queue under one lock (`pond_queue_size` is `WithQueueSize`: blocks, or "
                  "drops in non-blocking mode); `worker()` and `readTask()`: a worker exits when the queue "
-                 "is empty",
+                 "is empty; `Submit()` (`submit_for_result`) and the pool context's cancellation "
+                 "(`cancel()`): task.go `wrappedTask.Run()` skips a task whose context is cancelled, "
+                 "`Stopped()` refuses later submits",
              .differs =
                  "a worker is an OS thread, tens of µs to start where a goroutine costs well under one; a "
                  "refused thread start leaves the task to a running worker; `submitted` counts accepted "

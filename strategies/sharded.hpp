@@ -41,6 +41,9 @@
 //  * group() is pond's `pool.NewGroup()`: submit many, wait() for all, get the first error; the first error
 //    cancels the group's tasks that have not started yet (pond cancels the group's context), and cancel()
 //    does the same on request (pond's group.Stop()).
+//  * Strategy::submit_for_result and Strategy::cancel are pond's Submit and its pool context's
+//    cancellation (WithContext), for the harness and the conformance suite: a cancelled pool skips the
+//    handle-submitted tasks that have not started, refuses new ones and releases blocked submitters.
 //  * counters(): running, waiting, submitted, completed, failed, dropped (pond's RunningWorkers,
 //  WaitingTasks,
 //    SubmittedTasks, CompletedTasks, FailedTasks, and the drops its non-blocking mode causes).
@@ -227,6 +230,14 @@ class ShardedStrategy final : public Strategy {
   std::exception_ptr wait() override;
   void shutdown() override;
   StrategyCounters counters() const override;
+  // pond's `pool.Submit(f)` through the Strategy interface (returns_results): the task's exception goes to
+  // the outcome, and a task the context's cancellation reaches before it starts does not run.
+  ResultSubmission submit_for_result(Task task) override;
+  // pond's pool context cancelled (WithContext): handle-submitted tasks that have not started are skipped
+  // (wrappedTask.Run checks ctx.Err() first; pond's Go tasks are not wrapped and still run), later submits
+  // fail (Stopped(): ErrPoolStopped, here `closed`), and a submitter blocked on a full queue gives up
+  // (blockingTrySubmit selects on ctx.Done()).
+  bool cancel() override;
 
   template <class F, class R = std::invoke_result_t<std::decay_t<F>&>>
   TaskHandle<R> submit_with_handle(F&& f);
@@ -299,7 +310,8 @@ class ShardedStrategy final : public Strategy {
   std::condition_variable quiescent_cv_;
   std::atomic<std::uint32_t> waiters_{0};
 
-  std::unique_ptr<Pond> pond_;  // mode=pond only
+  std::unique_ptr<Pond> pond_;          // mode=pond only
+  std::atomic<bool> cancelled_{false};  // pond's ctx.Err() != nil; read under the queue locks by submit
 
   std::once_flag shutdown_once_;
   support::WorkerThreads workers_;  // last: started after everything they use exists

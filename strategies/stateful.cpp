@@ -49,6 +49,19 @@ SubmitResult StatefulStrategy::submit(Task task) {
   return SubmitResult::accepted();
 }
 
+ResultSubmission StatefulStrategy::submit_for_result(Task task) {
+  const auto outcome = pool_.process(std::move(task), context_.get_token());
+  if (outcome.status == ProcessStatus::closed) return {SubmitResult::closed(), {}};
+  if (!outcome.handed_to_worker)
+    return {SubmitResult::closed("the context was cancelled while waiting for a worker (ProcessCtx)"), {}};
+  std::promise<void> delivered;
+  if (outcome.ok())
+    delivered.set_value();
+  else
+    delivered.set_exception(std::make_exception_ptr(TaskCancelled{}));
+  return {SubmitResult::accepted(), delivered.get_future()};
+}
+
 StrategyCounters StatefulStrategy::counters() const {
   StrategyCounters counters;
   counters.threads_created = pool_.threads_created();
@@ -85,7 +98,9 @@ const StrategyRegistrar registrar{StrategyInfo{
                  "tunny.go `Process()`: take an idle worker's request from the unbuffered `reqChan`, send "
                  "it the payload, wait for the result (synchronous, callers served in arrival order); "
                  "worker.go `run()`: each worker's state built once by the constructor; "
-                 "`ProcessTimed`/`ProcessCtx` interrupt and drop the result; `SetSize`, `QueueLength`",
+                 "`ProcessTimed`/`ProcessCtx` interrupt and drop the result (`submit_for_result` is "
+                 "`ProcessCtx` with the strategy's context, which `cancel()` cancels); `SetSize`, "
+                 "`QueueLength`",
              .differs =
                  "the constructor runs on the worker's own thread (tunny runs it in `SetSize`); the "
                  "caller, not the worker, re-offers the worker after taking the result (same order, one "

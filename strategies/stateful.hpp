@@ -1,6 +1,6 @@
 // Longer than the project's ~450-line guide on purpose: StatefulPool is a template over payload and result
-// types (tunny's Process(payload) -> result), so all of it lives in this header, kept whole so it reads side by
-// side with tunny.go and worker.go.
+// types (tunny's Process(payload) -> result), so all of it lives in this header, kept whole so it reads side
+// by side with tunny.go and worker.go.
 //
 // stateful — tunny (Jeffail/tunny: tunny.go, worker.go): K fixed workers, each built once by a constructor
 // that owns its per-worker state; process(payload) -> result is synchronous.
@@ -74,7 +74,8 @@ enum class ProcessStatus {
 template <class Result>
 struct ProcessOutcome {
   ProcessStatus status = ProcessStatus::ok;
-  std::optional<Result> result;  // set only when status == ok
+  std::optional<Result> result;   // set only when status == ok
+  bool handed_to_worker = false;  // the payload reached a worker (it runs even if the caller gave up)
   bool ok() const noexcept { return status == ProcessStatus::ok; }
 };
 
@@ -276,12 +277,13 @@ class StatefulPool {
         slot->outcome.store(abandoned, std::memory_order_release);
         slot->outcome.notify_one();
         abandoned_.fetch_add(1, std::memory_order_relaxed);
-        return {stop.stop_requested() ? ProcessStatus::cancelled : ProcessStatus::timed_out, std::nullopt};
+        return {stop.stop_requested() ? ProcessStatus::cancelled : ProcessStatus::timed_out, std::nullopt,
+                /*handed_to_worker=*/true};
       }
       slot->result_ready.wait();  // the result was delivered as we gave up: take it
     }
     slot->result_ready.clear();
-    ProcessOutcome<Result> outcome{ProcessStatus::ok, std::move(slot->result)};
+    ProcessOutcome<Result> outcome{ProcessStatus::ok, std::move(slot->result), /*handed_to_worker=*/true};
     slot->result.reset();
     offer(*slot);
     return outcome;
@@ -459,7 +461,18 @@ class StatefulStrategy final : public Strategy {
   StatefulStrategy(std::size_t workers, WorkerStateFactory factory);
   ~StatefulStrategy() override { shutdown(); }
 
-  SubmitResult submit(Task task) override;
+  SubmitResult submit(Task task) override;  // tunny's Process: no context
+  // tunny's ProcessCtx with the strategy's context (returns_results): returns once the worker returned, the
+  // outcome ready; a caller the cancellation reaches while it waits for a worker gives up (`closed`, the task
+  // never runs); one it reaches while the worker runs the task gets TaskCancelled from the outcome while the
+  // worker finishes (tunny interrupts the worker and drops its result).
+  ResultSubmission submit_for_result(Task task) override;
+  // Cancels the context every submit_for_result waits with (cancellation). Tasks given with submit (tunny's
+  // Process) have no context and are not affected.
+  bool cancel() override {
+    context_.request_stop();
+    return true;
+  }
   std::exception_ptr wait() override {
     pool_.wait_idle();
     return nullptr;
@@ -476,6 +489,7 @@ class StatefulStrategy final : public Strategy {
 
   WorkerStateFactory factory_;
   std::atomic<std::uint64_t> worker_states_built_{0};
+  std::stop_source context_;
   TaskPool pool_;  // last: its workers use the members above
 };
 

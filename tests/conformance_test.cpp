@@ -83,60 +83,34 @@ double process_cpu_seconds() {
 }
 
 // Modes a strategy runs in besides its default one, each checked as if it were a strategy of its own: the
-// parameters that select it, and its traits where they differ from the strategy's registered traits (which
-// describe the default mode). A test names one as "<strategy>:<param>=<value>,...".
+// parameters that select it; its traits are what its registration declares for them (traits_for). A test
+// names one as "<strategy>:<param>=<value>,...".
 struct ModeUnderTest {
   std::string strategy;
   std::map<std::string, std::string> params;
-  void (*adjust_traits)(StrategyTraits&) = nullptr;
 };
 
 const std::vector<ModeUnderTest>& modes_under_test() {
+  // Each mode's traits are its registration's (StrategyInfo::adjust_for_mode, through traits_for).
   static const std::vector<ModeUnderTest> modes = {
       // Not workerpool: the batching pool the strategy used to be; same traits.
       {"dispatcher", {{"batching", "true"}}},
       // pond v2 as it is: one FIFO queue, a thread per submit up to K that exits when the queue is empty;
       // unbounded by default (never full), blocks or drops with a queue size.
-      {"sharded",
-       {{"mode", "pond"}},
-       [](StrategyTraits& traits) {
-         traits.queue_order = QueueOrder::fifo;
-         traits.worker_lifecycle = WorkerLifecycle::on_demand_with_expiry;
-         traits.when_full = WhenFull::never_full;
-       }},
+      {"sharded", {{"mode", "pond"}}},
+      {"sharded", {{"mode", "pond"}, {"pond_queue_size", "64"}}},
       // go f() at a goroutine's cost: a fiber per task on the fiber runtime's fixed scheduler threads.
-      {"raw_threads",
-       {{"spawn", "fiber"}},
-       [](StrategyTraits& traits) { traits.worker_lifecycle = WorkerLifecycle::fixed_workers; }},
+      {"raw_threads", {{"spawn", "fiber"}}},
       // errgroup with SetLimit(K) whose Go starts a fiber, not a thread.
-      {"semaphore_group",
-       {{"spawn", "fiber"}},
-       [](StrategyTraits& traits) { traits.worker_lifecycle = WorkerLifecycle::fixed_workers; }},
+      {"semaphore_group", {{"spawn", "fiber"}}},
       // task_arena(K)::enqueue: no completion or error channel of oneTBB's; a throwing task terminates.
-      {"ref_tbb_task_group",
-       {{"api", "arena_enqueue"}},
-       [](StrategyTraits& traits) {
-         traits.on_exception = OnException::terminates_process;
-         traits.cancellation = false;
-       }},
-      {"sharded",
-       {{"mode", "pond"}, {"pond_queue_size", "64"}},
-       [](StrategyTraits& traits) {
-         traits.queue_order = QueueOrder::fifo;
-         traits.worker_lifecycle = WorkerLifecycle::on_demand_with_expiry;
-       }},
+      {"ref_tbb_task_group", {{"api", "arena_enqueue"}}},
       // ants' WithPreAlloc: idle workers in a FIFO loop queue, the longest idle one takes the next task.
-      {"lifo_stack",
-       {{"prealloc", "true"}},
-       [](StrategyTraits& traits) { traits.queue_order = QueueOrder::fifo_idle_worker; }},
+      {"lifo_stack", {{"prealloc", "true"}}},
       // ants' WithDisablePurge: no purge, idle workers stay.
-      {"lifo_stack",
-       {{"disable_purge", "true"}},
-       [](StrategyTraits& traits) { traits.worker_lifecycle = WorkerLifecycle::on_demand_resident; }},
+      {"lifo_stack", {{"disable_purge", "true"}}},
       // ants' size -1: no capacity, a worker starts whenever none is idle, so never full.
-      {"lifo_stack",
-       {{"unlimited", "true"}},
-       [](StrategyTraits& traits) { traits.when_full = WhenFull::never_full; }},
+      {"lifo_stack", {{"unlimited", "true"}}},
   };
   return modes;
 }
@@ -171,7 +145,9 @@ const StrategyInfo& info_of(const std::string& name) {
                        [&](const ParamSpec& spec) { return spec.name == param; }))
         throw std::logic_error(mode.strategy + " has no parameter " + param);
     }
-    if (mode.adjust_traits != nullptr) mode.adjust_traits(info.traits);
+    Params params(mode.params);
+    params.apply_defaults(base->params);
+    info.traits = traits_for(*base, params);
     return modes.emplace(name, std::move(info)).first->second;
   }
   throw std::logic_error("strategy " + name + " is not registered");
@@ -847,6 +823,146 @@ TEST_P(Conformance, AThrowingTaskGetsTheDeclaredBehaviour) {
       }
       case OnException::terminates_process:
         break;  // handled above
+    }
+    strategy->shutdown();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Optional capabilities: returned results and cancellation (Strategy::submit_for_result, Strategy::cancel).
+
+// returns_results: the handle's outcome is there only once the task has run, and carries the task's exception
+// where the strategy stores exceptions in the handle.
+TEST_P(Conformance, ResultHandleDeliversTheTasksOutcome) {
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  with_time_limit([&] {
+    auto strategy = make_strategy(info(), 2);
+    for (int i = 0; i < 100; ++i) {
+      std::atomic<int> value{0};
+      ResultSubmission submission =
+          strategy->submit_for_result(Task{[&value, i] { value.store(i + 1, std::memory_order_relaxed); }});
+      ASSERT_TRUE(submission.submitted.ok()) << submission.submitted.message;
+      ASSERT_TRUE(submission.outcome.valid());
+      submission.outcome.get();
+      ASSERT_EQ(value.load(std::memory_order_relaxed), i + 1) << "the outcome came before the task's value";
+    }
+    if (!traits().synchronous_submit) {
+      // Not ready while the task is held (a synchronous submit returns only after its task ran).
+      Gate gate;
+      ResultSubmission held = strategy->submit_for_result(Task{[&gate] { gate.pass(); }});
+      ASSERT_TRUE(held.submitted.ok()) << held.submitted.message;
+      std::this_thread::sleep_for(20ms);  // sequencing only: the task is blocked on the gate
+      EXPECT_EQ(held.outcome.wait_for(0s), std::future_status::timeout) << "ready before the task returned";
+      gate.open();
+      held.outcome.get();
+    }
+    if (traits().on_exception == OnException::stored_in_task_handle) {
+      ResultSubmission failing = strategy->submit_for_result(Task{[] { throw std::runtime_error(boom); }});
+      ASSERT_TRUE(failing.submitted.ok()) << failing.submitted.message;
+      try {
+        failing.outcome.get();
+        ADD_FAILURE() << "the task's exception did not come out of its outcome";
+      } catch (const std::runtime_error& error) {
+        EXPECT_STREQ(error.what(), boom);
+      }
+    }
+    EXPECT_FALSE(strategy->wait()) << "an exception delivered through a handle is not wait()'s";
+    strategy->shutdown();
+  });
+}
+
+// cancellation: with the one worker held by a running task, the tasks behind it (queued, or blocked in a
+// synchronous submit) never run once cancel() returns; the running task finishes and wait() returns. Tasks
+// go in through submit_for_result where the strategy returns results (pond and tunny bind only those to their
+// context), through submit otherwise.
+TEST_P(Conformance, CancelKeepsTasksThatHaveNotStartedFromStarting) {
+  if (const std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  with_time_limit([&] {
+    auto strategy = make_strategy(info(), 1);
+    Gate gate;
+    std::atomic<bool> holder_started{false};
+    std::atomic<bool> holder_finished{false};
+    std::atomic<int> behind_ran{0};
+    auto behind = [&] { return Task{[&behind_ran] { behind_ran.fetch_add(1); }}; };
+    const bool with_handles = traits().returns_results;
+    const bool synchronous = traits().synchronous_submit;
+    std::jthread holder_submitter;
+    auto submit_holder = [&] {
+      return strategy->submit(Task{[&] {
+        holder_started.store(true);
+        gate.pass();
+        holder_finished.store(true);
+      }});
+    };
+    if (synchronous) {
+      holder_submitter = std::jthread([&] { EXPECT_TRUE(submit_holder().ok()); });
+    } else {
+      ASSERT_TRUE(submit_holder().ok());
+    }
+    ASSERT_TRUE(eventually([&] { return holder_started.load(); }));
+
+    constexpr int behind_count = 20;
+    std::vector<std::future<void>> outcomes;
+    if (synchronous) {
+      // Callers blocked waiting for the held worker: cancel() must make them give up.
+      constexpr int callers_count = 3;
+      std::atomic<int> returned{0};
+      std::atomic<int> refused{0};
+      std::vector<std::jthread> callers;
+      for (int i = 0; i < callers_count; ++i) {
+        callers.emplace_back([&] {
+          const bool ok = with_handles ? strategy->submit_for_result(behind()).submitted.ok()
+                                       : strategy->submit(behind()).ok();
+          if (!ok) refused.fetch_add(1);
+          returned.fetch_add(1);
+        });
+      }
+      std::this_thread::sleep_for(50ms);  // sequencing only: the callers wait for the worker (or, if not yet
+                                          // there, find the context cancelled: the same outcome)
+      ASSERT_TRUE(strategy->cancel());
+      EXPECT_TRUE(eventually([&] { return returned.load() == callers_count; }))
+          << "a caller waiting for a worker did not give up when the context was cancelled";
+      gate.open();
+      callers.clear();
+      EXPECT_EQ(refused.load(), callers_count) << "a caller's submit succeeded after the cancellation";
+    } else {
+      for (int i = 0; i < behind_count; ++i) {
+        if (with_handles) {
+          ResultSubmission submission = strategy->submit_for_result(behind());
+          ASSERT_TRUE(submission.submitted.ok()) << submission.submitted.message;
+          outcomes.push_back(std::move(submission.outcome));
+        } else {
+          ASSERT_TRUE(strategy->submit(behind()).ok());
+        }
+      }
+      ASSERT_TRUE(strategy->cancel());
+      gate.open();
+    }
+    holder_submitter = {};   // joins
+    (void)strategy->wait();  // what wait() returns after a cancellation is the design's (oneTBB: canceled)
+    EXPECT_TRUE(holder_finished.load()) << "the running task did not finish";
+    EXPECT_EQ(behind_ran.load(), 0) << "tasks that had not started ran after cancel()";
+    for (auto& outcome : outcomes) EXPECT_THROW(outcome.get(), TaskCancelled);
+    strategy->shutdown();
+    EXPECT_EQ(behind_ran.load(), 0);
+  });
+}
+
+// The other half of the declarations: a strategy that does not declare a capability refuses it, so that the
+// report's capability table claims exactly what the strategy does.
+TEST_P(Conformance, UndeclaredCapabilitiesAreRefused) {
+  with_time_limit([&] {
+    auto strategy = make_strategy(info(), 2);
+    if (!traits().returns_results) {
+      std::atomic<bool> ran{false};
+      const ResultSubmission submission = strategy->submit_for_result(Task{[&ran] { ran.store(true); }});
+      EXPECT_EQ(submission.submitted.status, SubmitStatus::error);
+      EXPECT_FALSE(submission.outcome.valid());
+      (void)strategy->wait();
+      EXPECT_FALSE(ran.load()) << "a refused submit_for_result ran its task";
+    }
+    if (!traits().cancellation) {
+      EXPECT_FALSE(strategy->cancel()) << "cancel() works but is not declared";
     }
     strategy->shutdown();
   });

@@ -360,6 +360,7 @@ TEST(ThreadsCreated, EqualsTasksForThreadPerTaskAndAtMostWorkersForPools) {
         case WorkerLifecycle::fixed_workers:
         case WorkerLifecycle::on_demand_with_expiry:
         case WorkerLifecycle::on_demand_resident:
+        case WorkerLifecycle::fiber_per_task:  // only modes are (spawn=fiber); this loop runs the defaults
           EXPECT_GE(threads, 1.0) << info->name;
           EXPECT_LE(threads, static_cast<double>(workers + own_threads_beyond_workers(info->name)))
               << info->name << " producers " << producers;

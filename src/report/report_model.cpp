@@ -439,7 +439,8 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
                       traits.worker_lifecycle == WorkerLifecycle::on_demand_with_expiry ||
                       traits.worker_lifecycle == WorkerLifecycle::on_demand_resident;
         row.bounded = traits.worker_lifecycle != WorkerLifecycle::caller_thread &&
-                      !(traits.worker_lifecycle == WorkerLifecycle::thread_per_task &&
+                      !((traits.worker_lifecycle == WorkerLifecycle::thread_per_task ||
+                         traits.worker_lifecycle == WorkerLifecycle::fiber_per_task) &&
                         traits.when_full == WhenFull::never_full);
       }
     }

@@ -151,10 +151,11 @@ std::optional<StrategyTraits> traits_from_json(const nlohmann::json& value) {
       enum_named(text_field(value, "queue_order", where),
                  {QueueOrder::caller, QueueOrder::fifo, QueueOrder::lifo_idle_worker,
                   QueueOrder::fifo_per_shard, QueueOrder::unordered, QueueOrder::fifo_idle_worker});
-  const auto worker_lifecycle = enum_named(
-      text_field(value, "worker_lifecycle", where),
-      {WorkerLifecycle::caller_thread, WorkerLifecycle::thread_per_task, WorkerLifecycle::fixed_workers,
-       WorkerLifecycle::on_demand_with_expiry, WorkerLifecycle::on_demand_resident});
+  const auto worker_lifecycle =
+      enum_named(text_field(value, "worker_lifecycle", where),
+                 {WorkerLifecycle::caller_thread, WorkerLifecycle::thread_per_task,
+                  WorkerLifecycle::fixed_workers, WorkerLifecycle::on_demand_with_expiry,
+                  WorkerLifecycle::on_demand_resident, WorkerLifecycle::fiber_per_task});
   const auto when_full = enum_named(text_field(value, "when_full", where),
                                     {WhenFull::never_full, WhenFull::blocks, WhenFull::blocks_or_rejects});
   const auto on_exception =

@@ -162,12 +162,15 @@ double estimate_case_seconds(const StrategyInfo& strategy, const WorkloadInfo& w
   } catch (const std::exception&) {
   }
   const double cores = std::max(1u, std::thread::hardware_concurrency());
-  const auto lifecycle = strategy.traits.worker_lifecycle;
+  const Params strategy_params(info.strategy_params);
+  const StrategyTraits traits = traits_for(strategy, strategy_params);
+  const auto lifecycle = traits.worker_lifecycle;
   double parallel = 1;
   if (lifecycle == WorkerLifecycle::caller_thread) {
     parallel = static_cast<double>(info.effective_producers);
-  } else if (lifecycle == WorkerLifecycle::thread_per_task &&
-             strategy.traits.when_full == WhenFull::never_full) {
+  } else if ((lifecycle == WorkerLifecycle::thread_per_task ||
+              lifecycle == WorkerLifecycle::fiber_per_task) &&
+             traits.when_full == WhenFull::never_full) {
     parallel = static_cast<double>(info.tasks);
   } else {
     parallel = static_cast<double>(info.workers);
@@ -175,7 +178,8 @@ double estimate_case_seconds(const StrategyInfo& strategy, const WorkloadInfo& w
   if (workload.uses_cpu) parallel = std::min(parallel, cores);
   parallel = std::max(1.0, std::min(parallel, static_cast<double>(info.tasks)));
   const double tasks = static_cast<double>(info.tasks);
-  return per_process_seconds + tasks * (task_ns / parallel + strategy.nominal_overhead_ns) * 1e-9;
+  return per_process_seconds +
+         tasks * (task_ns / parallel + nominal_overhead_for(strategy, strategy_params)) * 1e-9;
 }
 
 // Constructing a workload checks its parameters together (simulated_io: p99_ms at least median_ms); its
@@ -421,6 +425,11 @@ Plan make_plan(const PlanRequest& request) {
                 spec.info.workload_params[param.name] =
                     chosen != assignment.end() ? chosen->second : param.default_value;
               }
+              // The mode's own traits (spawn=fiber is fiber_per_task): what the case records and the report
+              // shows.
+              spec.info.strategy_traits = traits_for(*strategy, Params(spec.info.strategy_params));
+              spec.info.effective_producers =
+                  effective_producers(*spec.info.strategy_traits, producer_count, worker_count);
               name.params = assignment;
               name.params.insert(point.name_params.begin(), point.name_params.end());
               std::string formatted;

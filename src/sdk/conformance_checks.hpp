@@ -14,7 +14,7 @@
 namespace poolbench {
 
 struct ConformanceCheck {
-  std::string_view trait;   // a StrategyTraits field: queue_order, worker_lifecycle, when_full, on_exception
+  std::string_view trait;   // a StrategyTraits field: queue_order, worker_lifecycle, ..., cancellation
   std::string_view test;    // the TEST_P of suite Conformance that checks it
   std::string_view drives;  // what the test does, in words
   bool (*applies)(const StrategyTraits&);  // whether the test checks this declaration (else it is skipped)
@@ -41,9 +41,12 @@ inline constexpr ConformanceCheck conformance_checks[] = {
               t.worker_lifecycle == WorkerLifecycle::thread_per_task;
      }},
     {"worker_lifecycle", "FixedWorkersKeepOneThreadCountUnderLoad",
-     "fixed_workers: the process's threads (/proc/self/task) rise at construction and do not "
-     "change while two producers load the strategy",
-     [](const StrategyTraits& t) { return t.worker_lifecycle == WorkerLifecycle::fixed_workers; }},
+     "fixed_workers, fiber_per_task: the process's threads (/proc/self/task) rise at construction and do not "
+     "change while two producers load the strategy (a fiber per task starts no OS thread)",
+     [](const StrategyTraits& t) {
+       return t.worker_lifecycle == WorkerLifecycle::fixed_workers ||
+              t.worker_lifecycle == WorkerLifecycle::fiber_per_task;
+     }},
     {"worker_lifecycle", "OnDemandWorkersRiseToKUnderLoadAndExpireOrStayWhenIdle",
      "on_demand_with_expiry, on_demand_resident: K held tasks add K threads and further submits none; idle, "
      "they exit after a 20 ms expiry (expiry_ms or idle_timeout_ms), or stay",
@@ -69,6 +72,14 @@ inline constexpr ConformanceCheck conformance_checks[] = {
      [](const StrategyTraits& t) { return t.when_full == WhenFull::never_full && !t.synchronous_submit; }},
     {"on_exception", "AThrowingTaskGetsTheDeclaredBehaviour",
      "every declared value; terminates_process as a death test", [](const StrategyTraits&) { return true; }},
+    {"returns_results", "ResultHandleDeliversTheTasksOutcome",
+     "returns_results: submit_for_result's outcome is ready only once the task has run, and carries the "
+     "task's exception where on_exception is stored_in_task_handle",
+     [](const StrategyTraits& t) { return t.returns_results; }},
+    {"cancellation", "CancelKeepsTasksThatHaveNotStartedFromStarting",
+     "cancellation: with K = 1 held by a running task, cancel() keeps the tasks queued (or blocked in a "
+     "synchronous submit) behind it from ever running; the running one finishes and wait() returns",
+     [](const StrategyTraits& t) { return t.cancellation; }},
 };
 
 // The name GoogleTest gives a strategy's instance of a conformance test: "sharded:mode=pond" ->

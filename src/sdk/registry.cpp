@@ -14,4 +14,18 @@ Registry<WorkloadInfo>& workload_registry() {
   return registry;
 }
 
+StrategyTraits traits_for(const StrategyInfo& strategy, const Params& params) {
+  StrategyTraits traits = strategy.traits;
+  double overhead = strategy.nominal_overhead_ns;
+  if (strategy.adjust_for_mode) strategy.adjust_for_mode(params, traits, overhead);
+  return traits;
+}
+
+double nominal_overhead_for(const StrategyInfo& strategy, const Params& params) {
+  StrategyTraits traits = strategy.traits;
+  double overhead = strategy.nominal_overhead_ns;
+  if (strategy.adjust_for_mode) strategy.adjust_for_mode(params, traits, overhead);
+  return overhead;
+}
+
 }  // namespace poolbench

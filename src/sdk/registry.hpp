@@ -34,6 +34,10 @@ struct StrategyInfo {
   std::function<std::unique_ptr<Strategy>(const StrategyConfig&)> make;
   // Rough submit-to-finish overhead per task in nanoseconds on a small machine; only for --dry-run estimates.
   double nominal_overhead_ns = 500;
+  // Optional: what a mode changes from the default mode's traits and nominal overhead above (spawn=fiber is
+  // fiber_per_task, api=arena_enqueue cannot cancel), given the case's parameters with defaults applied. A
+  // case records its own mode's traits (traits_for), and --dry-run estimates with its overhead.
+  std::function<void(const Params&, StrategyTraits&, double& nominal_overhead_ns)> adjust_for_mode = nullptr;
   bool test_only = false;  // hidden from the default matrix and `list` (shown with `list --all`)
   // false for third-party baselines (a moodycamel queue pool, oneTBB, Boost.Asio): listed and runnable by
   // name, left out of the default matrix so that it stays about the designs the guide compares.
@@ -43,6 +47,10 @@ struct StrategyInfo {
   // parent for every case, so that such input is refused before anything runs.
   std::function<void(const Params&)> check_params = nullptr;
 };
+
+// The traits and nominal overhead of `strategy` in the mode `params` selects (defaults applied).
+StrategyTraits traits_for(const StrategyInfo& strategy, const Params& params);
+double nominal_overhead_for(const StrategyInfo& strategy, const Params& params);
 
 struct WorkloadInfo {
   std::string name;

@@ -5,11 +5,14 @@
 // checks every declaration against the real behaviour, and the report prints them as the capability table.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <future>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -56,6 +59,8 @@ enum class WorkerLifecycle {
   fixed_workers,          // K threads created at start, live until shutdown
   on_demand_with_expiry,  // threads created on demand up to K, idle ones expire (ants, workerpool)
   on_demand_resident,     // threads created on demand up to K, never expire (ants with WithDisablePurge)
+  fiber_per_task,  // a new fiber (user-space thread) for every task on a fixed set of scheduler threads,
+                   // one per core (`go f()`); the OS threads stay constant under load
 };
 
 // What submit does when the strategy cannot take more work right now.
@@ -79,8 +84,8 @@ struct StrategyTraits {
   WorkerLifecycle worker_lifecycle = WorkerLifecycle::fixed_workers;
   WhenFull when_full = WhenFull::blocks;
   OnException on_exception = OnException::terminates_process;
-  bool returns_results = false;     // tasks can hand a value back to the submitter
-  bool cancellation = false;        // submitted or waiting work can be cancelled
+  bool returns_results = false;     // Strategy::submit_for_result: a handle carries each task's outcome back
+  bool cancellation = false;        // Strategy::cancel: accepted work that has not started can be cancelled
   bool synchronous_submit = false;  // submit returns only after the task ran (tunny's Process)
   bool worker_state = false;        // builds per-worker state with the WorkerStateFactory it is given
 
@@ -104,6 +109,28 @@ struct StrategyCounters {
   std::map<std::string, double> extra;
 };
 
+// What Strategy::submit_for_result returns. `outcome` is valid only when `submitted` is ok; its get() returns
+// once the task has run and rethrows what the task threw, or TaskCancelled for a task cancel() dropped.
+struct ResultSubmission {
+  SubmitResult submitted;
+  std::future<void> outcome;
+};
+
+// The outcome of a task that Strategy::cancel() kept from starting (pond's ErrContextCanceled).
+struct TaskCancelled : std::runtime_error {
+  TaskCancelled() : std::runtime_error("the task was cancelled before it started") {}
+};
+
+// For strategies that implement submit_for_result: `task` wrapped so that running it fulfils `outcome`, as
+// pond's wrappedTask.Run (task.go) does: when `*cancelled` is set by the time it starts, the task does not
+// run and the outcome is TaskCancelled; otherwise it runs and the outcome is done, or the exception it threw
+// (which then never reaches the strategy). One shared state is allocated per task (pond: one future).
+struct TaskWithOutcome {
+  Task task;
+  std::future<void> outcome;
+};
+TaskWithOutcome task_with_outcome(Task task, const std::atomic<bool>* cancelled = nullptr);
+
 class Strategy {
  public:
   virtual ~Strategy() = default;  // implementations shut down and join every thread they started
@@ -120,6 +147,23 @@ class Strategy {
   virtual void shutdown() = 0;
 
   virtual StrategyCounters counters() const = 0;
+
+  // Optional capabilities, declared by traits.returns_results and traits.cancellation. The defaults say "not
+  // supported"; the conformance suite checks the declared ones against behaviour and the defaults for the
+  // rest, so a strategy declares a trait exactly when it overrides its method.
+
+  // returns_results: submits `task` and hands back its outcome (pond's Submit -> Task.Wait(), tunny's Process
+  // return). A value the task computes travels in its own captures; the handle says when it is there and
+  // carries the exception the task threw. Default: SubmitStatus::error, the task does not run.
+  virtual ResultSubmission submit_for_result(Task task);
+
+  // cancellation: cancels the strategy's context (pond's pool context, oneTBB's task_group::cancel, tunny's
+  // ProcessCtx for every caller). Accepted tasks that have not started never start (where the design binds
+  // only handle-submitted tasks to its context, as pond's Go does not, those submitted with
+  // submit_for_result), a submit blocked waiting for room or for a worker gives up (not ok: its task never
+  // runs), tasks already running finish, and wait() returns once they have. What later submits get is the
+  // design's. Returns false, doing nothing, where the strategy cannot cancel (the default).
+  virtual bool cancel() { return false; }
 };
 
 }  // namespace poolbench
