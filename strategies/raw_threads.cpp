@@ -130,6 +130,7 @@ const StrategyRegistrar registrar{StrategyInfo{
           traits.worker_lifecycle = WorkerLifecycle::fiber_per_task;
           nominal_overhead_ns = 2000;  // a fiber's start and its hand-off to a scheduler thread
         },
+    .default_sweep = {{"spawn", {"thread", "fiber"}}},  // both no-pool baselines in every table
     .models =
         {
             {.mode = "",

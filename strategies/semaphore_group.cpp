@@ -209,6 +209,7 @@ const StrategyRegistrar registrar{StrategyInfo{
           traits.worker_lifecycle = WorkerLifecycle::fiber_per_task;
           nominal_overhead_ns = 3000;  // a fiber's start, the fiber-aware slot, the hand-off
         },
+    .default_sweep = {{"spawn", {"thread", "fiber"}}},  // both no-pool baselines in every table
     .models =
         {
             {.mode = "",
@@ -233,7 +234,8 @@ const StrategyRegistrar registrar{StrategyInfo{
                  "whatever K is, as Go runs any group on GOMAXPROCS threads); `TryGo()`, `errOnce` and "
                  "the context as in the default mode",
              .differs = "the K slots are a fiber-aware semaphore (Boost.Fiber mutex and condition variable) "
-                        "that the producer waits on outside the runtime; counting only: `semaphore=weighted` "
+                        "that the producer waits on outside the runtime; counting only: "
+                        "`semaphore=weighted` "
                         "is refused (its semaphore waits on an OS condition variable); a fiber's stack is a "
                         "fixed 64 KiB (a goroutine's grows from 2 KiB)"},
         },

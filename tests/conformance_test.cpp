@@ -180,6 +180,9 @@ bool unbounded_workers(const StrategyTraits& traits) {
 
 std::size_t exactly_once_tasks(const StrategyInfo& info) {
   if (thread_per_task(info)) return under_sanitizer ? 300 : 2000;
+  // A fiber per task costs microseconds where a pool's hand-off costs nanoseconds (and errgroup's producer
+  // waits for a slot per task): fewer, to stay in time on a loaded machine.
+  if (info.traits.worker_lifecycle == WorkerLifecycle::fiber_per_task) return 100000;
   // A synchronous submit pairs each task with a worker through a hand-off round trip: fewer, to stay in time.
   if (info.traits.synchronous_submit && info.traits.worker_lifecycle != WorkerLifecycle::caller_thread)
     return under_sanitizer ? 2000 : 20000;

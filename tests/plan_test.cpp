@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "errors.hpp"
@@ -132,6 +133,49 @@ TEST(Plan, CasesRecordParameterOwnersTraitsAndTheProducersUsed) {
   EXPECT_TRUE(stateful.strategy_traits->synchronous_submit);
   EXPECT_EQ(stateful.effective_producers, 4u);
   EXPECT_EQ(case_spec_from_json(case_spec_to_json(plan.cases[1])).info.effective_producers, 4u);
+}
+
+// Both no-pool baselines in every table: the default and quick matrices run raw_threads and semaphore_group
+// with spawn=thread and spawn=fiber (their default_sweep), each case with its own mode's traits; a --param
+// value replaces the sweep.
+TEST(Plan, DefaultMatricesRunBothNoPoolBaselinesEachWithItsModesTraits) {
+  for (const bool quick : {false, true}) {
+    PlanRequest req;
+    req.quick = quick;
+    const Plan plan = make_plan(req);
+    for (const std::string strategy : {"raw_threads", "semaphore_group"}) {
+      std::map<std::string, WorkerLifecycle> lifecycle_by_spawn;
+      for (const auto& spec : plan.cases)
+        if (spec.info.strategy == strategy)
+          lifecycle_by_spawn[spec.info.strategy_params.at("spawn")] =
+              spec.info.strategy_traits->worker_lifecycle;
+      EXPECT_EQ(lifecycle_by_spawn,
+                (std::map<std::string, WorkerLifecycle>{{"fiber", WorkerLifecycle::fiber_per_task},
+                                                        {"thread", WorkerLifecycle::thread_per_task}}))
+          << strategy << (quick ? " (quick)" : "");
+    }
+  }
+  auto req = request({"raw_threads"}, {"atomic_increment"});
+  req.params = {"spawn=thread"};
+  for (const auto& spec : make_plan(req).cases) EXPECT_EQ(spec.info.strategy_params.at("spawn"), "thread");
+}
+
+// A mode's traits are the case's (what the report's capability table shows): lifo_stack prealloc=true hands
+// work to the longest idle worker, ref_tbb_task_group api=arena_enqueue cannot cancel.
+TEST(Plan, CasesRecordTheirModesTraits) {
+  auto req = request({"lifo_stack", "ref_tbb_task_group"}, {"atomic_increment"});
+  req.params = {"prealloc=false,true", "api=task_group,arena_enqueue"};
+  req.tasks = {"1000"};
+  req.producers = {"1"};
+  for (const auto& spec : make_plan(req).cases) {
+    const StrategyTraits& traits = *spec.info.strategy_traits;
+    if (spec.info.strategy == "lifo_stack")
+      EXPECT_EQ(traits.queue_order, spec.info.strategy_params.at("prealloc") == "true"
+                                        ? QueueOrder::fifo_idle_worker
+                                        : QueueOrder::lifo_idle_worker);
+    else
+      EXPECT_EQ(traits.cancellation, spec.info.strategy_params.at("api") == "task_group");
+  }
 }
 
 TEST(Plan, AValueThatCannotBePartOfACaseNameIsRefused) {

@@ -384,9 +384,12 @@ Plan make_plan(const PlanRequest& request) {
     for (const StrategyInfo* strategy : strategies) {
       // Parameters that vary or were chosen appear in the name; the others run at their defaults.
       std::map<std::string, std::vector<std::string>> named;
-      for (const auto& spec : strategy->params)
+      for (const auto& spec : strategy->params) {
         if (auto given = given_params.find(spec.name); given != given_params.end())
           named[spec.name] = given->second;
+        else if (auto sweep = strategy->default_sweep.find(spec.name); sweep != strategy->default_sweep.end())
+          named[spec.name] = sweep->second;
+      }
       for (const auto& spec : workload->params) {
         if (auto given = given_params.find(spec.name); given != given_params.end())
           named[spec.name] = given->second;

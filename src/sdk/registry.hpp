@@ -38,6 +38,9 @@ struct StrategyInfo {
   // fiber_per_task, api=arena_enqueue cannot cancel), given the case's parameters with defaults applied. A
   // case records its own mode's traits (traits_for), and --dry-run estimates with its overhead.
   std::function<void(const Params&, StrategyTraits&, double& nominal_overhead_ns)> adjust_for_mode = nullptr;
+  // Values of its own parameters the default matrix sweeps where the user gives none (the no-pool baselines
+  // run as threads and as fibers, so that every per-workload table shows both).
+  std::map<std::string, std::vector<std::string>> default_sweep = {};
   bool test_only = false;  // hidden from the default matrix and `list` (shown with `list --all`)
   // false for third-party baselines (a moodycamel queue pool, oneTBB, Boost.Asio): listed and runnable by
   // name, left out of the default matrix so that it stays about the designs the guide compares.
