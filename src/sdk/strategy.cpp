@@ -66,27 +66,4 @@ std::string_view to_string(OnException value) {
   return "unknown";
 }
 
-ResultSubmission Strategy::submit_for_result(Task) {
-  return {SubmitResult::failed("this strategy returns no results (traits.returns_results is false)"), {}};
-}
-
-TaskWithOutcome task_with_outcome(Task task, const std::atomic<bool>* cancelled) {
-  auto promise = std::make_unique<std::promise<void>>();
-  std::future<void> outcome = promise->get_future();
-  Task wrapped{[task = std::move(task), promise = std::move(promise), cancelled]() mutable {
-    if (cancelled != nullptr && cancelled->load(std::memory_order_acquire)) {
-      promise->set_exception(std::make_exception_ptr(TaskCancelled{}));
-      return;
-    }
-    try {
-      task();
-    } catch (...) {
-      promise->set_exception(std::current_exception());
-      return;
-    }
-    promise->set_value();
-  }};
-  return {std::move(wrapped), std::move(outcome)};
-}
-
 }  // namespace poolbench

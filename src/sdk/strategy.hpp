@@ -129,7 +129,26 @@ struct TaskWithOutcome {
   Task task;
   std::future<void> outcome;
 };
-TaskWithOutcome task_with_outcome(Task task, const std::atomic<bool>* cancelled = nullptr);
+// Inline, as every member of Strategy: a plugin links against no poolbench library (the host exports none of
+// these symbols), so nothing in this header may need an out-of-line definition or a key function.
+inline TaskWithOutcome task_with_outcome(Task task, const std::atomic<bool>* cancelled = nullptr) {
+  auto promise = std::make_unique<std::promise<void>>();
+  std::future<void> outcome = promise->get_future();
+  Task wrapped{[task = std::move(task), promise = std::move(promise), cancelled]() mutable {
+    if (cancelled != nullptr && cancelled->load(std::memory_order_acquire)) {
+      promise->set_exception(std::make_exception_ptr(TaskCancelled{}));
+      return;
+    }
+    try {
+      task();
+    } catch (...) {
+      promise->set_exception(std::current_exception());
+      return;
+    }
+    promise->set_value();
+  }};
+  return {std::move(wrapped), std::move(outcome)};
+}
 
 class Strategy {
  public:
@@ -155,7 +174,9 @@ class Strategy {
   // returns_results: submits `task` and hands back its outcome (pond's Submit -> Task.Wait(), tunny's Process
   // return). A value the task computes travels in its own captures; the handle says when it is there and
   // carries the exception the task threw. Default: SubmitStatus::error, the task does not run.
-  virtual ResultSubmission submit_for_result(Task task);
+  virtual ResultSubmission submit_for_result(Task /*task*/) {
+    return {SubmitResult::failed("this strategy returns no results (traits.returns_results is false)"), {}};
+  }
 
   // cancellation: cancels the strategy's context (pond's pool context, oneTBB's task_group::cancel, tunny's
   // ProcessCtx for every caller). Accepted tasks that have not started never start (where the design binds
