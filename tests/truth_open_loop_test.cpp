@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <fmt/format.h>
@@ -55,6 +56,11 @@ double ideal_mean_wait_ns(double rate, std::size_t tasks, double service_ns, std
 
 TEST(OpenLoopTruth, MD1MeanQueueWaitWithinTenPercentOfTheFormula) {
   if (testing::under_sanitizer) GTEST_SKIP() << "timing tolerances do not hold under a sanitizer";
+  // A slow check, outside CI (scripts/check-md1 runs it): 20-60 s, and at 10% its tolerance is within reach
+  // of a shared machine's wake-up delays, which lengthen every service (at rho 0.5, 5% longer service means
+  // 16% longer waits).
+  if (std::getenv("POOLBENCH_SLOW_TRUTH") == nullptr)
+    GTEST_SKIP() << "slow check: run scripts/check-md1 (or set POOLBENCH_SLOW_TRUTH=1)";
   // D = 1 ms, so that the few microseconds a hand-over takes (the worker's wake-up, the producer's lag, which
   // a perfect server does not have) stay a few percent of the mean wait. 2000 arrivals: 4 s at 50%, 2.5 s at
   // 80%. A finite sample's own mean wait differs from the formula's (over seeds 1-5 at 2000 arrivals by up to
