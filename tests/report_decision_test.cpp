@@ -372,7 +372,8 @@ TEST(ReportModel, TasksPerSecondComesFromTheSameRepetitionsAsTheTime) {
   Document document;
   document.add({.strategy = "semaphore_group", .tasks = 5000}, {5e6, 10e6, 11e6, 60e6})
       .add({.strategy = "fifo_ring", .tasks = 5000}, {100e3, 101e3, 102e3, 103e3});
-  const StrategyRow& row = *only_table(document.report()).find("semaphore_group");
+  const Report report = document.report();  // the row lives in it
+  const StrategyRow& row = *only_table(report).find("semaphore_group");
   const Spread& time = *row.find(metric::total_time_ns);
   const Spread& rate = *row.find(metric::items_per_second);
   EXPECT_DOUBLE_EQ(time.median, 10.5e6);
