@@ -392,10 +392,13 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
   const BaselineChoice baseline = parse_baseline(options.baseline);
   if (file.entries.empty()) throw ResultFileError(file.path + ": holds no benchmark entries to report on");
   fill_header(file, report);
-  if (const auto* poolbench = file.context.is_object() ? &file.context["poolbench"] : nullptr;
-      poolbench != nullptr && poolbench->is_object() && poolbench->contains("metrics") &&
-      (*poolbench)["metrics"].is_object()) {
-    report.metric_catalogue = (*poolbench)["metrics"];
+  // find(), not operator[]: a const json's operator[] on a missing key is undefined (an assertion).
+  const nlohmann::json* poolbench = nullptr;
+  if (file.context.is_object())
+    if (auto found = file.context.find("poolbench"); found != file.context.end()) poolbench = &*found;
+  if (poolbench != nullptr && poolbench->is_object() && poolbench->contains("metrics") &&
+      poolbench->at("metrics").is_object()) {
+    report.metric_catalogue = poolbench->at("metrics");
     report.metric_catalogue_from_file = true;
   } else {
     report.metric_catalogue = metrics::catalogue_to_json();
