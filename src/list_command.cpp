@@ -14,6 +14,7 @@
 #include "plugin/plugin_loader.hpp"
 #include "registry.hpp"
 #include "result/case_info.hpp"
+#include "run/scenarios.hpp"
 
 namespace poolbench {
 namespace {
@@ -76,10 +77,39 @@ int list_model_table(bool include_test_only) {
   return 0;
 }
 
-int list(const std::string& format, bool include_test_only) {
+nlohmann::json scenarios_to_json() {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Scenario& scenario : scenarios())
+    out.push_back(
+        {{"name", scenario.name}, {"question", scenario.question}, {"flags", scenario_flags(scenario)}});
+  return out;
+}
+
+void print_scenarios() {
+  for (const Scenario& scenario : scenarios()) {
+    fmt::print("  {:<18} {}\n", scenario.name, scenario.question);
+    fmt::print("      = {}\n", scenario_flags(scenario));
+  }
+}
+
+int list(const std::string& format, bool include_test_only, bool only_scenarios) {
+  if (only_scenarios) {
+    if (format == "json") {
+      std::cout << nlohmann::json{{"scenarios", scenarios_to_json()}}.dump(2) << '\n';
+    } else if (format == "md") {
+      fmt::print("| scenario | what it answers | the flags it stands for |\n| --- | --- | --- |\n");
+      for (const Scenario& scenario : scenarios())
+        fmt::print("| `{}` | {} | `{}` |\n", scenario.name, scenario.question, scenario_flags(scenario));
+    } else {
+      print_scenarios();
+    }
+    return 0;
+  }
   if (format == "md") return list_model_table(include_test_only);
   if (format == "json") {
-    nlohmann::json out = {{"strategies", nlohmann::json::array()}, {"workloads", nlohmann::json::array()}};
+    nlohmann::json out = {{"strategies", nlohmann::json::array()},
+                          {"workloads", nlohmann::json::array()},
+                          {"scenarios", scenarios_to_json()}};
     for (const StrategyInfo* info : strategy_registry().all(include_test_only))
       out["strategies"].push_back({{"name", info->name},
                                    {"description", info->description},
@@ -122,12 +152,14 @@ int list(const std::string& format, bool include_test_only) {
     print_plugin_source(plugin_of_workload(info->name));
     print_params(info->params);
   }
+  fmt::print("\nScenarios (poolbench run --scenario NAME):\n");
+  print_scenarios();
   return 0;
 }
 
 const SubcommandRegistrar registrar{SubcommandInfo{
     .name = "list",
-    .description = "list the registered strategies (with their declared traits) and workloads",
+    .description = "list the registered strategies (with their declared traits), workloads and scenarios",
     .order = 10,
     .setup =
         [](CLI::App& command) {
@@ -141,10 +173,13 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               ->check(CLI::IsMember({"text", "json", "md"}))
               ->excludes(json_flag);
           command.add_flag("--all", *include_test_only, "include the test-only strategies and workloads");
+          auto only_scenarios = std::make_shared<bool>(false);
+          command.add_flag("--scenarios", *only_scenarios,
+                           "only the scenarios (`run --scenario NAME`) and the flags each stands for");
           auto plugins = add_plugin_option(command);
           return std::function<int()>([=] {
             load_plugins(*plugins);
-            return list(*as_json ? std::string("json") : *format, *include_test_only);
+            return list(*as_json ? std::string("json") : *format, *include_test_only, *only_scenarios);
           });
         },
 }};

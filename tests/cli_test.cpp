@@ -90,7 +90,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"--probe maybe", "--probe: 'maybe' is not one of on, off"},
         BadInput{"-s lifo_stack --param prealloc=true --param unlimited=true",
                  "lifo_stack: prealloc needs a capacity"},
-        BadInput{"--timeout 0", "--timeout"}, BadInput{"--no-such-flag", "no-such-flag"}));
+        BadInput{"--timeout 0", "--timeout"}, BadInput{"--no-such-flag", "no-such-flag"},
+        BadInput{"--scenario nope", "--scenario: unknown scenario 'nope'; known: "}));
 
 INSTANTIATE_TEST_SUITE_P(
     OpenLoop, CliBadInput,
@@ -132,6 +133,32 @@ TEST(Cli, DryRunPrintsCasesAndAnEstimateAndRunsNothing) {
   EXPECT_THAT(result.out, HasSubstr("inline/atomic_increment/tasks:100/workers:2/producers:1"));
   EXPECT_THAT(result.out, HasSubstr("inline/atomic_increment/tasks:200/workers:2/producers:1"));
   EXPECT_THAT(result.out, HasSubstr("estimated total"));
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST(Cli, ScenariosAreListedAndRunAsTheirFlags) {
+  const auto listed = run_poolbench("list --scenarios");
+  ASSERT_EQ(listed.exit_status, 0) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("overload"));
+  EXPECT_THAT(listed.out, HasSubstr("-s fifo_ring,lifo_stack,dispatcher -w cpu_burst"));
+  EXPECT_THAT(run_poolbench("list").out, HasSubstr("Scenarios (poolbench run --scenario NAME)"));
+  const auto document = nlohmann::json::parse(run_poolbench("list --json").out);
+  ASSERT_FALSE(document.at("scenarios").empty());
+  EXPECT_FALSE(document.at("scenarios").at(0).at("flags").get<std::string>().empty());
+
+  TempDir dir;
+  const auto out = dir / "result.json";
+  const auto planned = run_poolbench("run --scenario overload --dry-run --out " + out.string());
+  ASSERT_EQ(planned.exit_status, 0) << planned.err;
+  EXPECT_THAT(planned.out, HasSubstr("5 cases x 3 repetitions"));
+  EXPECT_THAT(
+      planned.out,
+      HasSubstr(
+          "lifo_stack/cpu_burst/arrival:poisson/duration_us:100/load:1.5/nonblocking:true/tasks:3000/"));
+  const auto narrowed =
+      run_poolbench("run --scenario overload -s fifo_ring --param nonblocking=true -r 1 --dry-run");
+  ASSERT_EQ(narrowed.exit_status, 0) << narrowed.err;
+  EXPECT_THAT(narrowed.out, HasSubstr("1 cases x 1 repetitions"));
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 

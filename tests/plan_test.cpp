@@ -8,6 +8,7 @@
 #include "errors.hpp"
 #include "registry.hpp"
 #include "run/plan.hpp"
+#include "run/scenarios.hpp"
 
 namespace poolbench {
 namespace {
@@ -330,6 +331,89 @@ TEST(Plan, RefusesBadOpenLoopInput) {
   req.loads.clear();
   req.seed = "3";
   EXPECT_THAT(usage_error(req), HasSubstr("--seed: only an open loop"));
+}
+
+TEST(Scenario, EveryScenarioPlansAndSaysWhatItAnswers) {
+  std::set<std::string> names;
+  for (const Scenario& scenario : scenarios()) {
+    EXPECT_TRUE(names.insert(scenario.name).second) << "two scenarios named " << scenario.name;
+    EXPECT_FALSE(scenario.question.empty()) << scenario.name;
+    EXPECT_FALSE(scenario.strategies.empty()) << scenario.name << ": a scenario names its strategies";
+    EXPECT_FALSE(scenario.workloads.empty()) << scenario.name << ": a scenario names its workloads";
+    PlanRequest req;
+    req.scenario = scenario.name;
+    const Plan plan = make_plan(req);  // an unknown strategy or an undeclared parameter throws here
+    EXPECT_FALSE(plan.cases.empty()) << scenario.name;
+    EXPECT_EQ(plan.repetitions, scenario.repetitions.value_or(3)) << scenario.name;
+  }
+}
+
+TEST(Scenario, FillsWhatTheFlagsLeaveUnset) {
+  PlanRequest req;
+  req.scenario = "overload";
+  const Plan plan = make_plan(req);
+  std::set<std::string> strategies;
+  for (const auto& spec : plan.cases) {
+    strategies.insert(spec.info.strategy);
+    EXPECT_EQ(spec.info.workload, "cpu_burst");
+    EXPECT_EQ(spec.info.tasks, 3000u);
+    EXPECT_EQ(spec.info.workers, 2u);
+    EXPECT_EQ(spec.info.producers, 1u);
+    EXPECT_EQ(spec.info.workload_params.at("duration_us"), "100");
+    EXPECT_EQ(spec.info.arrival.process, ArrivalProcess::poisson);
+    EXPECT_DOUBLE_EQ(spec.info.arrival.load, 1.5);
+  }
+  EXPECT_EQ(strategies, (std::set<std::string>{"fifo_ring", "lifo_stack", "dispatcher"}));
+  // nonblocking=false,true sweeps the two strategies that declare it; dispatcher runs once.
+  EXPECT_EQ(plan.cases.size(), 5u);
+  EXPECT_EQ(plan.repetitions, 3u);
+}
+
+TEST(Scenario, AFlagGivenReplacesTheScenariosValueAndParamsMergeByName) {
+  PlanRequest req;
+  req.scenario = "overload";
+  req.strategies = {"lifo_stack"};
+  req.tasks = {"500"};
+  req.params = {"nonblocking=true", "expiry_ms=50"};
+  req.repetitions = 1;
+  const Plan plan = make_plan(req);
+  ASSERT_EQ(plan.cases.size(), 1u);
+  const CaseInfo& info = plan.cases[0].info;
+  EXPECT_EQ(info.strategy, "lifo_stack");
+  EXPECT_EQ(info.tasks, 500u);
+  EXPECT_EQ(info.workers, 2u);                                // the scenario's
+  EXPECT_EQ(info.workload_params.at("duration_us"), "100");   // the scenario's, not named by --param
+  EXPECT_EQ(info.strategy_params.at("nonblocking"), "true");  // --param replaced the scenario's sweep
+  EXPECT_EQ(info.strategy_params.at("expiry_ms"), "50");      // --param added
+  EXPECT_EQ(plan.repetitions, 1u);
+
+  // An open loop is one setting: a closed loop given replaces the scenario's arrival, load included.
+  PlanRequest closed;
+  closed.scenario = "overload";
+  closed.arrival = "closed";
+  for (const auto& spec : make_plan(closed).cases) EXPECT_FALSE(spec.info.arrival.open_loop());
+
+  // --quick keeps the scenario's matrix and runs it once.
+  PlanRequest quick;
+  quick.scenario = "overload";
+  quick.quick = true;
+  const Plan quick_plan = make_plan(quick);
+  EXPECT_EQ(quick_plan.repetitions, 1u);
+  EXPECT_EQ(quick_plan.cases.front().info.tasks, 3000u);
+}
+
+TEST(Scenario, AnUnknownNameIsRefusedNamingTheKnownOnes) {
+  PlanRequest req;
+  req.scenario = "nope";
+  const std::string error = usage_error(req);
+  EXPECT_THAT(error, HasSubstr("--scenario: unknown scenario 'nope'; known: "));
+  for (const Scenario& scenario : scenarios()) EXPECT_THAT(error, HasSubstr(scenario.name));
+}
+
+TEST(Scenario, FlagsSpellTheScenarioAsACommandLine) {
+  EXPECT_EQ(scenario_flags(find_scenario("overload")),
+            "-s fifo_ring,lifo_stack,dispatcher -w cpu_burst -n 3000 -k 2 -p 1 --param duration_us=100 "
+            "--param nonblocking=false,true --arrival poisson --load 1.5 -r 3");
 }
 
 }  // namespace

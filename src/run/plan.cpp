@@ -16,6 +16,7 @@
 #include "errors.hpp"
 #include "registry.hpp"
 #include "result/case_name.hpp"
+#include "run/scenarios.hpp"
 
 namespace poolbench {
 namespace {
@@ -322,7 +323,8 @@ double Plan::estimate_seconds() const {
   return total * static_cast<double>(repetitions);
 }
 
-Plan make_plan(const PlanRequest& request) {
+Plan make_plan(const PlanRequest& given) {
+  const PlanRequest request = with_scenario(given);
   const auto strategies = resolve<StrategyInfo>(
       strategy_registry(), request.strategies, "--strategies", "strategy",
       [](const StrategyInfo& info) { return !info.test_only && info.in_default_matrix; });

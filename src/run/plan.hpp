@@ -52,6 +52,8 @@ struct PlanRequest {
   std::size_t warmup_tasks = 0;      // --warmup N
   bool probe_enabled = true;         // --probe on|off
   std::optional<std::string> shard;  // --shard I/N: only the I-th of N parts of the plan
+  // --scenario NAME: a named set of the options above (run/scenarios.hpp) under the ones given here.
+  std::optional<std::string> scenario;
 };
 
 // --shard I/N: the plan's configurations (the cases that differ only in their strategy and its parameters,
@@ -102,8 +104,9 @@ inline constexpr double max_arrival_load = 10;
 std::size_t parse_count(const char* flag, const std::string& value);
 
 // Expands and validates; throws UsageError naming the flag and what is accepted. Strategies and workloads
-// marked test-only are never in the default matrix but can be named explicitly.
-Plan make_plan(const PlanRequest& request);
+// marked test-only are never in the default matrix but can be named explicitly. A request naming a scenario
+// is expanded with it first (with_scenario).
+Plan make_plan(const PlanRequest& given);
 
 // Producer threads a strategy is driven with: synchronous pools (tunny's Process) need at least one caller
 // per worker to keep their workers busy, so they get max(P, K); everything else gets P. Decided once, here,

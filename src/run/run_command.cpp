@@ -207,6 +207,12 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                   "run only shard I of N: the plan's configurations dealt over N shards (every case "
                   "in exactly one, the same split on every machine); `poolbench merge` joins the files")
               ->type_name("I/N");
+          command
+              .add_option(
+                  "--scenario", request.scenario,
+                  "a named set of these options (`poolbench list --scenarios`); flags given beside it "
+                  "replace the scenario's value of that flag, --param of that parameter")
+              ->type_name("NAME");
           command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
           command.add_flag("--dry-run", flags->dry_run, "print the cases and a time estimate; run nothing");
           command.add_flag("-q,--quiet", flags->quiet, "no progress on stderr");

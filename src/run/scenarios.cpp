@@ -1,0 +1,102 @@
+#include "run/scenarios.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "errors.hpp"
+#include "run/plan.hpp"
+
+namespace poolbench {
+namespace {
+
+// The table. Each entry must run in under a minute on 2 cores (repetitions included): size its tasks and
+// parameters for that, and say in `question` what its figures answer.
+const std::vector<Scenario> scenario_table = {
+    {
+        .name = "overload",
+        .question = "issue 13 (1): offered 1.5x its capacity, does a pool block the producer, queue or drop? "
+                    "rejected_tasks, queue_wait and e2e p99, submit p99 per strategy and mode",
+        .strategies = {"fifo_ring,lifo_stack,dispatcher"},
+        .workloads = {"cpu_burst"},
+        .tasks = {"3000"},
+        .workers = {"2"},
+        .producers = {"1"},
+        .params = {"duration_us=100", "nonblocking=false,true"},
+        .arrival = "poisson",
+        .loads = {"1.5"},
+        .repetitions = 3,
+    },
+};
+
+// Where a flag was given, the flag; else the scenario's value.
+template <class Value>
+void fill(Value& given, const Value& scenario_value) {
+  if (given.empty()) given = scenario_value;
+}
+
+std::string param_name(const std::string& item) {
+  return item.substr(0, item.find('='));
+}
+
+}  // namespace
+
+const std::vector<Scenario>& scenarios() {
+  return scenario_table;
+}
+
+const Scenario& find_scenario(const std::string& name) {
+  for (const Scenario& scenario : scenario_table)
+    if (scenario.name == name) return scenario;
+  std::vector<std::string> known;
+  for (const Scenario& scenario : scenario_table) known.push_back(scenario.name);
+  throw UsageError(fmt::format("--scenario: unknown scenario '{}'; known: {}", name, fmt::join(known, ", ")));
+}
+
+PlanRequest with_scenario(const PlanRequest& request) {
+  PlanRequest out = request;
+  if (!request.scenario) return out;
+  const Scenario& scenario = find_scenario(*request.scenario);
+  fill(out.strategies, scenario.strategies);
+  fill(out.workloads, scenario.workloads);
+  fill(out.tasks, scenario.tasks);
+  fill(out.workers, scenario.workers);
+  fill(out.producers, scenario.producers);
+  // An open loop is one setting: --arrival, --rate and --load replace the scenario's together.
+  if (!out.arrival && out.rates.empty() && out.loads.empty()) {
+    out.arrival = scenario.arrival;
+    out.rates = scenario.rates;
+    out.loads = scenario.loads;
+  }
+  if (!out.repetitions && !out.quick) out.repetitions = scenario.repetitions;
+  // The scenario's parameters first, each unless --param names it: the plan refuses a name given twice.
+  std::vector<std::string> params;
+  for (const std::string& item : scenario.params)
+    if (std::none_of(request.params.begin(), request.params.end(),
+                     [&](const std::string& given) { return param_name(given) == param_name(item); }))
+      params.push_back(item);
+  params.insert(params.end(), request.params.begin(), request.params.end());
+  out.params = std::move(params);
+  return out;
+}
+
+std::string scenario_flags(const Scenario& scenario) {
+  std::string out;
+  auto add = [&out](const char* flag, const std::vector<std::string>& values) {
+    if (!values.empty()) out += fmt::format(" {} {}", flag, fmt::join(values, ","));
+  };
+  add("-s", scenario.strategies);
+  add("-w", scenario.workloads);
+  add("-n", scenario.tasks);
+  add("-k", scenario.workers);
+  add("-p", scenario.producers);
+  for (const std::string& item : scenario.params) out += fmt::format(" --param {}", item);
+  if (scenario.arrival) out += fmt::format(" --arrival {}", *scenario.arrival);
+  add("--rate", scenario.rates);
+  add("--load", scenario.loads);
+  if (scenario.repetitions) out += fmt::format(" -r {}", *scenario.repetitions);
+  return out.empty() ? out : out.substr(1);
+}
+
+}  // namespace poolbench
