@@ -54,6 +54,36 @@ double effective_slowdown_percent(const std::string& parameter) {
   return percent;
 }
 
+double test_slowdown_fraction(const std::string& strategy_name) {
+  const char* setting = std::getenv("POOLBENCH_TEST_SLOW_STRATEGY");
+  if (setting == nullptr || *setting == 0) return 0;
+  const std::string text = setting;
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw ParamError(fmt::format("POOLBENCH_TEST_SLOW_STRATEGY: '{}' is not NAME:PERCENT", text));
+  if (text.substr(0, colon) != strategy_name) return 0;
+  Params params;
+  params.set("slowdown_percent", text.substr(colon + 1));
+  double percent = -1;
+  try {
+    percent = params.number("slowdown_percent");
+  } catch (const ParamError&) {
+  }
+  if (!(percent >= 0))
+    throw ParamError(fmt::format("POOLBENCH_TEST_SLOW_STRATEGY: '{}' is not a non-negative number of percent",
+                                 text.substr(colon + 1)));
+  return percent / 100;
+}
+
+void stretch_window(std::chrono::steady_clock::time_point window_started, double fraction) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point now = Clock::now();
+  const Clock::time_point deadline =
+      now + std::chrono::duration_cast<Clock::duration>((now - window_started) * fraction);
+  while (Clock::now() < deadline) {
+  }
+}
+
 namespace {
 
 std::unique_ptr<Strategy> make_slowed(const StrategyConfig& config) {

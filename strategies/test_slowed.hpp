@@ -41,4 +41,16 @@ class TestSlowedStrategy final : public Strategy {
 // a value that is not a non-negative number.
 double effective_slowdown_percent(const std::string& parameter);
 
+// The test-only knob `poolbench ab` is checked with. When POOLBENCH_TEST_SLOW_STRATEGY is NAME:PERCENT and
+// `strategy_name` is NAME: PERCENT / 100, else 0. The case driver then stretches the measured window of that
+// strategy's cases by exactly that fraction (stretch_window). Unlike the test_slowed strategy, nothing sits
+// between the producers and the strategy (a wrapper's own per-submit cost would slow an inline case by far
+// more than asked), and the case keeps the real strategy's name, parameters and traits, so that one build run
+// twice, once with the variable, produces the same case names. Throws ParamError for a malformed value.
+double test_slowdown_fraction(const std::string& strategy_name);
+
+// Busy-spins (CPU time grows with wall time, as for a strategy that did more work) until the time since
+// `window_started` is (1 + fraction) times what it was at the call.
+void stretch_window(std::chrono::steady_clock::time_point window_started, double fraction);
+
 }  // namespace poolbench

@@ -24,6 +24,7 @@
 #include "probe/latency_recorder.hpp"
 #include "probe/process_stats.hpp"
 #include "registry.hpp"
+#include "test_slowed.hpp"
 
 namespace poolbench {
 namespace {
@@ -400,10 +401,13 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   std::unique_ptr<Strategy> strategy;
   std::chrono::nanoseconds setup{0};
   std::optional<std::size_t> threads_before_setup;
+  double test_slowdown =
+      0;  // POOLBENCH_TEST_SLOW_STRATEGY (test only): the window stretched by this fraction
   try {
     workload = workload_info->make(WorkloadConfig{params_for(workload_info->params, info.workload_params),
                                                   strategy_info->traits.worker_state});
     workload->prepare(spec.warmup_tasks > 0 ? spec.warmup_tasks : info.tasks);
+    test_slowdown = test_slowdown_fraction(info.strategy);
     StrategyConfig config{info.workers, params_for(strategy_info->params, info.strategy_params), {}};
     if (strategy_info->traits.worker_state) config.worker_state_factory = workload->worker_state_factory();
     threads_before_setup = probe::live_thread_count();
@@ -475,6 +479,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   probe::reset_peak_rss();
   for (auto _ : state) {
     window.open();
+    const auto window_started = std::chrono::steady_clock::now();
     window_start_ticks = probe::now_ticks();
     start.count_down();
     started = true;
@@ -484,6 +489,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     } catch (...) {
       wait_error = std::current_exception();
     }
+    if (test_slowdown > 0) stretch_window(window_started, test_slowdown);
     window.close();
   }
   const std::optional<std::uint64_t> peak_rss = probe::peak_rss_bytes();

@@ -1,8 +1,10 @@
-// Statistics: Google Benchmark's aggregates, the spread, and the Mann-Whitney U test as scipy computes it.
+// Statistics: Google Benchmark's aggregates, the spread, the Mann-Whitney U test as scipy computes it, and
+// the paired tests of `ab` (Wilcoxon signed-rank, Hodges-Lehmann interval, Holm).
 #include "metrics/statistics.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <utility>
 
@@ -145,6 +147,157 @@ double smallest_p_value(std::size_t n1, std::size_t n2) {
   double choose = 1;
   for (std::size_t i = 1; i <= k; ++i) choose = choose * static_cast<double>(m + i) / static_cast<double>(i);
   return std::min(1.0, 2 / choose);
+}
+
+namespace {
+
+constexpr std::size_t largest_exact_signed_rank = 50;
+
+// Number of subsets of the ranks 1..n with each sum 0..n(n+1)/2: the exact null distribution of R+ (each
+// rank's sign equally likely). Counts reach 2^50, exact in doubles.
+std::vector<double> signed_rank_distribution(std::size_t n) {
+  const std::size_t largest = n * (n + 1) / 2;
+  std::vector<double> counts(largest + 1, 0.0);
+  counts[0] = 1;
+  std::size_t reach = 0;
+  for (std::size_t rank = 1; rank <= n; ++rank) {
+    reach += rank;
+    for (std::size_t sum = reach; sum >= rank; --sum) counts[sum] += counts[sum - rank];
+  }
+  return counts;
+}
+
+// P(R+ <= t) under the null, from the counts above.
+double signed_rank_cdf(const std::vector<double>& counts, std::size_t t, std::size_t n) {
+  double at_or_below = 0;
+  for (std::size_t k = 0; k <= t && k < counts.size(); ++k) at_or_below += counts[k];
+  return at_or_below / std::ldexp(1.0, static_cast<int>(n));
+}
+
+// The standard normal quantile, by bisection on erfc (no library has it; accuracy far beyond what a
+// confidence level needs).
+double normal_quantile(double probability) {
+  double low = -40;
+  double high = 40;
+  for (int step = 0; step < 200; ++step) {
+    const double middle = (low + high) / 2;
+    if (1 - normal_survival(middle) < probability)
+      low = middle;
+    else
+      high = middle;
+  }
+  return (low + high) / 2;
+}
+
+}  // namespace
+
+SignedRank wilcoxon_signed_rank(const std::vector<double>& differences) {
+  std::vector<double> magnitudes;
+  std::vector<bool> positive;
+  for (double d : differences)
+    if (d != 0) {
+      magnitudes.push_back(std::abs(d));
+      positive.push_back(d > 0);
+    }
+  SignedRank result;
+  const std::size_t n = magnitudes.size();
+  result.used = n;
+  if (n == 0) return result;
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return magnitudes[a] < magnitudes[b]; });
+  double plus = 0;
+  double minus = 0;
+  double tie_term = 0;
+  bool ties = false;
+  for (std::size_t begin = 0; begin < n;) {
+    std::size_t end = begin + 1;
+    while (end < n && magnitudes[order[end]] == magnitudes[order[begin]]) ++end;
+    const double t = static_cast<double>(end - begin);
+    const double average_rank = (static_cast<double>(begin + 1) + static_cast<double>(end)) / 2;
+    for (std::size_t k = begin; k < end; ++k) (positive[order[k]] ? plus : minus) += average_rank;
+    if (end - begin > 1) {
+      ties = true;
+      tie_term += t * t * t - t;
+    }
+    begin = end;
+  }
+  result.statistic = std::min(plus, minus);
+  const double m = static_cast<double>(n);
+  if (n <= largest_exact_signed_rank && !ties) {
+    const auto counts = signed_rank_distribution(n);
+    result.p_value =
+        std::min(1.0, 2 * signed_rank_cdf(counts, static_cast<std::size_t>(result.statistic), n));
+    result.exact = true;
+  } else {
+    const double centre = m * (m + 1) / 4;
+    const double variance = m * (m + 1) * (2 * m + 1) / 24 - tie_term / 48;
+    result.p_value =
+        variance > 0
+            ? std::min(1.0, 2 * normal_survival(std::abs(result.statistic - centre) / std::sqrt(variance)))
+            : 1.0;
+  }
+  return result;
+}
+
+ShiftInterval hodges_lehmann_interval(const std::vector<double>& differences, double confidence) {
+  ShiftInterval result;
+  const std::size_t n = differences.size();
+  if (n == 0) return result;
+  std::vector<double> walsh;
+  walsh.reserve(n * (n + 1) / 2);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i; j < n; ++j) walsh.push_back((differences[i] + differences[j]) / 2);
+  std::sort(walsh.begin(), walsh.end());
+  result.estimate = median(walsh);
+  const double tail = (1 - confidence) / 2;
+  // c: the number of Walsh averages cut from each end, the largest with P(R+ <= c - 1) <= tail.
+  std::size_t cut = 0;
+  if (n <= largest_exact_signed_rank) {
+    const auto counts = signed_rank_distribution(n);
+    double cumulative = 0;
+    const double total = std::ldexp(1.0, static_cast<int>(n));
+    while (cut < counts.size() && (cumulative + counts[cut]) / total <= tail) cumulative += counts[cut++];
+  } else {
+    const double m = static_cast<double>(n);
+    const double spread = std::sqrt(m * (m + 1) * (2 * m + 1) / 24);
+    const double c = m * (m + 1) / 4 + normal_quantile(tail) * spread;
+    cut = c > 0 ? static_cast<std::size_t>(std::floor(c)) : 0;
+  }
+  if (cut == 0 || 2 * cut > walsh.size()) {
+    result.low = -std::numeric_limits<double>::infinity();
+    result.high = std::numeric_limits<double>::infinity();
+    return result;
+  }
+  result.low = walsh[cut - 1];
+  result.high = walsh[walsh.size() - cut];
+  result.bounded = true;
+  return result;
+}
+
+std::vector<double> holm_adjusted(const std::vector<double>& p_values) {
+  const std::size_t m = p_values.size();
+  std::vector<std::size_t> order(m);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return p_values[a] < p_values[b]; });
+  std::vector<double> adjusted(m, 1.0);
+  double running = 0;
+  for (std::size_t k = 0; k < m; ++k) {
+    running = std::max(running, std::min(1.0, static_cast<double>(m - k) * p_values[order[k]]));
+    adjusted[order[k]] = running;
+  }
+  return adjusted;
+}
+
+double median_absolute_deviation(const std::vector<double>& values) {
+  if (values.empty()) return 0;
+  const double centre = median(values);
+  std::vector<double> deviations;
+  deviations.reserve(values.size());
+  for (double value : values) deviations.push_back(std::abs(value - centre));
+  return median(std::move(deviations));
 }
 
 }  // namespace poolbench::metrics

@@ -45,4 +45,40 @@ MannWhitney mann_whitney_u(const std::vector<double>& x, const std::vector<doubl
 // 2 / C(n1 + n2, n1). When it is not below alpha, no outcome could be significant.
 double smallest_p_value(std::size_t n1, std::size_t n2);
 
+// ---- paired samples (`poolbench ab`: base and new measured side by side, round by round) ----
+
+struct SignedRank {
+  double statistic = 0;  // min(R+, R-), scipy's two-sided statistic
+  double p_value = 1;    // two-sided
+  bool exact = false;    // exact distribution, or the normal approximation
+  std::size_t used = 0;  // differences left after dropping the zeros
+};
+
+// Two-sided Wilcoxon signed-rank test of "the differences are centred on 0", as scipy.stats.wilcoxon(d) with
+// its defaults (zero_method "wilcox": zeros dropped; no continuity correction; method "auto": the exact
+// distribution for at most 50 differences without ties, otherwise the normal approximation with the tie
+// correction). No differences: p = 1.
+SignedRank wilcoxon_signed_rank(const std::vector<double>& differences);
+
+// The Hodges-Lehmann estimate of the centre of the differences (the median of the n(n+1)/2 Walsh averages
+// (d_i + d_j) / 2, i <= j) and the confidence interval that inverts the signed-rank test: the shifts c for
+// which the test of d - c does not reject at 1 - confidence (Hollander & Wolfe, Nonparametric Statistical
+// Methods, 3.2). Exact order statistics of the Walsh averages for at most 50 differences, the normal
+// approximation beyond. `bounded` is false when the differences are too few for any interval at this
+// confidence (n = 5 at 95%: the smallest two-sided p is 1/16); low and high are then -inf and +inf.
+struct ShiftInterval {
+  double estimate = 0;
+  double low = 0;
+  double high = 0;
+  bool bounded = false;
+};
+ShiftInterval hodges_lehmann_interval(const std::vector<double>& differences, double confidence);
+
+// Holm's step-down adjustment of p-values for a family of tests (each adjusted p is compared with alpha
+// directly): controls the chance of any false rejection in the family at alpha, whatever the dependence.
+std::vector<double> holm_adjusted(const std::vector<double>& p_values);
+
+// Median absolute deviation from the median (unscaled); 0 for no values.
+double median_absolute_deviation(const std::vector<double>& values);
+
 }  // namespace poolbench::metrics

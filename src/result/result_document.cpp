@@ -199,7 +199,8 @@ nlohmann::ordered_json ResultDocument::context_with_probe_cost() const {
   nlohmann::ordered_json context = context_;
   if (!context.contains("poolbench")) return context;
   auto& poolbench = context["poolbench"];
-  poolbench["complete"] = !known_incomplete_ && repetitions_added_ >= cases_.size() * repetitions_expected_;
+  poolbench["complete"] = !known_incomplete_ &&
+                          (declared_complete_ || repetitions_added_ >= cases_.size() * repetitions_expected_);
   if (!instrumentation_ns_per_task_.empty())
     poolbench[metrics::name::instrumentation_ns_per_task] =
         *std::min_element(instrumentation_ns_per_task_.begin(), instrumentation_ns_per_task_.end());

@@ -66,6 +66,9 @@ class ResultDocument {
   void add(std::size_t case_index, ResultEntry entry);
   // Marks the document incomplete whatever its repetitions (a merge missing a shard).
   void mark_incomplete() { known_incomplete_ = true; }
+  // Marks the document complete with fewer repetitions than the context asks for, for a producer that
+  // stopped some cases on purpose (`ab`'s adaptive rounds stop the cases that are settled).
+  void declare_complete() { declared_complete_ = true; }
   // The whole document, as write() puts it on disk.
   std::string text() const;
   // Atomically replaces the file at `path` with text(). Throws std::runtime_error naming the path.
@@ -87,6 +90,7 @@ class ResultDocument {
   std::size_t repetitions_expected_ = 1;  // per case
   std::size_t repetitions_added_ = 0;
   bool known_incomplete_ = false;
+  bool declared_complete_ = false;
   std::vector<double> instrumentation_ns_per_task_;  // of every successful repetition
   double largest_timing_sample_every_ = 0;
   std::size_t entries_serialized_ = 0;

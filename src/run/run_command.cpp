@@ -17,7 +17,9 @@
 #include "metrics/statistics.hpp"
 #include "plugin/plugin_loader.hpp"
 #include "result/result_file.hpp"
+#include "run/child.hpp"
 #include "run/plan.hpp"
+#include "run/plan_options.hpp"
 #include "run/runner.hpp"
 
 namespace poolbench {
@@ -37,20 +39,6 @@ struct RunFlags {
 };
 
 constexpr double max_timeout_seconds = 1e6;
-
-std::string own_command_line() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::replace(raw.begin(), raw.end(), '\0', ' ');
-  while (!raw.empty() && raw.back() == ' ') raw.pop_back();
-  return raw;
-}
-
-std::string self_path() {
-  std::error_code error;
-  auto path = std::filesystem::read_symlink("/proc/self/exe", error);
-  return error ? std::string("poolbench") : path.string();
-}
 
 std::string duration(double seconds) {
   if (seconds < 1) return fmt::format("{:.0f} ms", seconds * 1e3);
@@ -130,7 +118,7 @@ int run(RunFlags& flags) {
   options.timeout_estimate_factor = flags.timeout_option->count() > 0 ? 0.0 : 20.0;
   options.quiet = flags.quiet;
   options.command_line = own_command_line();
-  options.self_path = self_path();
+  options.self_path = own_executable_path();
   for (const LoadedPlugin& plugin : loaded_plugins()) options.plugin_paths.push_back(plugin.path);
   const int status = run_plan(plan, options);
   if (std::filesystem::exists(flags.out) && status != 130) print_summary(flags.out);
@@ -146,49 +134,11 @@ const SubcommandRegistrar registrar{SubcommandInfo{
         [](CLI::App& command) {
           auto flags = std::make_shared<RunFlags>();
           auto& request = flags->request;
-          command
-              .add_option("-s,--strategies", request.strategies,
-                          "strategies to run (comma list; default: all)")
-              ->delimiter(',');
-          command
-              .add_option("-w,--workloads", request.workloads, "workloads to run (comma list; default: all)")
-              ->delimiter(',');
-          command
-              .add_option("-n,--tasks", request.tasks,
-                          "tasks per case, N (comma list; default: per workload)")
-              ->delimiter(',');
-          command
-              .add_option("-k,--workers", request.workers, "workers K (comma list; default: per workload)")
-              ->delimiter(',');
-          command
-              .add_option("-p,--producers", request.producers,
-                          "producer threads P (comma list; default: 1,4)")
-              ->delimiter(',');
-          command.add_option(
-              "--param", request.params,
-              "a strategy or workload parameter, name=value or name=v1,v2 to sweep (repeatable)");
+          add_plan_options(command, request);
           command
               .add_option("-r,--repetitions", flags->repetitions,
                           "repetitions of each case, each in its own process (default 3; 1 with --quick)")
               ->type_name("R");
-          command.add_option("--filter", request.filter,
-                             "run only cases whose name matches this regex (RE2 syntax)");
-          command.add_option(
-              "--arrival", request.arrival,
-              "how tasks arrive: closed (default: each producer submits when submit() returns), "
-              "or an open loop at a fixed offered rate: uniform, poisson");
-          command
-              .add_option(
-                  "--rate", request.rates,
-                  "open loop: offered tasks per second, all producers together (comma list: a case each)")
-              ->delimiter(',');
-          command
-              .add_option(
-                  "--load", request.loads,
-                  "open loop: offered load as a fraction of the case's calibrated closed-loop capacity "
-                  "(comma list: a case each)")
-              ->delimiter(',');
-          command.add_option("--seed", request.seed, "open loop: seed of the arrival schedule (default 1)");
           flags->timeout_option = command.add_option(
               "--timeout", flags->timeout_seconds,
               "seconds before a case is killed (default: 60, or 20x the case's estimated time where longer)");
@@ -207,13 +157,6 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                   "run only shard I of N: the plan's configurations dealt over N shards (every case "
                   "in exactly one, the same split on every machine); `poolbench merge` joins the files")
               ->type_name("I/N");
-          command
-              .add_option(
-                  "--scenario", request.scenario,
-                  "a named set of these options (`poolbench list --scenarios`); flags given beside it "
-                  "replace the scenario's value of that flag, --param of that parameter")
-              ->type_name("NAME");
-          command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
           command.add_flag("--dry-run", flags->dry_run, "print the cases and a time estimate; run nothing");
           command.add_flag("-q,--quiet", flags->quiet, "no progress on stderr");
           flags->plugins = add_plugin_option(command);

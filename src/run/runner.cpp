@@ -28,241 +28,10 @@
 #include "errors.hpp"
 #include "result/output_file.hpp"
 #include "result/result_document.hpp"
+#include "run/child.hpp"
 #include "run/progress.hpp"
 
 namespace poolbench {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-volatile std::sig_atomic_t interrupt_requested = 0;
-void on_interrupt(int) {
-  interrupt_requested = 1;
-}
-
-// SIGINT (Ctrl-C), SIGTERM (kill, a CI's cancel) and SIGHUP (the terminal or ssh session closed) all stop the
-// run the same way: the running child is killed, the finished cases stay in the file, the scratch directory
-// is removed, exit 130. SIGPIPE (a reader of the progress that went away: `poolbench run 2>&1 | head`) is
-// ignored: the run goes on and writes its file; only its progress lines are lost. Restores the previous
-// handlers when the run ends.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    interrupt_requested = 0;
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    for (std::size_t index = 0; index < signals_.size(); ++index)
-      sigaction(signals_[index], &action, &previous_[index]);
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    sigaction(SIGPIPE, &ignore, &previous_pipe_);
-  }
-  ~InterruptGuard() {
-    for (std::size_t index = 0; index < signals_.size(); ++index)
-      sigaction(signals_[index], &previous_[index], nullptr);
-    sigaction(SIGPIPE, &previous_pipe_, nullptr);
-  }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
-
- private:
-  static constexpr std::array<int, 3> signals_ = {SIGINT, SIGTERM, SIGHUP};
-  std::array<struct sigaction, 3> previous_{};
-  struct sigaction previous_pipe_ {};
-};
-
-// A private directory for the children's result and stderr files, removed with everything in it.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = fmt::format("{}/poolbench.XXXXXX", base != nullptr && *base != 0 ? base : "/tmp");
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw UsageError(fmt::format("cannot create a scratch directory under {}: {}",
-                                   std::filesystem::path(pattern).parent_path().string(),
-                                   std::strerror(errno)));
-    path_ = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// The last non-empty line a child wrote to stderr: usually the reason it died.
-std::string last_line(const std::string& text) {
-  std::size_t end = text.find_last_not_of("\r\n \t");
-  if (end == std::string::npos) return {};
-  std::size_t begin = text.find_last_of('\n', end);
-  begin = begin == std::string::npos ? 0 : begin + 1;
-  return text.substr(begin, end - begin + 1);
-}
-
-struct ChildOutcome {
-  std::optional<nlohmann::ordered_json> entry;  // the child's Google Benchmark entry, when it wrote one
-  std::string failure;                          // why there is none (or why it cannot be trusted)
-  double seconds = 0;
-};
-
-// The child's own limits, which hold when the parent cannot enforce its timeout (stopped, or starved of CPU):
-// a wall-clock timer (ITIMER_REAL, kept across exec, SIGALRM kills) and a CPU-time limit (RLIMIT_CPU, SIGXCPU
-// kills) as a backstop should the case disarm the timer. Both lie above the parent's timeout by a margin, so
-// the parent's own timeout, which reports the same way, normally comes first.
-struct ChildHardLimit {
-  double wall_seconds = 0;
-  itimerval timer{};
-  rlimit cpu{};
-};
-
-ChildHardLimit child_hard_limit(double timeout_seconds) {
-  // A limit beyond a year is no limit worth having, and keeps the conversions below defined.
-  constexpr double longest_seconds = 365.0 * 24 * 3600;
-  ChildHardLimit limit;
-  limit.wall_seconds = std::min(timeout_seconds + std::max(2.0, 0.1 * timeout_seconds), longest_seconds);
-  const double whole_seconds = std::floor(limit.wall_seconds);
-  limit.timer.it_value.tv_sec = static_cast<time_t>(whole_seconds);
-  limit.timer.it_value.tv_usec = static_cast<suseconds_t>((limit.wall_seconds - whole_seconds) * 1e6);
-  // CPU time runs at most `cores` times as fast as wall time, so this never fires before the timer.
-  const double cores = std::max(1u, std::thread::hardware_concurrency());
-  ::getrlimit(RLIMIT_CPU, &limit.cpu);
-  const auto cpu_seconds = static_cast<rlim_t>(std::ceil(limit.wall_seconds * cores));
-  // Soft below hard: SIGXCPU (which the parent reads as this limit) rather than SIGKILL; never above a limit
-  // the user already set.
-  if (limit.cpu.rlim_max == RLIM_INFINITY || cpu_seconds < limit.cpu.rlim_max)
-    limit.cpu.rlim_max = cpu_seconds + 1;
-  limit.cpu.rlim_cur = std::min(cpu_seconds, limit.cpu.rlim_max);
-  return limit;
-}
-
-ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
-                       const std::filesystem::path& scratch) {
-  const auto result_path = scratch / "case.json";
-  const auto stderr_path = scratch / "stderr.txt";
-  std::filesystem::remove(result_path);
-  const std::string spec_text = case_spec_to_json(spec).dump();
-  const double timeout_seconds = case_timeout_seconds(options, spec);
-  const ChildHardLimit hard_limit = child_hard_limit(timeout_seconds);
-  const pid_t parent_pid = ::getpid();
-
-  // Built before fork: the child of a multithreaded parent must not allocate.
-  const std::string result_text = result_path.string();
-  std::vector<const char*> argv = {options.self_path.c_str(), "case",          "--spec",
-                                   spec_text.c_str(),         "--result-file", result_text.c_str()};
-  for (const std::string& plugin : options.plugin_paths)
-    argv.insert(argv.end(), {"--plugin", plugin.c_str()});
-  argv.push_back(nullptr);
-
-  const auto started = Clock::now();
-  const pid_t pid = ::fork();
-  if (pid < 0) return {{}, fmt::format("could not start the child process: {}", std::strerror(errno)), 0};
-  if (pid == 0) {
-    // Dies with the parent: a parent killed outright (SIGKILL, which it cannot see, or a crash) takes the
-    // case with it instead of leaving it to run, unwatched, forever. The parent may have died before prctl
-    // took effect; then this process already has another parent and no signal will come, so it stops here.
-    // (The signal follows the thread that forked: the runner forks from the thread that runs the plan.)
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent_pid) std::_Exit(127);
-    // Default dispositions and unblocked, whatever the parent inherited (`nohup`, a shell's ignored signals):
-    // exec keeps an ignored signal ignored, and the hard limits below kill through these two.
-    sigset_t limit_signals;
-    sigemptyset(&limit_signals);
-    struct sigaction default_action {};
-    default_action.sa_handler = SIG_DFL;
-    for (int signal_number : {SIGALRM, SIGXCPU}) {
-      sigaddset(&limit_signals, signal_number);
-      ::sigaction(signal_number, &default_action, nullptr);
-    }
-    ::sigprocmask(SIG_UNBLOCK, &limit_signals, nullptr);
-    ::sigaction(SIGPIPE, &default_action, nullptr);  // the parent ignores it while it runs
-    ::setitimer(ITIMER_REAL, &hard_limit.timer, nullptr);
-    ::setrlimit(RLIMIT_CPU, &hard_limit.cpu);
-    // Own process group: the timeout kills the child and every process it made, and a terminal's Ctrl-C
-    // reaches the parent alone, which then stops the child itself.
-    ::setpgid(0, 0);
-    const int error_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int null_fd = ::open("/dev/null", O_RDWR);
-    if (error_fd >= 0) ::dup2(error_fd, STDERR_FILENO);
-    if (null_fd >= 0) {
-      ::dup2(null_fd, STDIN_FILENO);
-      ::dup2(error_fd >= 0 ? error_fd : null_fd, STDOUT_FILENO);
-    }
-    ::execv(options.self_path.c_str(), const_cast<char* const*>(argv.data()));
-    std::fprintf(stderr, "cannot execute %s: %s\n", options.self_path.c_str(), std::strerror(errno));
-    std::_Exit(127);
-  }
-  ::setpgid(pid, pid);  // also here, so the group exists before the parent might signal it
-
-  int status = 0;
-  bool timed_out = false;
-  bool stopped_by_interrupt = false;
-  const auto deadline = started + std::chrono::duration<double>(timeout_seconds);
-  auto poll_interval = std::chrono::microseconds(200);
-  while (true) {
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR) break;
-    if (interrupt_requested || Clock::now() >= deadline) {
-      timed_out = !interrupt_requested;
-      stopped_by_interrupt = interrupt_requested;
-      ::kill(-pid, SIGKILL);
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      break;
-    }
-    std::this_thread::sleep_for(poll_interval);
-    poll_interval = std::min(poll_interval * 2, std::chrono::microseconds(20000));
-  }
-  ChildOutcome outcome;
-  outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-
-  const std::string child_stderr = read_file(stderr_path);
-  const std::string reason = last_line(child_stderr);
-  if (stopped_by_interrupt) {
-    outcome.failure = "interrupt_requested";
-  } else if (timed_out) {
-    outcome.failure = fmt::format("timed out after {:.3g} s (--timeout) and was killed", timeout_seconds);
-  } else if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGALRM || WTERMSIG(status) == SIGXCPU)) {
-    outcome.failure =
-        fmt::format("timed out after {:.3g} s (the case's own hard limit, {}) and was killed",
-                    hard_limit.wall_seconds, WTERMSIG(status) == SIGALRM ? "wall clock" : "CPU time");
-  } else if (WIFSIGNALED(status)) {
-    const int signal_number = WTERMSIG(status);
-    outcome.failure = fmt::format("crashed: signal {} ({}){}", signal_number, ::strsignal(signal_number),
-                                  reason.empty() ? "" : ": " + reason);
-  } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-    outcome.failure = fmt::format("child exited with status {}{}", WEXITSTATUS(status),
-                                  reason.empty() ? "" : ": " + reason);
-  }
-  if (!outcome.failure.empty()) return outcome;
-
-  try {
-    const auto document = nlohmann::ordered_json::parse(read_file(result_path));
-    const auto& benchmarks = document.at("benchmarks");
-    if (benchmarks.size() != 1) throw std::runtime_error("expected exactly one benchmark entry");
-    outcome.entry = benchmarks.at(0);
-  } catch (const std::exception& e) {
-    outcome.failure =
-        fmt::format("child wrote no usable result ({}){}", e.what(), reason.empty() ? "" : ": " + reason);
-  }
-  return outcome;
-}
-
-}  // namespace
-
 void check_writable(const std::string& path) {
   check_output_path("--out", path);
 }
@@ -297,13 +66,13 @@ int run_plan(const Plan& plan, const RunOptions& options) {
 
   std::size_t failures = 0;
   std::size_t finished = 0;
-  for (std::size_t repetition = 0; repetition < plan.repetitions && !interrupt_requested; ++repetition) {
-    for (std::size_t index = 0; index < plan.cases.size() && !interrupt_requested; ++index) {
+  for (std::size_t repetition = 0; repetition < plan.repetitions && !interrupt_requested(); ++repetition) {
+    for (std::size_t index = 0; index < plan.cases.size() && !interrupt_requested(); ++index) {
       CaseSpec spec = plan.cases[index];
       spec.repetition_index = repetition;
       progress.starting(spec);
       ChildOutcome outcome = run_child(options, spec, scratch.path());
-      if (interrupt_requested) break;  // the case did not finish: it is neither a result nor a failure
+      if (interrupt_requested()) break;  // the case did not finish: it is neither a result nor a failure
       const EntryIdentity identity{spec.name, spec.family_index, spec.repetitions, repetition, spec.info};
       ResultEntry entry =
           outcome.entry ? stamp_entry(*outcome.entry, identity) : failed_entry(identity, outcome.failure);
@@ -316,8 +85,8 @@ int run_plan(const Plan& plan, const RunOptions& options) {
       progress.finished(spec, outcome.seconds, failed, error_message);
     }
   }
-  progress.done(finished, failures, options.out_path, interrupt_requested != 0);
-  if (interrupt_requested) return 130;
+  progress.done(finished, failures, options.out_path, interrupt_requested());
+  if (interrupt_requested()) return 130;
   return failures == 0 ? exit_ok : exit_failures;
 }
 

@@ -28,6 +28,8 @@ struct RunOptions {
   std::string self_path;     // the poolbench binary to run children with
   // Plugins every child loads (--plugin), as the parent loaded them.
   std::vector<std::string> plugin_paths;
+  // NAME=VALUE settings added to (or replacing in) each child's environment (`ab --new-env`).
+  std::vector<std::string> child_environment;
 };
 
 // Returns exit_ok when every case succeeded, exit_failures when some failed (all are in the file), 130 when

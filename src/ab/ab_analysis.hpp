@@ -1,0 +1,78 @@
+// The paired verdict of `poolbench ab`: per case, the ratios new/base of the rounds in which both sides ran,
+// judged as a whole family.
+//
+// Each round measures base and new of a case one right after the other, so a ratio of the pair cancels most
+// of what the machine was doing at that moment; the rounds' ratios are then tested on their logarithms (a 10%
+// slowdown and a 10% speed-up are the same distance from 1): the Wilcoxon signed-rank test for "centred on
+// 1", the Hodges-Lehmann interval for how far from 1, the median of the ratios as the robust estimate shown.
+// The p-values of all cases are adjusted together (Holm): a quick matrix holds about a hundred cases, and at
+// a per-case alpha of 5% an A/A run would report a few regressions every time.
+//
+//   regressed  adjusted p < alpha, median ratio >= 1 + min_effect, and the interval above 1
+//   improved   the mirror image (median ratio <= 1 / (1 + min_effect), interval below 1)
+//   same       the interval inside [1 / (1 + min_effect), 1 + min_effect], or a significant change smaller
+//              than the minimum effect
+//   undecided  none of these: the rounds are too few or too noisy to say (more rounds, or --until-ci)
+//   failed     a side failed in some round (its reason is kept); a failure of new alone fails the gate
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "metrics/statistics.hpp"
+
+namespace poolbench::ab {
+
+// One round of one case: each side's time (the window's real time, ns), or why it has none.
+struct Pair {
+  std::size_t round = 0;
+  bool base_first = true;
+  std::optional<double> base_ns;
+  std::optional<double> new_ns;
+  std::string base_failure;
+  std::string new_failure;
+};
+
+struct CaseRecord {
+  std::string name;
+  std::vector<Pair> pairs;  // in round order
+};
+
+struct Options {
+  double alpha = 0.05;       // family-wise, over the cases (Holm)
+  double min_effect = 0.05;  // relative change that counts
+  double confidence = 0.95;  // of each case's interval
+  // Adaptive rounds: a case stops once its interval's half-width is at most this fraction of the ratio and
+  // its verdict is "same", or once its change is certain (significant at alpha over the whole family even
+  // unadjusted by the others: p < alpha / cases). nullopt: every case runs every round.
+  std::optional<double> until_ci;
+  std::size_t min_rounds = 5;
+};
+
+enum class Verdict { regressed, improved, same, undecided, failed };
+std::string to_string(Verdict verdict);
+
+struct CaseAnalysis {
+  std::string name;
+  std::size_t rounds = 0;  // rounds in which both sides ran
+  double base_median_ns = 0;
+  double new_median_ns = 0;
+  double ratio_median = 0;                // median over the rounds of new / base
+  metrics::ShiftInterval ratio_interval;  // of new / base (exp of the log interval); Hodges-Lehmann estimate
+  double p_value = 1;                     // Wilcoxon signed-rank on the log ratios
+  double p_adjusted = 1;                  // Holm, over every case with paired rounds
+  std::vector<std::size_t> outlier_rounds;  // log ratio more than 3 MADs (scaled) from the median
+  std::size_t base_failures = 0;
+  std::size_t new_failures = 0;
+  std::string failure;  // the first failure's reason, "base: ..." or "new: ..."
+  Verdict verdict = Verdict::undecided;
+  bool settled = false;  // for adaptive rounds: needs no more rounds (see Options::until_ci)
+  // The interval's half-width relative to the ratio; infinity when unbounded.
+  double interval_half_width() const;
+};
+
+std::vector<CaseAnalysis> analyse(const std::vector<CaseRecord>& cases, const Options& options);
+
+}  // namespace poolbench::ab
