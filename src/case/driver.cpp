@@ -18,6 +18,9 @@
 #include <fmt/format.h>
 
 #include "case/arrival.hpp"
+#include "case/case_errors.hpp"
+#include "case/footprint_case.hpp"
+#include "footprint.hpp"
 #include "metrics/catalogue.hpp"
 #include "probe/alloc_counter.hpp"
 #include "probe/clock.hpp"
@@ -125,33 +128,6 @@ Params params_for(const std::vector<ParamSpec>& specs, const std::map<std::strin
     params.set(spec.name, found != given.end() ? found->second : spec.default_value);
   }
   return params;
-}
-
-// Keeps the first failure reported by any thread.
-class FirstError {
- public:
-  void set(std::string message) {
-    std::scoped_lock lock(mutex_);
-    if (message_.empty()) message_ = std::move(message);
-  }
-  std::string get() const {
-    std::scoped_lock lock(mutex_);
-    return message_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::string message_;
-};
-
-std::string describe(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
 }
 
 // The warm-up: `tasks` untimed tasks of the workload (prepared for them) submitted by `producers` threads, as
@@ -354,6 +330,11 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   }
   if (info.tasks == 0) {
     state.SkipWithError("a case needs at least one task");
+    return;
+  }
+  // Memory instead of a window of tasks: a sequence of its own.
+  if (info.workload == footprint_workload_name) {
+    run_footprint_case(state, spec);
     return;
   }
 

@@ -92,6 +92,20 @@ const std::vector<Metric>& catalogue() {
        "open loop: how late producers submitted against the schedule, longest"},
       {name::calibrated_capacity_per_second, per_second, higher, timed, not_compared, counter,
        "open loop with --load: the case's closed-loop tasks per second, measured before the window"},
+      {name::idle_worker_rss_bytes, bytes, lower, memory, not_compared, counter,
+       "footprint: (RSS with K started, now idle workers - RSS before the pool was built) / K"},
+      {name::idle_worker_stack_rss_bytes, bytes, lower, memory, not_compared, counter,
+       "footprint: resident pages of thread-stack mappings (/proc/self/smaps), after - before, / K"},
+      {name::idle_workers_started, count, neither, exact_count, not_compared, counter,
+       "footprint: tasks that were running at once, each on its own worker, before the idle measurement"},
+      {name::pending_task_rss_bytes, bytes, lower, memory, not_compared, counter,
+       "footprint: RSS growth while tasks queued behind K held workers / the tasks queued"},
+      {name::pending_task_heap_bytes, bytes, lower, memory, not_compared, counter,
+       "footprint: heap bytes allocated while tasks queued behind K held workers / the tasks queued"},
+      {name::pending_tasks_queued, count, neither, exact_count, not_compared, counter,
+       "footprint: tasks accepted while every worker was held (fewer than offered: submit blocked)"},
+      {name::default_thread_stack_bytes, bytes, neither, memory, not_compared, counter,
+       "footprint: the stack a thread reserves when its creator sets none (RLIMIT_STACK; virtual)"},
       {name::total_time_ns, nanoseconds, lower, timed, not_compared, derived,
        "the report's total time: time, in nanoseconds"},
       {name::time_per_task_ns, nanoseconds, lower, timed, not_compared, derived, "total time / tasks"},
@@ -123,6 +137,15 @@ bool open_loop_only(std::string_view metric_name) {
        {name::offered_rate, name::achieved_rate, name::saturated, name::schedule_lag_p99_ns,
         name::schedule_lag_max_ns, name::calibrated_capacity_per_second})
     if (metric_name == open_loop) return true;
+  return false;
+}
+
+bool footprint_only(std::string_view metric_name) {
+  for (const char* footprint :
+       {name::idle_worker_rss_bytes, name::idle_worker_stack_rss_bytes, name::idle_workers_started,
+        name::pending_task_rss_bytes, name::pending_task_heap_bytes, name::pending_tasks_queued,
+        name::default_thread_stack_bytes})
+    if (metric_name == footprint) return true;
   return false;
 }
 

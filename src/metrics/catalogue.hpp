@@ -61,6 +61,14 @@ inline constexpr const char* saturated = "saturated";
 inline constexpr const char* schedule_lag_p99_ns = "schedule_lag_p99_ns";
 inline constexpr const char* schedule_lag_max_ns = "schedule_lag_max_ns";
 inline constexpr const char* calibrated_capacity_per_second = "calibrated_capacity_per_second";
+// Footprint cases only (-w footprint: the pool's memory at idle and per queued task).
+inline constexpr const char* idle_worker_rss_bytes = "idle_worker_rss_bytes";
+inline constexpr const char* idle_worker_stack_rss_bytes = "idle_worker_stack_rss_bytes";
+inline constexpr const char* idle_workers_started = "idle_workers_started";
+inline constexpr const char* pending_task_rss_bytes = "pending_task_rss_bytes";
+inline constexpr const char* pending_task_heap_bytes = "pending_task_heap_bytes";
+inline constexpr const char* pending_tasks_queued = "pending_tasks_queued";
+inline constexpr const char* default_thread_stack_bytes = "default_thread_stack_bytes";
 // Derived by the report from the ones above.
 inline constexpr const char* total_time_ns = "total_time_ns";
 inline constexpr const char* time_per_task_ns = "time_per_task_ns";
@@ -112,6 +120,8 @@ bool is_task_latency(std::string_view name);
 // Written only for an open-loop case (--arrival uniform|poisson); calibrated_capacity_per_second only with
 // --load.
 bool open_loop_only(std::string_view name);
+// Written only by a footprint case (-w footprint), which measures memory instead of a window of tasks.
+bool footprint_only(std::string_view name);
 // Throws std::logic_error for a name not in the catalogue: a programming error, caught by every test run.
 const Metric& get(std::string_view name);
 

@@ -60,7 +60,7 @@ const StrategyRow* largest_row(const Report& report, const std::string& strategy
                                const WorkloadTable** where) {
   const StrategyRow* best = nullptr;
   for (const auto& table : report.tables) {
-    if (open_loop(table)) continue;
+    if (open_loop(table) || table.workload == "footprint") continue;
     const StrategyRow* row = table.find(strategy);
     if (row == nullptr || row->successful_repetitions == 0) continue;
     if (best == nullptr || table.tasks > (*where)->tasks) {
@@ -90,9 +90,11 @@ void render_mapping(const Report& report, std::string& out) {
 
 void render_footprint(const Report& report, std::string& out) {
   out += "## Memory footprint\n\n";
+  out += "The guide's \"Deep Comparison: Memory Footprint\" per strategy.\n\n";
+  out += render_footprint_measured(report);
   out +=
-      "The guide's \"Deep Comparison: Memory Footprint\" per strategy, from its configuration with the most "
-      "tasks (medians). Per pending task (a deep queue's cost) is not measured by this run.\n\n";
+      "Peak RSS and allocations of the throughput cases, from each strategy's configuration with the most "
+      "tasks (medians):\n\n";
   header_row(out, {"Strategy", "Configuration", "Peak RSS − inline", "Thread stacks", "Threads created",
                    "Bytes / task", "Allocs / task"});
   bool any = false;
@@ -121,7 +123,9 @@ void render_sizing(const Report& report, std::string& out) {
   using Key = std::tuple<std::string, std::map<std::string, std::string>, std::size_t, std::size_t>;
   std::map<Key, std::map<std::size_t, const WorkloadTable*>> groups;
   for (const auto& table : report.tables)
-    groups[Key{table.workload, table.workload_params, table.tasks, table.producers}][table.workers] = &table;
+    if (table.workload != "footprint")  // memory, not time: its own section
+      groups[Key{table.workload, table.workload_params, table.tasks, table.producers}][table.workers] =
+          &table;
   bool any = false;
   for (const auto& [key, by_workers] : groups) {
     if (by_workers.size() < 2) continue;

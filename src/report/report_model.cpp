@@ -102,6 +102,8 @@ std::map<std::string, double> metrics_of(const ResultEntry& entry, std::size_t t
   copy(metric::saturated);
   copy(metric::schedule_lag_p99_ns);
   copy(metric::calibrated_capacity_per_second);
+  for (const metrics::Metric& footprint : metrics::catalogue())  // footprint cases only
+    if (metrics::footprint_only(footprint.name)) copy(footprint.name.data());
   return out;
 }
 
@@ -491,6 +493,11 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
   // Decided once every table is built: the latency objective reads the open-loop tables of a configuration.
   report.slo_p99_ns = options.slo_p99_ns;
   for (auto& table : report.tables) {
+    if (table.workload == "footprint") {  // its time is the measurement's sequence, not a pool's speed
+      table.recommendation.reason =
+          "a footprint configuration measures memory, not time (see Memory footprint)";
+      continue;
+    }
     if (options.slo_p99_ns) {
       const auto verdicts = judge_slo(table, report.tables, *options.slo_p99_ns);
       table.recommendation = recommend(table, options.adopt_threshold, &verdicts);

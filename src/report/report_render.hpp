@@ -17,6 +17,10 @@ std::string render_markdown(const Report& report);
 // absent.
 std::string render_guide_tables(const Report& report);
 
+// The footprint cases' table (report_footprint.cpp): bytes per idle worker at each K, the stack's share,
+// bytes per pending task; a sentence saying how to measure them where the file has no footprint case.
+std::string render_footprint_measured(const Report& report);
+
 // The guide's "Pool Adoption Proposal" (Appendix S29) as Markdown: context, current implementation, proposed
 // change, expected impact with this run's numbers, risks from the traits and failure cases, decision.
 std::string render_proposal(const Report& report);
