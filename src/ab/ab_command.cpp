@@ -37,6 +37,8 @@ struct Flags {
   std::string budget;
   std::string seed;
   std::string min_window = "0";
+  std::string probe = "off";
+  std::string warmup;
   double alpha = 0.05;
   std::string min_effect = "5%";
   std::string out = "results/ab";
@@ -121,7 +123,8 @@ int run(Flags& flags) {
   settings.max_rounds = !flags.rounds.empty()        ? parse_count("--max-rounds", flags.rounds)
                         : settings.analysis.until_ci ? 30
                                                      : 10;
-  if (!flags.min_rounds.empty()) settings.analysis.min_rounds = parse_count("--min-rounds", flags.min_rounds);
+  if (!flags.min_rounds.empty())
+    settings.analysis.min_rounds = parse_count("--min-rounds", flags.min_rounds);
   else
     settings.analysis.min_rounds = std::min(settings.analysis.min_rounds, settings.max_rounds);
   if (settings.analysis.min_rounds > settings.max_rounds)
@@ -139,6 +142,11 @@ int run(Flags& flags) {
   settings.timeout_seconds = flags.timeout_seconds;
   settings.timeout_estimate_factor = flags.timeout_option->count() > 0 ? 0.0 : 20.0;
   settings.quiet = flags.quiet;
+  if (flags.probe != "on" && flags.probe != "off")
+    throw UsageError(fmt::format("--probe: '{}' is not one of on, off", flags.probe));
+  flags.request.probe_enabled = flags.probe == "on";
+  if (!flags.warmup.empty() && flags.warmup != "0")
+    flags.request.warmup_tasks = parse_count("--warmup", flags.warmup);
   flags.request.repetitions = 1;
   settings.plan = make_plan(flags.request);
 
@@ -198,6 +206,15 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               .add_option("--budget", flags->budget,
                           "no round starts that would end past this, by the last round's pace (600, 10m, 1h)")
               ->type_name("DURATION");
+          command
+              .add_option("--probe", flags->probe,
+                          "off (default): only the window is timed, which is all ab judges; on: latencies "
+                          "sampled too, kept in base.json and new.json")
+              ->type_name("on|off");
+          command
+              .add_option("--warmup", flags->warmup,
+                          "untimed tasks run through every strategy before its window (default 0)")
+              ->type_name("N");
           command
               .add_option("--min-window", flags->min_window,
                           "give cases whose window is shorter than this more tasks (timed once with base "
