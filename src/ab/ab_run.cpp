@@ -54,6 +54,7 @@ ResultDocument side_document(const Settings& settings, const Plan& plan, const S
                                  .timeout_estimate_factor = settings.timeout_estimate_factor,
                                  .warmup_tasks = plan.warmup_tasks,
                                  .probe_enabled = plan.probe_enabled,
+                                 .affinity = plan.affinity,
                                  .plan_cases = plan.plan_cases,
                                  .plan_digest = plan.plan_digest,
                                  .shard_index = 0,

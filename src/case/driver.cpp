@@ -25,6 +25,7 @@
 #include "probe/alloc_counter.hpp"
 #include "probe/clock.hpp"
 #include "probe/latency_recorder.hpp"
+#include "probe/placement.hpp"
 #include "probe/process_stats.hpp"
 #include "registry.hpp"
 #include "test_slowed.hpp"
@@ -36,7 +37,10 @@ namespace {
 struct UntimedTask {
   Workload* workload;
   std::size_t index;
-  void operator()() const { workload->run(index); }
+  void operator()() const {
+    probe::place_worker_once();
+    workload->run(index);
+  }
 };
 
 struct TimedTask {
@@ -45,6 +49,7 @@ struct TimedTask {
   probe::LatencyRecorder* recorder;
   std::uint64_t submitted_ticks;  // just before submit() was called; in an open loop, the intended time
   void operator()() const {
+    probe::place_worker_once();
     const std::uint64_t started = probe::now_ticks();
     workload->run(index);
     const std::uint64_t finished = probe::now_ticks();
@@ -265,6 +270,7 @@ double calibrate_capacity_once(const StrategyInfo& strategy_info, const Workload
     for (std::size_t p = 0; p < producers; ++p)
       threads.emplace_back([&, p, begin = tasks * p / producers, end = tasks * (p + 1) / producers] {
         probe::mark_producer_thread();
+        probe::place_producer(p);
         if (std::string failure =
                 submit_range(*strategy, *workload, recorder, begin, end, time_no_task, rejected[p]);
             !failure.empty())
@@ -351,6 +357,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
           : 0.0;
   // Decided by the plan (CaseInfo::effective_producers); a spec without it (written by hand) gets P.
   const std::size_t producers = info.effective_producers != 0 ? info.effective_producers : info.producers;
+  probe::configure_placement(probe::parse_affinity(spec.affinity), producers, info.workers);
 
   // An open loop's offered rate: given (--rate), or a fraction (--load) of the capacity calibrated here.
   const Arrival& arrival = info.arrival;
@@ -431,6 +438,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
       const std::size_t end = info.tasks * (p + 1) / producers;
       producer_threads.emplace_back([&, begin, end, p] {
         probe::mark_producer_thread();
+        probe::place_producer(p);
         std::optional<ScheduledProducer> scheduled;
         if (arrival.open_loop()) {
           use_precise_sleeps();

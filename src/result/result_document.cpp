@@ -82,6 +82,7 @@ nlohmann::ordered_json poolbench_context(const RunDescription& run) {
   if (run.shard_count > 0) context["shard"] = {{"index", run.shard_index}, {"count", run.shard_count}};
   context["warmup_tasks"] = run.warmup_tasks;
   context["probe"] = run.probe_enabled ? "on" : "off";
+  context["affinity"] = run.affinity;
   context["repetition_order"] = "interleaved";
   context["metrics"] = metrics::catalogue_to_json();
   return context;

@@ -29,6 +29,7 @@ struct RunDescription {
   double timeout_estimate_factor = 0;  // 0: not scaled by the estimate
   std::size_t warmup_tasks = 0;        // --warmup: untimed tasks before every case's window
   bool probe_enabled = true;           // --probe off: latencies not measured, only the window
+  std::string affinity = "none";       // --affinity: where the case's threads ran
   std::size_t plan_cases = 0;          // the whole plan's cases (more than `cases` in a shard)
   std::string plan_digest;             // of the whole plan's case names (merge checks it)
   std::size_t shard_index = 0;         // --shard I/N: I (1-based); 0: not sharded

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.hpp"
+#include "probe/placement.hpp"
 #include "registry.hpp"
 #include "result/case_name.hpp"
 #include "run/scenarios.hpp"
@@ -325,6 +326,7 @@ double Plan::estimate_seconds() const {
 
 Plan make_plan(const PlanRequest& given) {
   const PlanRequest request = with_scenario(given);
+  probe::parse_affinity(request.affinity);  // UsageError naming --affinity before anything runs
   const auto strategies = resolve<StrategyInfo>(
       strategy_registry(), request.strategies, "--strategies", "strategy",
       [](const StrategyInfo& info) { return !info.test_only && info.in_default_matrix; });
@@ -350,6 +352,7 @@ Plan make_plan(const PlanRequest& given) {
   plan.repetitions = request.repetitions.value_or(request.quick ? 1 : 3);
   plan.warmup_tasks = request.warmup_tasks;
   plan.probe_enabled = request.probe_enabled;
+  plan.affinity = request.affinity;
   if (plan.repetitions < 1) throw UsageError("--repetitions: must be at least 1");
   if (plan.repetitions > static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max()))
     throw UsageError(fmt::format("--repetitions: {} is too large (at most {})", plan.repetitions,
@@ -457,6 +460,7 @@ Plan make_plan(const PlanRequest& given) {
               spec.repetitions = plan.repetitions;
               spec.warmup_tasks = request.warmup_tasks;
               spec.probe_enabled = request.probe_enabled;
+              spec.affinity = request.affinity;
               spec.estimate_seconds = estimate_open_loop_seconds(
                   estimate_case_seconds(*strategy, *workload, spec.info), point.arrival, task_count);
               // The warm-up's tasks cost what the window's do.

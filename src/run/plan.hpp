@@ -25,8 +25,9 @@ struct CaseSpec {
   std::size_t repetitions = 1;
   double estimate_seconds = 0;  // for --dry-run and progress
   // How the child measures (the same for every case of a run; recorded in the context and in each entry).
-  std::size_t warmup_tasks = 0;  // untimed tasks run through the strategy before the window (--warmup)
-  bool probe_enabled = true;     // false (--probe off): nothing timed per task, only the window
+  std::size_t warmup_tasks = 0;   // untimed tasks run through the strategy before the window (--warmup)
+  bool probe_enabled = true;      // false (--probe off): nothing timed per task, only the window
+  std::string affinity = "none";  // --affinity none|spread|compact (probe/placement.hpp)
 };
 
 nlohmann::json case_spec_to_json(const CaseSpec& spec);
@@ -51,6 +52,7 @@ struct PlanRequest {
   bool quick = false;  // the quick matrix: each workload's quick_tasks and one repetition unless -r is given
   std::size_t warmup_tasks = 0;      // --warmup N
   bool probe_enabled = true;         // --probe on|off
+  std::string affinity = "none";     // --affinity none|spread|compact
   std::optional<std::string> shard;  // --shard I/N: only the I-th of N parts of the plan
   // --scenario NAME: a named set of the options above (run/scenarios.hpp) under the ones given here.
   std::optional<std::string> scenario;
@@ -71,6 +73,7 @@ struct Plan {
   std::size_t repetitions = 1;
   std::size_t warmup_tasks = 0;
   bool probe_enabled = true;
+  std::string affinity = "none";
   std::optional<Shard> shard;
   // The whole plan before sharding: how many cases, and a digest of their names in order (merge checks that
   // files it combines come from the same plan).

@@ -34,6 +34,11 @@ void add_plan_options(CLI::App& command, PlanRequest& request) {
                   "a named set of these options (`poolbench list --scenarios`); flags given beside it "
                   "replace the scenario's value of that flag, --param of that parameter")
       ->type_name("NAME");
+  command
+      .add_option("--affinity", request.affinity,
+                  "none (default): the kernel places threads; spread: producers and workers on the cores "
+                  "round-robin; compact: in blocks of consecutive cores (recorded in the context)")
+      ->type_name("none|spread|compact");
   command.add_flag("--quick", request.quick, "the quick matrix: fewer tasks, one repetition (CI)");
 }
 

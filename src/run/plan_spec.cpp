@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "errors.hpp"
+#include "probe/placement.hpp"
 #include "run/plan.hpp"
 
 namespace poolbench {
@@ -17,7 +18,8 @@ nlohmann::json case_spec_to_json(const CaseSpec& spec) {
           {"repetitions", spec.repetitions},
           {"estimate_seconds", spec.estimate_seconds},
           {"warmup_tasks", spec.warmup_tasks},
-          {"probe_enabled", spec.probe_enabled}};
+          {"probe_enabled", spec.probe_enabled},
+          {"affinity", spec.affinity}};
 }
 
 CaseSpec case_spec_from_json(const nlohmann::json& value) {
@@ -31,6 +33,8 @@ CaseSpec case_spec_from_json(const nlohmann::json& value) {
     spec.estimate_seconds = value.value("estimate_seconds", 0.0);
     spec.warmup_tasks = value.value("warmup_tasks", std::size_t{0});
     spec.probe_enabled = value.value("probe_enabled", true);
+    spec.affinity = value.value("affinity", std::string("none"));
+    probe::parse_affinity(spec.affinity);  // a bad value: UsageError before the case starts
     return spec;
   } catch (const nlohmann::json::exception& e) {
     throw UsageError(fmt::format("malformed case spec: {}", e.what()));

@@ -57,6 +57,7 @@ int run_plan(const Plan& plan, const RunOptions& options) {
                                  .timeout_estimate_factor = options.timeout_estimate_factor,
                                  .warmup_tasks = plan.warmup_tasks,
                                  .probe_enabled = plan.probe_enabled,
+                                 .affinity = plan.affinity,
                                  .plan_cases = plan.plan_cases,
                                  .plan_digest = plan.plan_digest,
                                  .shard_index = plan.shard ? plan.shard->index : 0,
