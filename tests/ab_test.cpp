@@ -57,8 +57,8 @@ TEST(WilcoxonSignedRank, AgreesWithThePublishedCriticalValueForTenPairs) {
 }
 
 TEST(WilcoxonSignedRank, DropsZerosAndUsesTheNormalApproximationWithTies) {
-  // Ties (two |d| = 2) force the approximation. After the zero is dropped, n = 5 with ranks 1, 2.5, 2.5, 4, 5:
-  // R- = 2.5 (the -2), R+ = 12.5; mean 7.5, variance 5*6*11/24 - (8-2)/48 = 13.625.
+  // Ties (two |d| = 2) force the approximation. After the zero is dropped, n = 5 with ranks 1, 2.5, 2.5, 4,
+  // 5: R- = 2.5 (the -2), R+ = 12.5; mean 7.5, variance 5*6*11/24 - (8-2)/48 = 13.625.
   const auto result = metrics::wilcoxon_signed_rank({0, 1, 2, -2, 3, 4});
   EXPECT_FALSE(result.exact);
   EXPECT_EQ(result.used, 5u);
@@ -336,6 +336,22 @@ TEST(AbCommand, MinWindowGivesShortCasesMoreTasksAndRecordsIt) {
   EXPECT_NE(document["scaled"][0]["to"], document["scaled"][0]["from"]);
 }
 
+TEST(AbCommand, MaxWindowGivesLongCasesFewerTasksButTenWavesAtLeast) {
+  // 200 tasks of 1 ms each on one worker: a window of at least 200 ms on any machine, so --max-window 20ms
+  // scales it down, to the floor of 100 tasks (ten waves of one worker would be 10).
+  TempDir dir;
+  const auto result =
+      run_poolbench(fmt::format("ab {0} {0} -s fifo_ring -w cpu_burst --param duration_us=1000 -n 200 "
+                                "-p 1 -k 1 --rounds 1 --max-window 20ms -q --format json -o {1}",
+                                quote(POOLBENCH_BINARY), quote(dir.path().string())));
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  const auto document = nlohmann::json::parse(result.out);
+  ASSERT_EQ(document["scaled"].size(), 1u);
+  EXPECT_EQ(document["scaled"][0]["to"],
+            "fifo_ring/cpu_burst/duration_us:1000/tasks:100/workers:1/producers:1");
+  EXPECT_GE(document["scaled"][0]["calibration_ns"].get<double>(), 200e6);
+}
+
 TEST(AbCommand, BadInputIsOneLineAndExitTwoWithNothingWritten) {
   TempDir dir;
   const std::string out = quote((dir / "out").string());
@@ -348,7 +364,9 @@ TEST(AbCommand, BadInputIsOneLineAndExitTwoWithNothingWritten) {
         fmt::format("ab {0} {0} {1} --budget soon -o {2}", binary, small_plan, out),
         fmt::format("ab {0} {0} {1} --new-env NOEQUALS -o {2}", binary, small_plan, out),
         fmt::format("ab {0} {0} -s no_such_strategy -o {1}", binary, out),
-        fmt::format("ab {0} {0} {1} --format yaml -o {2}", binary, small_plan, out)}) {
+        fmt::format("ab {0} {0} {1} --format yaml -o {2}", binary, small_plan, out),
+        fmt::format("ab {0} {0} {1} --min-window 50ms --max-window 10ms -o {2}", binary, small_plan, out),
+        fmt::format("ab {0} {0} {1} --affinity sideways -o {2}", binary, small_plan, out)}) {
     const auto result = run_poolbench(arguments);
     EXPECT_EQ(result.exit_status, 2) << arguments << "\n" << result.err;
     EXPECT_TRUE(result.out.empty()) << arguments;

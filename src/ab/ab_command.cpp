@@ -37,6 +37,7 @@ struct Flags {
   std::string budget;
   std::string seed;
   std::string min_window = "0";
+  std::string max_window = "0";
   std::string probe = "off";
   std::string warmup;
   double alpha = 0.05;
@@ -139,6 +140,16 @@ int run(Flags& flags) {
           fmt::format("--min-window: '{}' is not a duration (20ms, 0.5s) or 0", flags.min_window));
     settings.min_window_seconds = *window_ns / 1e9;
   }
+  if (flags.max_window != "0") {
+    const auto window_ns = parse_duration_ns(flags.max_window);
+    if (!window_ns)
+      throw UsageError(
+          fmt::format("--max-window: '{}' is not a duration (100ms, 0.5s) or 0", flags.max_window));
+    settings.max_window_seconds = *window_ns / 1e9;
+  }
+  if (settings.max_window_seconds > 0 && settings.max_window_seconds < settings.min_window_seconds)
+    throw UsageError(
+        fmt::format("--max-window: {} is shorter than --min-window {}", flags.max_window, flags.min_window));
   settings.timeout_seconds = flags.timeout_seconds;
   settings.timeout_estimate_factor = flags.timeout_option->count() > 0 ? 0.0 : 20.0;
   settings.quiet = flags.quiet;
@@ -215,6 +226,11 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               .add_option("--warmup", flags->warmup,
                           "untimed tasks run through every strategy before its window (default 0)")
               ->type_name("N");
+          command
+              .add_option("--max-window", flags->max_window,
+                          "give cases whose window is longer than this fewer tasks (at least ten waves of "
+                          "workers, and 100; default 0: as planned)")
+              ->type_name("DURATION");
           command
               .add_option("--min-window", flags->min_window,
                           "give cases whose window is shorter than this more tasks (timed once with base "

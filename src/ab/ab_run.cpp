@@ -73,12 +73,24 @@ std::size_t round_up_nicely(double value) {
   return static_cast<std::size_t>(10 * power);
 }
 
-// Times each case once with base (an untimed run: not a round) and gives the cases shorter than the minimum
-// window more tasks. A case whose calibration fails keeps its tasks (its rounds will say why it fails).
-void scale_to_min_window(const Settings& settings, const RunOptions& base_options,
-                         const std::filesystem::path& scratch, Outcome& outcome) {
+// 1, 2 or 5 times a power of ten, at most `value` (at least 1).
+std::size_t round_down_nicely(double value) {
+  double power = 1;
+  while (power * 10 <= value) power *= 10;
+  for (double step : {5.0, 2.0, 1.0})
+    if (step * power <= value) return static_cast<std::size_t>(step * power);
+  return 1;
+}
+
+// Times each case once with base (an untimed run: not a round) and gives the cases whose window is shorter
+// than the minimum more tasks, those longer than the maximum fewer (never fewer than ten waves of its
+// workers, nor 100). A case whose calibration fails keeps its tasks (its rounds will say why it fails).
+void scale_windows(const Settings& settings, const RunOptions& base_options,
+                   const std::filesystem::path& scratch, Outcome& outcome) {
   // More than this many times the planned tasks is not a scaling but another case.
   constexpr double largest_factor = 1000;
+  constexpr std::size_t fewest_tasks = 100;
+  constexpr std::size_t fewest_waves = 10;
   for (CaseSpec& spec : outcome.plan.cases) {
     if (interrupt_requested()) return;
     ChildOutcome child = run_child(base_options, spec, scratch);
@@ -87,10 +99,17 @@ void scale_to_min_window(const Settings& settings, const RunOptions& base_option
     const ResultEntry entry = stamp_entry(*child.entry, identity);
     if (entry.error_occurred || !(entry.real_time_ns() > 0)) continue;
     const double window_seconds = entry.real_time_ns() / 1e9;
-    if (window_seconds >= settings.min_window_seconds) continue;
-    const double factor = std::min(largest_factor, settings.min_window_seconds / window_seconds);
-    const std::size_t tasks = round_up_nicely(static_cast<double>(spec.info.tasks) * factor);
-    if (tasks <= spec.info.tasks) continue;
+    std::size_t tasks = spec.info.tasks;
+    if (settings.min_window_seconds > 0 && window_seconds < settings.min_window_seconds) {
+      const double factor = std::min(largest_factor, settings.min_window_seconds / window_seconds);
+      tasks = round_up_nicely(static_cast<double>(spec.info.tasks) * factor);
+    } else if (settings.max_window_seconds > 0 && window_seconds > settings.max_window_seconds) {
+      const std::size_t floor = std::max(fewest_tasks, fewest_waves * spec.info.workers);
+      const double wanted =
+          static_cast<double>(spec.info.tasks) * settings.max_window_seconds / window_seconds;
+      tasks = std::min(spec.info.tasks, std::max(floor, round_down_nicely(wanted)));
+    }
+    if (tasks == spec.info.tasks) continue;
     CaseName name = CaseName::parse(spec.name);
     name.tasks = tasks;
     Scaled scaled{.from = spec.name, .to = name.str(), .calibration_ns = entry.real_time_ns()};
@@ -128,6 +147,7 @@ nlohmann::ordered_json ab_document(const Settings& settings, const Outcome& outc
   document["complete"] = !outcome.interrupted;
   document["seconds"] = outcome.seconds;
   document["min_window_seconds"] = settings.min_window_seconds;
+  document["max_window_seconds"] = settings.max_window_seconds;
   auto& scaled = document["scaled"] = nlohmann::ordered_json::array();
   for (const Scaled& item : outcome.scaled)
     scaled.push_back({{"from", item.from}, {"to", item.to}, {"calibration_ns", item.calibration_ns}});
@@ -187,14 +207,16 @@ Outcome run_ab(const Settings& settings) {
   outcome.plan = settings.plan;
   const RunOptions base_options = side_options(settings, settings.base, base_path);
   const RunOptions new_options = side_options(settings, settings.next, new_path);
-  if (settings.min_window_seconds > 0) {
+  if (settings.min_window_seconds > 0 || settings.max_window_seconds > 0) {
     if (!settings.quiet)
-      fmt::print(stderr, "ab: timing each case once with base, to give windows under {} more tasks\n",
-                 format_duration_ns(settings.min_window_seconds * 1e9));
-    scale_to_min_window(settings, base_options, scratch.path(), outcome);
+      fmt::print(
+          stderr, "ab: timing each case once with base, to scale its tasks to a window of {} to {}\n",
+          settings.min_window_seconds > 0 ? format_duration_ns(settings.min_window_seconds * 1e9) : "any",
+          settings.max_window_seconds > 0 ? format_duration_ns(settings.max_window_seconds * 1e9) : "any");
+    scale_windows(settings, base_options, scratch.path(), outcome);
     if (!settings.quiet && !outcome.scaled.empty())
-      fmt::print(stderr, "ab: {} of {} cases scaled to a longer window (ab.json lists them)\n",
-                 outcome.scaled.size(), outcome.plan.cases.size());
+      fmt::print(stderr, "ab: {} of {} cases scaled (ab.json lists them)\n", outcome.scaled.size(),
+                 outcome.plan.cases.size());
   }
   const Plan& plan = outcome.plan;
   ResultDocument base_document = side_document(settings, plan, settings.base, base_path);

@@ -29,6 +29,10 @@ struct Settings {
   // that a window lasts at least this long (Google Benchmark's min_time, for cases that are one window each):
   // a window of a millisecond or two measures the scheduler's moment more than the pool. 0: as planned.
   double min_window_seconds = 0;
+  // Cases whose window is longer than this run with fewer tasks (at least ten waves of workers, and 100): a
+  // round of the quick matrix is then the sum of short windows, not of a few multi-second ones, and a budget
+  // buys enough rounds for the paired test. 0: as planned.
+  double max_window_seconds = 0;
   Options analysis;
   std::string out_dir;
   double timeout_seconds = 60;
@@ -46,7 +50,7 @@ struct RoundLog {
   std::vector<bool> base_first;    // per slot
 };
 
-// A case made longer by min_window_seconds.
+// A case given more tasks by min_window_seconds or fewer by max_window_seconds.
 struct Scaled {
   std::string from;  // the planned name
   std::string to;    // the name run (its tasks:N scaled)
