@@ -439,6 +439,68 @@ def plot_load_latency(report, pyplot, ticker, colors, out_dir, written):
     pyplot.close(figure)
 
 
+def plot_sizing(report, pyplot, ticker, colors, out_dir, written):
+    """Tasks/s and e2e p99 against K, one row of two panels per configuration, with Little's law's K (dotted
+    line, the fastest strategy's λ·W) and the K that is enough (ringed point) marked."""
+    groups = report.get("sizing") or []
+    if not groups:
+        return
+    figure, axes = pyplot.subplots(len(groups), 2, figsize=(12.8, 4.8 * len(groups)), squeeze=False,
+                                   constrained_layout=True)
+    figure.suptitle("Sizing K: tasks/s and e2e p99 against the worker count (point: median; bar: min–max; "
+                    "dotted: Little's K = λ·W; ringed: the smallest K within the noise of the best)",
+                    fontsize=11, fontweight="bold")
+    for (throughput_axis, p99_axis), group in zip(axes, groups):
+        fastest = max(group["curves"], key=lambda curve: curve["best_rate"], default=None)
+        rates, p99s, workers = [], [], []
+        for curve in group["curves"]:
+            color = colors.get(curve["label"])
+            points = curve["points"]
+            xs = [point["workers"] for point in points]
+            workers += xs
+            ys = [point["tasks_per_second"]["median"] for point in points]
+            rates += [point["tasks_per_second"]["min"] for point in points] + ys
+            throughput_axis.errorbar(xs, ys, yerr=[[y - point["tasks_per_second"]["min"] for y, point in
+                                                    zip(ys, points)],
+                                                   [point["tasks_per_second"]["max"] - y for y, point in
+                                                    zip(ys, points)]],
+                                     marker="o", markersize=4, capsize=3, color=color, label=curve["label"])
+            enough = [(x, y) for x, y in zip(xs, ys) if x == curve["enough_workers"]]
+            if enough:
+                throughput_axis.scatter([enough[0][0]], [enough[0][1]], s=160, facecolors="none",
+                                        edgecolors=color, linewidths=2, zorder=3)
+            latency = [(point["workers"], point["e2e_p99_ns"]["median"]) for point in points
+                       if point.get("e2e_p99_ns")]
+            if latency:
+                p99s += [y for _, y in latency]
+                p99_axis.plot([x for x, _ in latency], [y for _, y in latency], marker="o", markersize=4,
+                              color=color, label=curve["label"])
+        for axis in (throughput_axis, p99_axis):
+            axis.set_xscale("log", base=2)
+            axis.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _position: f"{value:g}"))
+            axis.set_xlabel("workers K (log scale)")
+            axis.grid(which="major", alpha=0.3)
+            if fastest and fastest.get("little_workers"):
+                little = fastest["little_workers"]
+                axis.axvline(little, linestyle=":", color="#444")
+                axis.text(little, 0.98, f" Little: K≈{little:.3g}\n ({fastest['label']})", rotation=0,
+                          transform=axis.get_xaxis_transform(), va="top", fontsize=8, color="#444")
+        if rates:
+            set_log_axis(throughput_axis, "y", log_floor(rates), max(rates) * 2,
+                         formatter_for(units_of(report), THROUGHPUT), ticker)
+        if p99s:
+            set_log_axis(p99_axis, "y", log_floor(p99s), max(p99s) * 3,
+                         formatter_for(units_of(report), "e2e_p99_ns"), ticker)
+        throughput_axis.set_ylabel("tasks/s (log scale)")
+        p99_axis.set_ylabel("e2e p99 (log scale)")
+        throughput_axis.set_title(panel_title(group["title"]), fontsize=9)
+        p99_axis.set_title(panel_title(group["title"]), fontsize=9)
+        throughput_axis.legend(fontsize=8, loc="lower right")
+        p99_axis.legend(fontsize=8, loc="upper left")
+    save(figure, out_dir, "sizing", written)
+    pyplot.close(figure)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("report", help="JSON report (poolbench report RESULT.json --format json)")
@@ -460,6 +522,7 @@ def main():
         plot_latency(report, pyplot, ticker, colors, arguments.out, written)
     plot_crossover(report, pyplot, ticker, colors, arguments.out, written)
     plot_load_latency(report, pyplot, ticker, colors, arguments.out, written)
+    plot_sizing(report, pyplot, ticker, colors, arguments.out, written)
     for path in written:
         print(path)
 

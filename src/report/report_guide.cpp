@@ -16,6 +16,7 @@
 #include "registry.hpp"
 #include "report/report_parts.hpp"
 #include "report/report_render.hpp"
+#include "report/report_sizing.hpp"
 
 namespace poolbench::report {
 namespace {
@@ -115,54 +116,6 @@ void render_footprint(const Report& report, std::string& out) {
   }
   if (!any) out += "| not measured | | | | | | |\n";
   out += "\n";
-}
-
-void render_sizing(const Report& report, std::string& out) {
-  out += "## Sizing K\n\n";
-  // Configurations that differ only in the worker count.
-  using Key = std::tuple<std::string, std::map<std::string, std::string>, std::size_t, std::size_t>;
-  std::map<Key, std::map<std::size_t, const WorkloadTable*>> groups;
-  for (const auto& table : report.tables)
-    if (table.workload != "footprint")  // memory, not time: its own section
-      groups[Key{table.workload, table.workload_params, table.tasks, table.producers}][table.workers] =
-          &table;
-  bool any = false;
-  for (const auto& [key, by_workers] : groups) {
-    if (by_workers.size() < 2) continue;
-    if (!any)
-      out +=
-          "Median time of each strategy at each worker count K of otherwise equal configurations (the "
-          "guide's "
-          "Appendix S20: past the binding constraint, a larger K buys nothing).\n\n";
-    any = true;
-    const auto& first = *by_workers.begin()->second;
-    std::string title = first.workload;
-    if (!first.workload_params.empty()) title += " (" + join_params(first.workload_params) + ")";
-    title += fmt::format(" — {}, {}", plural(first.tasks, "task", "tasks"),
-                         plural(first.producers, "producer", "producers"));
-    out += "### " + cell(title) + "\n\n";
-    std::vector<std::string> columns = {"Strategy"};
-    for (const auto& [workers, table] : by_workers) columns.push_back(fmt::format("K={}", workers));
-    header_row(out, columns);
-    std::vector<std::string> labels;
-    for (const auto& [workers, table] : by_workers)
-      for (const auto& row : table->rows)
-        if (std::find(labels.begin(), labels.end(), row.label) == labels.end()) labels.push_back(row.label);
-    for (const auto& label : labels) {
-      std::vector<std::string> cells = {code(label)};
-      for (const auto& [workers, table] : by_workers) {
-        const StrategyRow* row = table->find(label);
-        const Spread* time = row ? row->find(table->compared_time) : nullptr;
-        cells.push_back(time ? format_duration_ns(time->median) : dash);
-      }
-      body_row(out, cells);
-    }
-    out += "\n";
-  }
-  if (!any)
-    out +=
-        "Not measured in this run: every configuration ran at one worker count (run with `-k 2,4,8` to see "
-        "the time against K).\n\n";
 }
 
 void render_fairness(const Report& report, std::string& out) {
@@ -283,7 +236,7 @@ std::string render_guide_tables(const Report& report) {
   std::string out;
   render_mapping(report, out);
   render_footprint(report, out);
-  render_sizing(report, out);
+  out += render_sizing_section(report);
   render_fairness(report, out);
   render_load_latency(report, out);
   return out;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/report_render.hpp"
+#include "report/report_sizing.hpp"
 
 namespace poolbench::report {
 namespace {
@@ -175,6 +176,7 @@ Json report_to_json(const Report& report) {
                           {"parity_crossover", crossover.parity_crossover}});
   }
   out["crossovers"] = crossovers;
+  out["sizing"] = sizing_to_json(report);
 
   Json failures = Json::array();
   for (const auto& failure : report.failures)
