@@ -447,9 +447,9 @@ def plot_sizing(report, pyplot, ticker, colors, out_dir, written):
         return
     figure, axes = pyplot.subplots(len(groups), 2, figsize=(12.8, 4.8 * len(groups)), squeeze=False,
                                    constrained_layout=True)
-    figure.suptitle("Sizing K: tasks/s and e2e p99 against the worker count (point: median; bar: min–max; "
-                    "dotted: Little's K = λ·W; ringed: the smallest K within the noise of the best)",
-                    fontsize=11, fontweight="bold")
+    title = ("Sizing K: tasks/s and e2e p99 against the worker count (point: median; bar: min–max; dotted: "
+             "Little's K = λ·W of the fastest strategy; ringed: the smallest K within the noise of the best)")
+    figure.suptitle("\n".join(textwrap.wrap(title, 110)), fontsize=11, fontweight="bold")
     for (throughput_axis, p99_axis), group in zip(axes, groups):
         fastest = max(group["curves"], key=lambda curve: curve["best_rate"], default=None)
         rates, p99s, workers = [], [], []
@@ -483,8 +483,8 @@ def plot_sizing(report, pyplot, ticker, colors, out_dir, written):
             if fastest and fastest.get("little_workers"):
                 little = fastest["little_workers"]
                 axis.axvline(little, linestyle=":", color="#444")
-                axis.text(little, 0.98, f" Little: K≈{little:.3g}\n ({fastest['label']})", rotation=0,
-                          transform=axis.get_xaxis_transform(), va="top", fontsize=8, color="#444")
+                axis.text(little, 0.02, f" Little: K≈{little:.3g}\n ({fastest['label']})", rotation=0,
+                          transform=axis.get_xaxis_transform(), va="bottom", fontsize=8, color="#444")
         if rates:
             set_log_axis(throughput_axis, "y", log_floor(rates), max(rates) * 2,
                          formatter_for(units_of(report), THROUGHPUT), ticker)
@@ -495,8 +495,8 @@ def plot_sizing(report, pyplot, ticker, colors, out_dir, written):
         p99_axis.set_ylabel("e2e p99 (log scale)")
         throughput_axis.set_title(panel_title(group["title"]), fontsize=9)
         p99_axis.set_title(panel_title(group["title"]), fontsize=9)
-        throughput_axis.legend(fontsize=8, loc="lower right")
-        p99_axis.legend(fontsize=8, loc="upper left")
+        throughput_axis.legend(fontsize=8, loc="best")
+        p99_axis.legend(fontsize=8, loc="best")
     save(figure, out_dir, "sizing", written)
     pyplot.close(figure)
 

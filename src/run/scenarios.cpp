@@ -28,6 +28,29 @@ const std::vector<Scenario> scenario_table = {
         .loads = {"1.5"},
         .repetitions = 3,
     },
+    {
+        .name = "footprint",
+        .question = "issue 13 (6): bytes per idle worker at K = 10, 100, 1000 and per pending task, every "
+                    "strategy: the report's Memory footprint table",
+        .strategies = {"inline,raw_threads,semaphore_group,fifo_ring,lifo_stack,dispatcher,stateful,sharded"},
+        .workloads = {"footprint"},
+        .tasks = {"20000"},
+        .workers = {"10,100,1000"},
+        .producers = {"1"},
+        .repetitions = 1,
+    },
+    {
+        .name = "sizing",
+        .question = "issue 13 (7): tasks/s and e2e p99 against K for CPU and waiting work, Little's K = λ·W "
+                    "beside the smallest K that is enough: the report's Sizing K section and sizing plot",
+        .strategies = {"fifo_ring,lifo_stack"},
+        .workloads = {"cpu_burst,simulated_io"},
+        .tasks = {"1000"},
+        .workers = {"1,2,4,8,64,256,1000"},
+        .producers = {"1"},
+        .params = {"duration_us=100", "median_ms=1", "p99_ms=2"},
+        .repetitions = 3,
+    },
 };
 
 // Where a flag was given, the flag; else the scenario's value.
