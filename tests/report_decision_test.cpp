@@ -463,8 +463,8 @@ TEST(ReportGuide, SizingAndLoadLatencyWhereTheRunHasThem) {
     document.add({.strategy = "fifo_ring", .arrival = "poisson", .load = load}, {50e6, 50e6, 50e6},
                  {{"e2e_p99_ns", load * 1e6}, {"saturated", load > 0.8 ? 1 : 0}});
   const std::string markdown = render_markdown(document.report());
-  EXPECT_THAT(markdown, HasSubstr("| Strategy | K=2 | K=4 |"));
-  EXPECT_THAT(markdown, HasSubstr("| `fifo_ring` | 202 µs | 404 µs |"));
+  EXPECT_THAT(markdown, HasSubstr("| Strategy | K=2 | K=4 | W | λ (at K) | Little's K = λ·W | Enough |"));
+  EXPECT_THAT(markdown, HasSubstr("| `fifo_ring` | 4.95 M/s | 2.48 M/s | — | 4.95 M/s (K=2) | — | **2** |"));
   EXPECT_THAT(markdown, HasSubstr("| Strategy | load 0.5 | load 0.9 |"));
   EXPECT_THAT(markdown, HasSubstr("| `fifo_ring` | 500 µs | 900 µs *saturated* |"));
 }
