@@ -1,7 +1,8 @@
 // footprint — the pool's memory, not its speed: bytes per idle worker and per pending task (the guide's "Deep
 // Comparison: Memory Footprint"). The case driver recognises this workload by name and runs its own sequence
-// (src/case/footprint_case.cpp): K tasks held at a gate so that K workers are known to have started, then either
-// the RSS with those K workers idle (`measure=idle_workers`) or the RSS of the tasks queued behind them
+// (src/case/footprint_case.cpp): K tasks held at a gate so that K workers are known to have started, then
+// either the RSS with those K workers idle (`measure=idle_workers`) or the RSS of the tasks queued behind
+// them
 // (`measure=pending_tasks`). The tasks themselves only record that they ran, so that exactly-once is checked
 // as in every other case.
 #pragma once
