@@ -48,16 +48,28 @@ struct TimedTask {
   std::size_t index;
   probe::LatencyRecorder* recorder;
   std::uint64_t submitted_ticks;  // just before submit() was called; in an open loop, the intended time
+  const TaskTag* tag;             // the workload's tag of this task, or null (untagged)
   void operator()() const {
     probe::place_worker_once();
     const std::uint64_t started = probe::now_ticks();
     workload->run(index);
     const std::uint64_t finished = probe::now_ticks();
     const double ns_per_tick = recorder->ns_per_tick();
-    recorder->record_task(probe::ticks_to_ns(submitted_ticks, started, ns_per_tick),
-                          probe::ticks_to_ns(submitted_ticks, finished, ns_per_tick));
+    const std::uint64_t queue_wait = probe::ticks_to_ns(submitted_ticks, started, ns_per_tick);
+    const std::uint64_t end_to_end = probe::ticks_to_ns(submitted_ticks, finished, ns_per_tick);
+    if (tag != nullptr)
+      recorder->record_tagged_task(queue_wait, end_to_end, *tag);
+    else
+      recorder->record_task(queue_wait, end_to_end);
   }
 };
+
+// Tagged tasks are sampled per class (priority x tenant 0 or not), each class's first task timed: a rare
+// class (tenant B's one task, a small urgent share) then has its own samples, whatever one in S falls on.
+constexpr std::size_t sampling_classes = 4;
+std::size_t sampling_class(const TaskTag& tag) noexcept {
+  return (tag.priority == TaskPriority::urgent ? 1 : 0) + (tag.tenant != 0 ? 2 : 0);
+}
 
 static_assert(Task::fits_inline<UntimedTask>, "the harness's untimed closure must not allocate");
 static_assert(Task::fits_inline<TimedTask>, "the harness's timed closure must not allocate");
@@ -86,8 +98,13 @@ std::string submit_range(Strategy& strategy, Workload& workload, probe::LatencyR
                          std::size_t begin, std::size_t end, std::size_t sample_every,
                          std::uint64_t& rejected, ScheduledProducer* scheduled = nullptr) {
   const double ns_per_tick = recorder.ns_per_tick();
-  std::size_t until_timed = sample_every == time_no_task ? std::numeric_limits<std::size_t>::max() : 0;
+  const TaskTag* tags = workload.tags();
+  std::size_t until_timed_by_class[sampling_classes];
+  std::fill(std::begin(until_timed_by_class), std::end(until_timed_by_class),
+            sample_every == time_no_task ? std::numeric_limits<std::size_t>::max() : 0);
   for (std::size_t index = begin; index < end; ++index) {
+    const TaskTag* tag = tags != nullptr ? &tags[index] : nullptr;
+    std::size_t& until_timed = until_timed_by_class[tag != nullptr ? sampling_class(*tag) : 0];
     std::uint64_t intended = 0;
     if (scheduled != nullptr) {
       intended = scheduled->window_start_ticks +
@@ -101,14 +118,18 @@ std::string submit_range(Strategy& strategy, Workload& workload, probe::LatencyR
         const std::uint64_t before = probe::now_ticks();
         if (scheduled != nullptr) scheduled->lag->record(probe::ticks_to_ns(intended, before, ns_per_tick));
         const std::uint64_t clock_start = scheduled != nullptr ? intended : before;
-        result = strategy.submit(Task{TimedTask{&workload, index, &recorder, clock_start}});
+        Task task{TimedTask{&workload, index, &recorder, clock_start, tag}};
+        if (tag != nullptr) task.set_tag(*tag);
+        result = strategy.submit(std::move(task));
         const std::uint64_t after = probe::now_ticks();
         recorder.record_submit(probe::ticks_to_ns(before, after, ns_per_tick));
       } else {
         --until_timed;
         if (scheduled != nullptr)
           scheduled->lag->record(probe::ticks_to_ns(intended, probe::now_ticks(), ns_per_tick));
-        result = strategy.submit(Task{UntimedTask{&workload, index}});
+        Task task{UntimedTask{&workload, index}};
+        if (tag != nullptr) task.set_tag(*tag);
+        result = strategy.submit(std::move(task));
       }
     } catch (const std::exception& e) {
       return fmt::format("submit of task {} threw: {}", index, e.what());
@@ -296,6 +317,33 @@ double calibrate_capacity(const StrategyInfo& strategy_info, const WorkloadInfo&
   return std::max(first, calibrate_capacity_once(strategy_info, workload_info, info, producers, recorder));
 }
 
+// Queue waits by class, for a workload that tags its tasks: urgent and normal where urgent tasks were timed,
+// tenants A and B where tenant B's were.
+void write_class_queue_waits(probe::LatencyRecorder& recorder, benchmark::UserCounters& counters) {
+  namespace metric = metrics::name;
+  auto waits = std::make_unique<probe::ClassQueueWaits>();
+  recorder.merge_class_queue_waits_into(*waits);
+  const auto at = [](const probe::LatencyHistogram& histogram, double quantile) {
+    return static_cast<double>(histogram.value_at_quantile(quantile));
+  };
+  if (waits->urgent.count() > 0) {
+    counters[metric::queue_wait_urgent_p50_ns] = at(waits->urgent, 0.50);
+    counters[metric::queue_wait_urgent_p99_ns] = at(waits->urgent, 0.99);
+    if (waits->normal.count() > 0) {
+      counters[metric::queue_wait_normal_p50_ns] = at(waits->normal, 0.50);
+      counters[metric::queue_wait_normal_p99_ns] = at(waits->normal, 0.99);
+    }
+  }
+  if (waits->tenant_b.count() > 0) {
+    counters[metric::queue_wait_tenant_b_p50_ns] = at(waits->tenant_b, 0.50);
+    counters[metric::queue_wait_tenant_b_max_ns] = static_cast<double>(waits->tenant_b.max());
+    if (waits->tenant_a.count() > 0) {
+      counters[metric::queue_wait_tenant_a_p50_ns] = at(waits->tenant_a, 0.50);
+      counters[metric::queue_wait_tenant_a_max_ns] = static_cast<double>(waits->tenant_a.max());
+    }
+  }
+}
+
 }  // namespace
 
 InstrumentationCost measure_instrumentation_cost() {
@@ -396,6 +444,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
                                                   strategy_info->traits.worker_state});
     workload->prepare(spec.warmup_tasks > 0 ? spec.warmup_tasks : info.tasks);
     test_slowdown = test_slowdown_fraction(info.strategy);
+    if (workload->tags() != nullptr) recorder.enable_class_queue_waits();
     StrategyConfig config{info.workers, params_for(strategy_info->params, info.strategy_params), {}};
     if (strategy_info->traits.worker_state) config.worker_state_factory = workload->worker_state_factory();
     threads_before_setup = probe::live_thread_count();
@@ -531,6 +580,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     counters[metric::e2e_p99_ns] = as_counter(latencies->end_to_end.value_at_quantile(0.99));
     counters[metric::e2e_max_ns] = as_counter(latencies->end_to_end.max());
   }
+  if (recorder.class_queue_waits_enabled()) write_class_queue_waits(recorder, counters);
   // A 99.9th percentile of fewer samples is one of the few largest values, not a percentile.
   if (timed_tasks >= min_samples_for_p999) {
     counters[metric::queue_wait_p999_ns] = as_counter(latencies->queue_wait.value_at_quantile(0.999));

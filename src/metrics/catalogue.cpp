@@ -106,6 +106,22 @@ const std::vector<Metric>& catalogue() {
        "footprint: tasks accepted while every worker was held (fewer than offered: submit blocked)"},
       {name::default_thread_stack_bytes, bytes, neither, memory, not_compared, counter,
        "footprint: the stack a thread reserves when its creator sets none (RLIMIT_STACK; virtual)"},
+      {name::queue_wait_urgent_p50_ns, nanoseconds, lower, timed, not_compared, counter,
+       "tagged tasks: submit to start of an urgent task, median (each class sampled on its own)"},
+      {name::queue_wait_urgent_p99_ns, nanoseconds, lower, timed, not_compared, counter,
+       "tagged tasks: submit to start of an urgent task, 99th percentile"},
+      {name::queue_wait_normal_p50_ns, nanoseconds, lower, timed, not_compared, counter,
+       "tagged tasks: submit to start of a normal task, median (where urgent tasks ran beside them)"},
+      {name::queue_wait_normal_p99_ns, nanoseconds, lower, timed, not_compared, counter,
+       "tagged tasks: submit to start of a normal task, 99th percentile"},
+      {name::queue_wait_tenant_a_p50_ns, nanoseconds, lower, timed, not_compared, counter,
+       "tagged tasks: submit to start of a task of tenant A (0), median (where tenant B's ran beside them)"},
+      {name::queue_wait_tenant_a_max_ns, nanoseconds, lower, timed, not_compared, counter,
+       "tagged tasks: submit to start of a task of tenant A (0), longest timed"},
+      {name::queue_wait_tenant_b_p50_ns, nanoseconds, lower, timed, not_compared, counter,
+       "tagged tasks: submit to start of a task of tenant B (1), median"},
+      {name::queue_wait_tenant_b_max_ns, nanoseconds, lower, timed, not_compared, counter,
+       "tagged tasks: submit to start of a task of tenant B (1), longest (its first task is always timed)"},
       {name::total_time_ns, nanoseconds, lower, timed, not_compared, derived,
        "the report's total time: time, in nanoseconds"},
       {name::time_per_task_ns, nanoseconds, lower, timed, not_compared, derived, "total time / tasks"},
@@ -146,6 +162,15 @@ bool footprint_only(std::string_view metric_name) {
         name::pending_task_rss_bytes, name::pending_task_heap_bytes, name::pending_tasks_queued,
         name::default_thread_stack_bytes})
     if (metric_name == footprint) return true;
+  return false;
+}
+
+bool tagged_tasks_only(std::string_view metric_name) {
+  for (const char* tagged :
+       {name::queue_wait_urgent_p50_ns, name::queue_wait_urgent_p99_ns, name::queue_wait_normal_p50_ns,
+        name::queue_wait_normal_p99_ns, name::queue_wait_tenant_a_p50_ns, name::queue_wait_tenant_a_max_ns,
+        name::queue_wait_tenant_b_p50_ns, name::queue_wait_tenant_b_max_ns})
+    if (metric_name == tagged) return true;
   return false;
 }
 

@@ -69,6 +69,15 @@ inline constexpr const char* pending_task_rss_bytes = "pending_task_rss_bytes";
 inline constexpr const char* pending_task_heap_bytes = "pending_task_heap_bytes";
 inline constexpr const char* pending_tasks_queued = "pending_tasks_queued";
 inline constexpr const char* default_thread_stack_bytes = "default_thread_stack_bytes";
+// Workloads that tag their tasks only (mixed_priority, tenants): queue waits by priority class and tenant.
+inline constexpr const char* queue_wait_urgent_p50_ns = "queue_wait_urgent_p50_ns";
+inline constexpr const char* queue_wait_urgent_p99_ns = "queue_wait_urgent_p99_ns";
+inline constexpr const char* queue_wait_normal_p50_ns = "queue_wait_normal_p50_ns";
+inline constexpr const char* queue_wait_normal_p99_ns = "queue_wait_normal_p99_ns";
+inline constexpr const char* queue_wait_tenant_a_p50_ns = "queue_wait_tenant_a_p50_ns";
+inline constexpr const char* queue_wait_tenant_a_max_ns = "queue_wait_tenant_a_max_ns";
+inline constexpr const char* queue_wait_tenant_b_p50_ns = "queue_wait_tenant_b_p50_ns";
+inline constexpr const char* queue_wait_tenant_b_max_ns = "queue_wait_tenant_b_max_ns";
 // Derived by the report from the ones above.
 inline constexpr const char* total_time_ns = "total_time_ns";
 inline constexpr const char* time_per_task_ns = "time_per_task_ns";
@@ -122,6 +131,8 @@ bool is_task_latency(std::string_view name);
 bool open_loop_only(std::string_view name);
 // Written only by a footprint case (-w footprint), which measures memory instead of a window of tasks.
 bool footprint_only(std::string_view name);
+// Written only for a workload that tags its tasks (Workload::tags()): the queue waits by class and tenant.
+bool tagged_tasks_only(std::string_view name);
 // Throws std::logic_error for a name not in the catalogue: a programming error, caught by every test run.
 const Metric& get(std::string_view name);
 

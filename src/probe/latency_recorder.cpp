@@ -31,7 +31,7 @@ void LatencyRecorder::with_slot(Record&& record) noexcept {
   while (true) {
     Slot& slot = slots_[index];
     if (!slot.busy.load(std::memory_order_relaxed) && !slot.busy.exchange(true, std::memory_order_acquire)) {
-      record(slot.histograms);
+      record(slot.histograms, index);
       slot.busy.store(false, std::memory_order_release);
       slot_hint = static_cast<std::uint32_t>(index + 1);
       return;
@@ -41,14 +41,48 @@ void LatencyRecorder::with_slot(Record&& record) noexcept {
 }
 
 void LatencyRecorder::record_submit(std::uint64_t submit_ns) noexcept {
-  with_slot([submit_ns](LatencySummary& histograms) { histograms.submit.record(submit_ns); });
+  with_slot([submit_ns](LatencySummary& histograms, std::size_t) { histograms.submit.record(submit_ns); });
 }
 
 void LatencyRecorder::record_task(std::uint64_t queue_wait_ns, std::uint64_t end_to_end_ns) noexcept {
-  with_slot([queue_wait_ns, end_to_end_ns](LatencySummary& histograms) {
+  with_slot([queue_wait_ns, end_to_end_ns](LatencySummary& histograms, std::size_t) {
     histograms.queue_wait.record(queue_wait_ns);
     histograms.end_to_end.record(end_to_end_ns);
   });
+}
+
+void LatencyRecorder::record_tagged_task(std::uint64_t queue_wait_ns, std::uint64_t end_to_end_ns,
+                                         TaskTag tag) noexcept {
+  with_slot([this, queue_wait_ns, end_to_end_ns, tag](LatencySummary& histograms, std::size_t index) {
+    histograms.queue_wait.record(queue_wait_ns);
+    histograms.end_to_end.record(end_to_end_ns);
+    if (class_waits_ == nullptr) return;
+    ClassQueueWaits& waits = class_waits_[index];
+    (tag.priority == TaskPriority::urgent ? waits.urgent : waits.normal).record(queue_wait_ns);
+    if (tag.tenant == 0) waits.tenant_a.record(queue_wait_ns);
+    if (tag.tenant == 1) waits.tenant_b.record(queue_wait_ns);
+  });
+}
+
+void LatencyRecorder::enable_class_queue_waits() {
+  if (class_waits_ == nullptr) class_waits_ = std::make_unique<ClassQueueWaits[]>(slot_count);
+}
+
+void LatencyRecorder::merge_class_queue_waits_into(ClassQueueWaits& out) noexcept {
+  for (LatencyHistogram* histogram : {&out.normal, &out.urgent, &out.tenant_a, &out.tenant_b})
+    histogram->reset();
+  if (class_waits_ == nullptr) return;
+  for (std::size_t i = 0; i < slot_count; ++i) {
+    Slot& slot = slots_[i];
+    while (slot.busy.exchange(true, std::memory_order_acquire)) {
+    }
+    const ClassQueueWaits& waits = class_waits_[i];
+    out.normal.merge(waits.normal);
+    out.urgent.merge(waits.urgent);
+    out.tenant_a.merge(waits.tenant_a);
+    out.tenant_b.merge(waits.tenant_b);
+    slot.busy.store(false, std::memory_order_release);
+  }
 }
 
 void LatencyRecorder::merge_into(LatencySummary& out) noexcept {
@@ -75,6 +109,10 @@ void LatencyRecorder::reset() noexcept {
     slot.histograms.submit.reset();
     slot.histograms.queue_wait.reset();
     slot.histograms.end_to_end.reset();
+    if (class_waits_ != nullptr)
+      for (LatencyHistogram* histogram : {&class_waits_[i].normal, &class_waits_[i].urgent,
+                                          &class_waits_[i].tenant_a, &class_waits_[i].tenant_b})
+        histogram->reset();
     slot.busy.store(false, std::memory_order_release);
   }
 }

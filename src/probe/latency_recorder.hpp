@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "probe/histogram.hpp"
+#include "task.hpp"
 
 namespace poolbench::probe {
 
@@ -26,6 +27,15 @@ struct LatencySummary {
   LatencyHistogram submit;      // how long a producer's submit() call took
   LatencyHistogram queue_wait;  // from just before submit() to the start of the task
   LatencyHistogram end_to_end;  // from just before submit() to the end of the task
+};
+
+// Queue waits by the task's tag, for workloads that tag their tasks (Workload::tags()): by priority class,
+// and for tenants 0 (A) and 1 (B).
+struct ClassQueueWaits {
+  LatencyHistogram normal;
+  LatencyHistogram urgent;
+  LatencyHistogram tenant_a;
+  LatencyHistogram tenant_b;
 };
 
 class LatencyRecorder {
@@ -39,6 +49,15 @@ class LatencyRecorder {
 
   void record_submit(std::uint64_t submit_ns) noexcept;
   void record_task(std::uint64_t queue_wait_ns, std::uint64_t end_to_end_ns) noexcept;
+  // As record_task, and the queue wait by `tag` too where enable_class_queue_waits() was called.
+  void record_tagged_task(std::uint64_t queue_wait_ns, std::uint64_t end_to_end_ns, TaskTag tag) noexcept;
+
+  // Before the window, for a workload that tags its tasks: keeps queue waits by tag (4 histograms a slot,
+  // which every other case does without).
+  void enable_class_queue_waits();
+  bool class_queue_waits_enabled() const noexcept { return class_waits_ != nullptr; }
+  // After the window: every slot's class queue waits merged into `out` (reset first); as merge_into.
+  void merge_class_queue_waits_into(ClassQueueWaits& out) noexcept;
 
   // After the window: every slot merged into `out` (which is reset first). Safe to call once every recording
   // thread is done.
@@ -54,6 +73,7 @@ class LatencyRecorder {
   void with_slot(Record&& record) noexcept;
 
   std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<ClassQueueWaits[]> class_waits_;  // one per slot, taken with its busy flag; null when off
   double ns_per_tick_;
 };
 

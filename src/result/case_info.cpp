@@ -150,7 +150,8 @@ std::optional<StrategyTraits> traits_from_json(const nlohmann::json& value) {
   const auto queue_order =
       enum_named(text_field(value, "queue_order", where),
                  {QueueOrder::caller, QueueOrder::fifo, QueueOrder::lifo_idle_worker,
-                  QueueOrder::fifo_per_shard, QueueOrder::unordered, QueueOrder::fifo_idle_worker});
+                  QueueOrder::fifo_per_shard, QueueOrder::unordered, QueueOrder::fifo_idle_worker,
+                  QueueOrder::urgent_first, QueueOrder::fair_per_tenant});
   const auto worker_lifecycle =
       enum_named(text_field(value, "worker_lifecycle", where),
                  {WorkerLifecycle::caller_thread, WorkerLifecycle::thread_per_task,

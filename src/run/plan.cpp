@@ -330,9 +330,9 @@ Plan make_plan(const PlanRequest& given) {
   const auto strategies = resolve<StrategyInfo>(
       strategy_registry(), request.strategies, "--strategies", "strategy",
       [](const StrategyInfo& info) { return !info.test_only && info.in_default_matrix; });
-  const auto workloads =
-      resolve<WorkloadInfo>(workload_registry(), request.workloads, "--workloads", "workload",
-                            [](const WorkloadInfo& info) { return !info.test_only; });
+  const auto workloads = resolve<WorkloadInfo>(
+      workload_registry(), request.workloads, "--workloads", "workload",
+      [](const WorkloadInfo& info) { return !info.test_only && info.in_default_matrix; });
   if (strategies.empty()) throw UsageError("--strategies: no strategy selected");
   if (workloads.empty()) throw UsageError("--workloads: no workload selected");
   const auto tasks = parse_sizes(request.tasks, "--tasks");

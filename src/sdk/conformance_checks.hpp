@@ -22,10 +22,12 @@ struct ConformanceCheck {
 
 inline constexpr ConformanceCheck conformance_checks[] = {
     {"queue_order", "FifoStrategiesStartTasksInSubmissionOrder",
-     "fifo, fifo_per_shard, caller: 500 tasks from one producer on one worker start in submission order",
+     "fifo, fifo_per_shard, caller, and urgent_first and fair_per_tenant (their untagged tasks are of one "
+     "class and one tenant): 500 tasks from one producer on one worker start in submission order",
      [](const StrategyTraits& t) {
        return t.queue_order == QueueOrder::fifo || t.queue_order == QueueOrder::fifo_per_shard ||
-              t.queue_order == QueueOrder::caller;
+              t.queue_order == QueueOrder::caller || t.queue_order == QueueOrder::urgent_first ||
+              t.queue_order == QueueOrder::fair_per_tenant;
      }},
     {"queue_order", "LifoStrategiesHandTheNextTaskToTheMostRecentlyIdleWorker",
      "lifo_idle_worker: the next task goes to the worker that went idle last",

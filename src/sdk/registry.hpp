@@ -71,6 +71,9 @@ struct WorkloadInfo {
   // Whether the task's own work uses a CPU (false: it waits, so K workers overlap K tasks on any core count).
   bool uses_cpu = true;
   bool test_only = false;  // hidden from the default matrix and `list`; used by tests
+  // false for scenario workloads (mixed_priority, tenants): listed and runnable by name, left out of the
+  // default matrix, whose tables compare throughput.
+  bool in_default_matrix = true;
 };
 
 template <class Info>

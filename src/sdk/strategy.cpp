@@ -16,6 +16,10 @@ std::string_view to_string(QueueOrder value) {
       return "unordered";
     case QueueOrder::fifo_idle_worker:
       return "fifo_idle_worker";
+    case QueueOrder::urgent_first:
+      return "urgent_first";
+    case QueueOrder::fair_per_tenant:
+      return "fair_per_tenant";
   }
   return "unknown";
 }

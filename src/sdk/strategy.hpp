@@ -50,6 +50,8 @@ enum class QueueOrder {
   fifo_per_shard,    // FIFO within a shard, no order across shards (pond with sharded queues)
   unordered,         // the OS scheduler decides (a thread per task)
   fifo_idle_worker,  // no task queue: each task goes to the longest idle worker (ants with WithPreAlloc)
+  urgent_first,      // two FIFO queues by TaskTag::priority, urgent before normal (untagged tasks: fifo)
+  fair_per_tenant,   // a FIFO queue per TaskTag::tenant, served by weighted round-robin (untagged: fifo)
 };
 
 // Where tasks run and how long the threads live.

@@ -4,15 +4,30 @@
 // wrapping a harness closure never allocates: any allocation counted per task belongs to the strategy (a
 // thread, a future's shared state, a queue node), never to this wrapper. Larger callables are boxed in a
 // unique_ptr (which itself fits inline); the harness's own closures are static_asserted to fit.
+//
+// A task also carries a TaskTag: its priority class and its tenant, set by the driver from the workload
+// (Workload::tags()) for the strategies that schedule by them (priority, fair_tenants). Every other strategy
+// ignores it, and an untagged task is normal and of tenant 0. The tag sits where Task had padding, so Task's
+// size did not change (SDK 0.2).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
 
 namespace poolbench {
+
+enum class TaskPriority : std::uint8_t { normal = 0, urgent = 1 };
+
+struct TaskTag {
+  std::uint32_t tenant = 0;  // who submitted it: a fair scheduler's queue (tenant A is 0, B is 1)
+  TaskPriority priority = TaskPriority::normal;
+
+  bool operator==(const TaskTag&) const = default;
+};
 
 class Task {
  public:
@@ -40,7 +55,7 @@ class Task {
     }
   }
 
-  Task(Task&& other) noexcept : ops_(other.ops_) {
+  Task(Task&& other) noexcept : ops_(other.ops_), tag_(other.tag_) {
     if (ops_ != nullptr) {
       ops_->move(storage_, other.storage_);
       other.reset();
@@ -51,6 +66,7 @@ class Task {
     if (this != &other) {
       reset();
       ops_ = other.ops_;
+      tag_ = other.tag_;
       if (ops_ != nullptr) {
         ops_->move(storage_, other.storage_);
         other.reset();
@@ -67,6 +83,9 @@ class Task {
 
   // Runs the callable. Exceptions propagate to the caller (the strategy decides what they mean).
   void operator()() { ops_->invoke(storage_); }
+
+  const TaskTag& tag() const noexcept { return tag_; }
+  void set_tag(const TaskTag& tag) noexcept { tag_ = tag; }
 
   void reset() noexcept {
     if (ops_ != nullptr) {
@@ -99,6 +118,7 @@ class Task {
 
   alignas(std::max_align_t) std::byte storage_[inline_capacity];
   const Ops* ops_ = nullptr;
+  TaskTag tag_{};
 };
 
 }  // namespace poolbench

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "params.hpp"
+#include "task.hpp"
 #include "worker_state.hpp"
 
 namespace poolbench {
@@ -38,6 +39,11 @@ class Workload {
   // must never run. verify() then expects it to have run zero times (ExactlyOnceLedger::mark_rejected). A
   // workload that keeps the default reports a rejected task as lost, so its case fails loudly.
   virtual void on_rejected(std::size_t index) { (void)index; }
+
+  // The tag of every task (tags()[index], 0 <= index < tasks), valid from prepare() until the next prepare();
+  // nullptr (the default) when every task is normal and of tenant 0. The driver sets each submitted task's
+  // tag from it and records queue waits per priority class and tenant (queue_wait_urgent_p99_ns, ...).
+  virtual const TaskTag* tags() const { return nullptr; }
 
   // Per-worker state for strategies that own worker state; an empty factory when the workload has none.
   virtual WorkerStateFactory worker_state_factory() { return {}; }
