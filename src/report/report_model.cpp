@@ -104,6 +104,8 @@ std::map<std::string, double> metrics_of(const ResultEntry& entry, std::size_t t
   copy(metric::calibrated_capacity_per_second);
   for (const metrics::Metric& footprint : metrics::catalogue())  // footprint cases only
     if (metrics::footprint_only(footprint.name)) copy(footprint.name.data());
+  for (const metrics::Metric& by_class : metrics::catalogue())  // workloads that tag their tasks only
+    if (metrics::tagged_tasks_only(by_class.name)) copy(by_class.name.data());
   return out;
 }
 

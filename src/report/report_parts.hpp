@@ -70,6 +70,11 @@ std::vector<RuleCheck> check_rules(const std::vector<WorkloadTable>& tables,
 
 std::vector<CapabilityCell> capability_cells(const StrategyTraits& traits);
 
+// ---- report_scenarios.cpp ----
+
+// Urgent before normal, tenant B behind tenant A: the class scenarios' sections (Markdown).
+void render_class_scenarios(const Report& report, std::string& out);
+
 // ---- report_header.cpp ----
 
 void fill_header(const ResultFile& file, Report& report);
