@@ -51,6 +51,37 @@ const std::vector<Scenario> scenario_table = {
         .params = {"duration_us=100", "median_ms=1", "p99_ms=2"},
         .repetitions = 3,
     },
+    {
+        .name = "priority",
+        .question = "issue 13 (3), the guide's Exercise 2: does an urgent task wait behind normal ones? "
+                    "queue_wait_urgent_p99_ns and queue_wait_normal_p99_ns of priority against fifo_ring, at "
+                    "the same Poisson rates (about 30% and 60% of two workers' capacity)",
+        .strategies = {"priority,fifo_ring"},
+        .workloads = {"mixed_priority"},
+        .tasks = {"3000"},
+        .workers = {"2"},
+        .producers = {"1"},
+        .params = {"duration_us=200", "urgent_share=0.1"},
+        .arrival = "poisson",
+        .rates = {"3000,6000"},
+        .repetitions = 5,
+    },
+    {
+        .name = "tenants",
+        .question =
+            "issue 13 (4), the guide's Exercise 5: tenant A's 250 or 1000 tasks and then B's one arrive "
+            "at once (a burst: uniform at 1e9/s); queue_wait_tenant_b_max_ns of fair_tenants against "
+            "fifo_ring and lifo_stack, and against A's",
+        .strategies = {"fair_tenants,fifo_ring,lifo_stack"},
+        .workloads = {"tenants"},
+        .tasks = {"251,1001"},
+        .workers = {"2"},
+        .producers = {"1"},
+        .params = {"duration_us=100"},
+        .arrival = "uniform",
+        .rates = {"1000000000"},
+        .repetitions = 5,
+    },
 };
 
 // Where a flag was given, the flag; else the scenario's value.
