@@ -119,6 +119,16 @@ TEST(Holm, AdjustsAsTheStepDownProcedureDoes) {
   EXPECT_DOUBLE_EQ(adjusted[3], 0.02);
 }
 
+TEST(BenjaminiHochberg, AdjustsAsTheStepUpProcedureDoes) {
+  // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "BH") = 0.02 0.04 0.04 0.02.
+  const auto adjusted = metrics::benjamini_hochberg_adjusted({0.01, 0.04, 0.03, 0.005});
+  ASSERT_EQ(adjusted.size(), 4u);
+  EXPECT_DOUBLE_EQ(adjusted[0], 0.02);
+  EXPECT_DOUBLE_EQ(adjusted[1], 0.04);
+  EXPECT_DOUBLE_EQ(adjusted[2], 0.04);
+  EXPECT_DOUBLE_EQ(adjusted[3], 0.02);
+}
+
 // ---- the round order ----
 
 TEST(RoundOrder, IsAPermutationReproducibleFromTheSeedAndTheRound) {
@@ -212,6 +222,27 @@ TEST(AbVerdict, PValuesAreAdjustedOverTheWholeFamily) {
   EXPECT_DOUBLE_EQ(among[0].p_value, 2.0 / 256);
   EXPECT_GT(among[0].p_adjusted, 0.05);
   EXPECT_NE(among[0].verdict, ab::Verdict::regressed);
+}
+
+TEST(AbVerdict, AChangeInManyCasesIsFoundInFewerRoundsWithBenjaminiHochbergThanWithHolm) {
+  // 12 of 120 cases 20% slower in every one of 9 rounds (p = 2/512 each), the rest unchanged: Holm needs the
+  // smallest p below 0.05/120 and finds none; Benjamini-Hochberg needs the 12th below 12 x 0.05/120 and finds
+  // all 12, and no unchanged case.
+  std::vector<ab::CaseRecord> family;
+  for (int i = 0; i < 12; ++i) family.push_back(record("slowed" + std::to_string(i), around(1.2, 9, 0.02)));
+  for (int i = 0; i < 108; ++i) family.push_back(record("same" + std::to_string(i), around(1.0, 9, 0.04)));
+  ab::Options holm;
+  holm.adjustment = ab::Options::Adjustment::holm;
+  auto count = [](const std::vector<ab::CaseAnalysis>& analysis, const std::string& prefix) {
+    return std::count_if(analysis.begin(), analysis.end(), [&](const ab::CaseAnalysis& c) {
+      return c.verdict == ab::Verdict::regressed && c.name.starts_with(prefix);
+    });
+  };
+  const auto with_holm = ab::analyse(family, holm);
+  const auto with_bh = ab::analyse(family, ab::Options{});
+  EXPECT_EQ(count(with_holm, "slowed"), 0);
+  EXPECT_EQ(count(with_bh, "slowed"), 12);
+  EXPECT_EQ(count(with_bh, "same"), 0);
 }
 
 TEST(AbVerdict, AFailedRoundFailsTheCaseAndSaysWhichSide) {
@@ -366,7 +397,8 @@ TEST(AbCommand, BadInputIsOneLineAndExitTwoWithNothingWritten) {
         fmt::format("ab {0} {0} -s no_such_strategy -o {1}", binary, out),
         fmt::format("ab {0} {0} {1} --format yaml -o {2}", binary, small_plan, out),
         fmt::format("ab {0} {0} {1} --min-window 50ms --max-window 10ms -o {2}", binary, small_plan, out),
-        fmt::format("ab {0} {0} {1} --affinity sideways -o {2}", binary, small_plan, out)}) {
+        fmt::format("ab {0} {0} {1} --affinity sideways -o {2}", binary, small_plan, out),
+        fmt::format("ab {0} {0} {1} --adjust bonferroni -o {2}", binary, small_plan, out)}) {
     const auto result = run_poolbench(arguments);
     EXPECT_EQ(result.exit_status, 2) << arguments << "\n" << result.err;
     EXPECT_TRUE(result.out.empty()) << arguments;

@@ -104,7 +104,9 @@ std::vector<CaseAnalysis> analyse(const std::vector<CaseRecord>& cases, const Op
       p_values.push_back(out[i].p_value);
       members.push_back(i);
     }
-  const std::vector<double> adjusted = metrics::holm_adjusted(p_values);
+  const std::vector<double> adjusted = options.adjustment == Options::Adjustment::holm
+                                           ? metrics::holm_adjusted(p_values)
+                                           : metrics::benjamini_hochberg_adjusted(p_values);
   for (std::size_t k = 0; k < members.size(); ++k) out[members[k]].p_adjusted = adjusted[k];
   const double family = static_cast<double>(std::max<std::size_t>(members.size(), 1));
   for (CaseAnalysis& c : out) {

@@ -38,6 +38,7 @@ struct Flags {
   std::string seed;
   std::string min_window = "0";
   std::string max_window = "0";
+  std::string adjust = "bh";
   std::string probe = "off";
   std::string warmup;
   double alpha = 0.05;
@@ -118,6 +119,10 @@ int run(Flags& flags) {
   settings.base = resolve_side("base", flags.base, settings.self_path, shared_plugins, flags.base_env);
   settings.next = resolve_side("new", flags.next, settings.self_path, shared_plugins, flags.new_env);
   settings.analysis.alpha = flags.alpha;
+  if (flags.adjust != "bh" && flags.adjust != "holm")
+    throw UsageError(fmt::format("--adjust: '{}' is not one of bh, holm", flags.adjust));
+  settings.analysis.adjustment =
+      flags.adjust == "holm" ? Options::Adjustment::holm : Options::Adjustment::benjamini_hochberg;
   settings.analysis.min_effect = parse_fraction("--min-effect", flags.min_effect);
   settings.analysis.confidence = 0.95;
   if (!flags.until_ci.empty()) settings.analysis.until_ci = parse_fraction("--until-ci", flags.until_ci);
@@ -240,7 +245,12 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               .add_option("--order-seed", flags->seed, "seed of the rounds' order (default: random, printed)")
               ->type_name("S");
           command.add_option("--alpha", flags->alpha,
-                             "family-wise significance over all cases (Holm; default 0.05)");
+                             "significance over all cases, as --adjust controls it (default 0.05)");
+          command
+              .add_option("--adjust", flags->adjust,
+                          "bh (default: Benjamini-Hochberg) or holm: how the cases' p-values are adjusted "
+                          "together")
+              ->type_name("bh|holm");
           command.add_option("--min-effect", flags->min_effect, "smallest change that counts (default 5%)")
               ->type_name("PERCENT");
           command.add_option("-o,--out", flags->out,

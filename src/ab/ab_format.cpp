@@ -55,10 +55,12 @@ std::string headline(const Settings& settings, const Outcome& outcome) {
   for (const CaseAnalysis& c : outcome.analysis) pairs += c.rounds;
   return fmt::format(
       "{} regressed, {} improved, {} same, {} undecided, {} failed — {} cases, {} rounds ({} paired runs) in "
-      "{:.0f} s, stopped: {}; order seed {}; alpha {} over all cases (Holm), minimum effect {:.0f}%",
+      "{:.0f} s, stopped: {}; order seed {}; alpha {} over all cases ({}), minimum effect {:.0f}%",
       count[Verdict::regressed], count[Verdict::improved], count[Verdict::same], count[Verdict::undecided],
       count[Verdict::failed], outcome.analysis.size(), outcome.rounds.size(), pairs, outcome.seconds,
-      outcome.stopped_because, settings.seed, settings.analysis.alpha, settings.analysis.min_effect * 100);
+      outcome.stopped_because, settings.seed, settings.analysis.alpha,
+      settings.analysis.adjustment == Options::Adjustment::holm ? "Holm" : "Benjamini-Hochberg",
+      settings.analysis.min_effect * 100);
 }
 
 // Cases that are not "same", regressions and failures first.
@@ -103,7 +105,7 @@ std::vector<std::string> row(const CaseAnalysis& c) {
           time_cell(c.new_median_ns)};
 }
 
-const std::array<const char*, 9> header = {"case",   "verdict",  "new/base", "95% interval", "p (Holm)",
+const std::array<const char*, 9> header = {"case",   "verdict",  "new/base", "95% interval", "p adjusted",
                                            "rounds", "outliers", "base",     "new"};
 
 std::string text_table(const std::vector<const CaseAnalysis*>& rows) {
@@ -137,7 +139,7 @@ std::string markdown_cell(std::string text) {
 
 std::string markdown_table(const std::vector<const CaseAnalysis*>& rows) {
   std::string out =
-      "| case | verdict | new/base | 95% interval | p (Holm) | rounds | outliers | base | new |\n";
+      "| case | verdict | new/base | 95% interval | p adjusted | rounds | outliers | base | new |\n";
   out += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const CaseAnalysis* c : rows) {
     auto cells = row(*c);

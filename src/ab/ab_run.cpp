@@ -136,6 +136,7 @@ nlohmann::ordered_json ab_document(const Settings& settings, const Outcome& outc
   const Options& options = settings.analysis;
   document["options"] = {
       {"alpha", options.alpha},
+      {"adjust", options.adjustment == Options::Adjustment::holm ? "holm" : "bh"},
       {"min_effect", options.min_effect},
       {"confidence", options.confidence},
       {"until_ci", options.until_ci ? nlohmann::ordered_json(*options.until_ci) : nullptr},

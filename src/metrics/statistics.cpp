@@ -291,6 +291,22 @@ std::vector<double> holm_adjusted(const std::vector<double>& p_values) {
   return adjusted;
 }
 
+std::vector<double> benjamini_hochberg_adjusted(const std::vector<double>& p_values) {
+  const std::size_t m = p_values.size();
+  std::vector<std::size_t> order(m);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return p_values[a] < p_values[b]; });
+  std::vector<double> adjusted(m, 1.0);
+  double running = 1;
+  for (std::size_t k = m; k > 0; --k) {
+    const std::size_t index = order[k - 1];
+    running = std::min(running, p_values[index] * static_cast<double>(m) / static_cast<double>(k));
+    adjusted[index] = std::min(1.0, running);
+  }
+  return adjusted;
+}
+
 double median_absolute_deviation(const std::vector<double>& values) {
   if (values.empty()) return 0;
   const double centre = median(values);

@@ -78,6 +78,12 @@ ShiftInterval hodges_lehmann_interval(const std::vector<double>& differences, do
 // directly): controls the chance of any false rejection in the family at alpha, whatever the dependence.
 std::vector<double> holm_adjusted(const std::vector<double>& p_values);
 
+// Benjamini-Hochberg's step-up adjustment (each adjusted p is compared with alpha directly): controls the
+// expected share of false rejections among the rejections at alpha; when no null hypothesis is false (an A/A
+// comparison) that is the chance of any false rejection, as Holm's. Independent or positively dependent
+// tests.
+std::vector<double> benjamini_hochberg_adjusted(const std::vector<double>& p_values);
+
 // Median absolute deviation from the median (unscaled); 0 for no values.
 double median_absolute_deviation(const std::vector<double>& values);
 
