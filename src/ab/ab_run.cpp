@@ -249,8 +249,9 @@ Outcome run_ab(const Settings& settings) {
       failure = entry.error_message;
     else
       time_ns = entry.real_time_ns();
+    // Written once a round (below), not after every case: each write is an fsync, and two per case pair were
+    // a large share of a round's time on a loaded machine.
     document.add(index, std::move(entry));
-    document.write();
     return true;
   };
 
@@ -302,6 +303,8 @@ Outcome run_ab(const Settings& settings) {
       if (!outcome.analysis[index].settled) still.push_back(index);
     active = std::move(still);
     outcome.seconds = elapsed();
+    base_document.write();
+    new_document.write();
     write_json_atomically(ab_path, ab_document(settings, outcome));
     if (!settings.quiet) {
       std::size_t undecided = 0;
@@ -330,9 +333,10 @@ Outcome run_ab(const Settings& settings) {
   if (!outcome.interrupted) {
     base_document.declare_complete();
     new_document.declare_complete();
-    base_document.write();
-    new_document.write();
   }
+  // An interrupted round's finished cases too.
+  base_document.write();
+  new_document.write();
   write_json_atomically(ab_path, ab_document(settings, outcome));
   return outcome;
 }

@@ -1,7 +1,7 @@
 // The rounds of `poolbench ab`: every round runs each case still undecided once with each side, base and new
-// of a case back to back, in the round's randomized order (ab_schedule). After every case the two side files
-// (base.json, new.json: ordinary result files, one repetition per round) are rewritten, and after every round
-// ab.json (the rounds' order and the paired verdicts), so an interrupted comparison keeps what it measured.
+// of a case back to back, in the round's randomized order (ab_schedule). After every round the two side files
+// (base.json, new.json: ordinary result files, one repetition per round) and ab.json (the rounds' order and
+// the paired verdicts) are rewritten, so an interrupted comparison keeps what it measured.
 #pragma once
 
 #include <cstddef>
