@@ -152,8 +152,10 @@ const StrategyRegistrar registrar{StrategyInfo{
                  "a fiber's stack is a fixed 64 KiB with a guard page, reused from a pool (a "
                  "goroutine's starts at 2 KiB and grows); a producer outside the runtime hands tasks "
                  "to the scheduler threads through one injection list (Go's global run queue), where "
-                 "`go f()` in a goroutine queues on its own P; a task that blocks its OS thread blocks "
-                 "one scheduler thread, where Go parks only the goroutine"},
+                 "`go f()` in a goroutine queues on its own P; a task that waits with the SDK's sleep "
+                 "(src/sdk/sleep.hpp, which every workload uses) parks its fiber as time.Sleep does; one "
+                 "that blocks its OS thread otherwise blocks one scheduler thread, where Go parks only "
+                 "the goroutine"},
         },
 }};
 }  // namespace

@@ -16,6 +16,7 @@
 #include "cli_support.hpp"
 #include "plugin.hpp"
 #include "plugin/sha256.hpp"
+#include "strategy_test_support.hpp"
 
 namespace poolbench {
 namespace {
@@ -141,6 +142,39 @@ TEST(Plugin, RunLoadsThePluginInEveryChildAndRecordsItInTheContext) {
   EXPECT_EQ(plugins[0].at("sha256"), sha256_file_hex(good_plugin));
   EXPECT_EQ(plugins[0].at("sdk_version"), POOLBENCH_SDK_VERSION);
   EXPECT_EQ(plugins[0].at("strategies"), nlohmann::json::array({"test_plugin_caller_runs"}));
+}
+
+// A plugin's workload reads the host's sleep hook (sleep.hpp; the host exports it), so its waits park the
+// fiber under spawn=fiber as the built-in workloads' do; on a thread no fiber runtime owns it sees none (the
+// check can fail).
+TEST(Plugin, APluginsTasksSeeTheHostsSleepHookOnAFiber) {
+  if (test_support::under_sanitizer) GTEST_SKIP() << test_support::fiber_sanitizer_exclusion;
+  TempDir dir;
+  const auto run_case = [&](const std::string& strategy, const std::string& spawn) {
+    const fs::path out = dir / (strategy + ".json");
+    const CommandResult result = run_poolbench(
+        "run --plugin " + quote(good_plugin) + " -s " + strategy +
+        (spawn.empty() ? "" : " --param spawn=" + spawn) +
+        " -w test_plugin_weighted_sum --param expect_sleep_hook=true -n 20 -p 1 -r 1 -q --out " +
+        quote(out.string()));
+    std::size_t failed = 0;
+    const auto document = load_json(out);
+    for (const auto& entry : document.at("benchmarks")) {
+      if (entry.value("error_occurred", false)) ++failed;
+      const std::string message = entry.value("error_message", "");
+      if (spawn.empty())
+        EXPECT_THAT(message, HasSubstr("did not see the host's sleep hook"));
+      else
+        EXPECT_EQ(message, "");
+    }
+    return std::make_pair(result, failed);
+  };
+  const auto [on_fibers, failed_on_fibers] = run_case("raw_threads", "fiber");
+  EXPECT_EQ(on_fibers.exit_status, 0) << on_fibers.err << on_fibers.out;
+  EXPECT_EQ(failed_on_fibers, 0u);
+  const auto [on_threads, failed_on_threads] = run_case("inline", "");
+  EXPECT_EQ(on_threads.exit_status, 1) << on_threads.err;
+  EXPECT_GE(failed_on_threads, 1u);
 }
 
 TEST(Plugin, AStrategyThatCrashesInACaseIsAFailedCaseAndTheOthersRun) {

@@ -25,6 +25,7 @@
 #include "cli_support.hpp"
 #include "exactly_once.hpp"
 #include "registry.hpp"
+#include "sleep.hpp"
 #include "strategy_test_support.hpp"
 #include "support/fiber_runtime.hpp"
 
@@ -173,6 +174,51 @@ TEST(RawThreadsFiber, SubmitsFromManyForeignThreadsRunExactlyOnce) {
     EXPECT_FALSE(strategy.wait());
     EXPECT_EQ(again.load(), 100u);
   });
+}
+
+// The SDK's sleep (sleep.hpp) parks a fiber, as time.Sleep parks a goroutine: on ONE scheduler thread, N
+// tasks that each sleep until all N have started are all asleep at once. A sleep that held the thread would
+// keep the first task looping alone until it gives up, and it would see 1 of N started.
+TEST(FiberSleep, OnOneSchedulerThreadSleepingTasksOverlap) {
+  if (under_sanitizer) GTEST_SKIP() << fiber_sanitizer_exclusion;
+  with_time_limit([] {
+    constexpr int tasks = 8;
+    std::atomic<int> started{0};
+    std::atomic<int> saw_every_task_started{0};
+    std::atomic<int> ran_with_the_hook{0};
+    const auto give_up = std::chrono::steady_clock::now() + 10s;  // the failing case's bound, not a timing
+    support::FiberRuntime runtime([](Task& task) { task(); }, 1);
+    ASSERT_EQ(runtime.threads(), 1u);
+    for (int i = 0; i < tasks; ++i)
+      ASSERT_TRUE(runtime.spawn([&] {
+        if (installed_sleep_hook != nullptr) ran_with_the_hook.fetch_add(1);
+        started.fetch_add(1);
+        while (started.load() < tasks && std::chrono::steady_clock::now() < give_up)
+          poolbench::sleep_for(1ms);
+        if (started.load() == tasks) saw_every_task_started.fetch_add(1);
+      }));
+    runtime.wait_idle();
+    EXPECT_EQ(ran_with_the_hook.load(), tasks) << "every scheduler thread installs the fiber sleep";
+    EXPECT_EQ(saw_every_task_started.load(), tasks)
+        << "a sleeping task held the runtime's only thread: the others could not start";
+    runtime.shutdown();
+  });
+}
+
+// Off the runtime's threads there is no hook and the thread itself sleeps, at least until the deadline; the
+// hook a runtime installs is its thread's only for the scope.
+TEST(FiberSleep, OffAFiberTheThreadSleepsUntilTheDeadline) {
+  EXPECT_EQ(installed_sleep_hook, nullptr);
+  const auto deadline = std::chrono::steady_clock::now() + 2ms;
+  poolbench::sleep_until(deadline);
+  EXPECT_GE(std::chrono::steady_clock::now(), deadline);
+  static std::atomic<int> hooked_sleeps{0};
+  {
+    const SleepHookScope scope([](std::chrono::steady_clock::time_point) { hooked_sleeps.fetch_add(1); });
+    poolbench::sleep_for(1h);  // the hook decides: this one returns at once
+  }
+  EXPECT_EQ(hooked_sleeps.load(), 1);
+  EXPECT_EQ(installed_sleep_hook, nullptr);
 }
 
 TEST(RawThreadsFiber, AnUnknownSpawnValueIsOneLineAndExitStatus2) {

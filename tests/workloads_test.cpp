@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 #include "default_workers.hpp"
 #include "registry.hpp"
 #include "simulated_io.hpp"
+#include "sleep.hpp"
 #include "truth_support.hpp"
 #include "warm_state.hpp"
 
@@ -135,6 +137,31 @@ TEST(SimulatedIo, WaitsWithoutUsingTheCpu) {
   ASSERT_FALSE(outcome.error) << outcome.error_message;
   // 40 waits of about 5 ms on 4 threads: ~50 ms of wall time, a few ms of CPU at most.
   EXPECT_LT(outcome.counter("cpu_cores"), 0.5);
+}
+
+// Each wait goes through the SDK's sleep (sleep.hpp), so under spawn=fiber it parks the fiber: with a hook
+// installed, every task's wait reaches it with that task's deadline (its drawn wait after the task started).
+TEST(SimulatedIo, WaitsThroughTheSdkSleepHook) {
+  struct HookCall {
+    std::chrono::steady_clock::time_point deadline, called_at;
+  };
+  static std::vector<HookCall> calls;
+  calls.clear();
+  SimulatedIoWorkload workload(0.2, 0.5, 3);
+  workload.prepare(4);
+  const SleepHookScope scope([](std::chrono::steady_clock::time_point deadline) {
+    calls.push_back({deadline, std::chrono::steady_clock::now()});
+    std::this_thread::sleep_until(deadline);  // a hook returns no earlier than the deadline
+  });
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto before = std::chrono::steady_clock::now();
+    workload.run(i);
+    ASSERT_EQ(calls.size(), i + 1) << "task " << i << " did not wait through the hook";
+    const std::chrono::nanoseconds wait(workload.waits_ns()[i]);
+    EXPECT_GE(calls[i].deadline, before + wait) << i;
+    EXPECT_LE(calls[i].deadline, calls[i].called_at + wait) << i;
+  }
+  EXPECT_EQ(workload.verify(), "");
 }
 
 // ---- warm_state ----

@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -14,6 +14,7 @@
 #include "default_workers.hpp"
 #include "params.hpp"
 #include "registry.hpp"
+#include "sleep.hpp"
 
 namespace poolbench {
 namespace {
@@ -92,10 +93,7 @@ void SimulatedIoWorkload::run(std::size_t index) {
     timer_slack_set = true;
   }
   const std::int64_t deadline = now_ns() + waits_ns_[index];
-  const timespec until{static_cast<time_t>(deadline / 1'000'000'000),
-                       static_cast<long>(deadline % 1'000'000'000)};
-  while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
-  }
+  sleep_until(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline)));
   if (now_ns() < deadline) woke_early_.fetch_add(1, std::memory_order_relaxed);
   ledger_.record(index);
 }

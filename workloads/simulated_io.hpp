@@ -6,8 +6,9 @@
 // std::normal_distribution). The draws are stratified: task i's uniform variate lies in its own 1/N slice of
 // (0, 1), in a seeded random order, so every case's waits have the distribution's quantiles almost exactly
 // instead of a sample's noise, and strategies compare on the same waits. A task sleeps until an absolute
-// deadline (clock_nanosleep), with the thread's timer slack set to 1 ns once per thread so the kernel does
-// not add its default 50 us.
+// deadline with poolbench::sleep_until (sleep.hpp: clock_nanosleep on a thread; on a fiber of spawn=fiber it
+// parks the fiber, as a goroutine's wait parks the goroutine), with the thread's timer slack set to 1 ns once
+// per thread so the kernel does not add its default 50 us.
 #pragma once
 
 #include <atomic>

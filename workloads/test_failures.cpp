@@ -1,11 +1,12 @@
 #include "test_failures.hpp"
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 
 #include "registry.hpp"
+#include "sleep.hpp"
 
 namespace poolbench {
 
@@ -35,7 +36,7 @@ void MisbehavingWorkload::run(std::size_t index) {
         write_through_null();
         break;
       case Failure::hang:
-        while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+        while (true) sleep_for(std::chrono::seconds(1));
       case Failure::lose_task:
         return;
     }

@@ -32,6 +32,7 @@
 // Boost.Fiber's detail headers define cpu_relax() as a macro; the project's function of that name is meant.
 #undef cpu_relax
 
+#include "sleep.hpp"
 #include "support/cpu_relax.hpp"
 #include "support/spin_lock.hpp"
 #include "support/worker_threads.hpp"
@@ -64,6 +65,12 @@ constexpr int idle_spin_rounds = 256;
 constexpr int fruitless_picks_before_sleep = 64;
 // How long such a thread sleeps before it looks again, when another queue is not empty but gave it nothing.
 constexpr auto unstealable_poll = std::chrono::milliseconds(1);
+
+// The runtime's sleep hook (sleep.hpp): a task that sleeps parks its fiber, and its thread runs the others.
+// Boost's sleep returns at the deadline or later; the loop makes sure of it.
+void park_fiber_until(std::chrono::steady_clock::time_point deadline) {
+  while (std::chrono::steady_clock::now() < deadline) boost::this_fiber::sleep_until(deadline);
+}
 
 // Stacks of one size with a guard page below each, mapped on demand and reused; every stack is unmapped when
 // the pool goes (after the runtime's threads are joined, so every fiber has returned its stack).
@@ -269,6 +276,7 @@ struct FiberRuntime::Impl {
   // ------------------------------------------------------------
   void run_scheduler(std::size_t index) {
     boost::fibers::use_scheduling_algorithm<Stealing>(*this, index);
+    const SleepHookScope fiber_sleep(&park_fiber_until);  // for every fiber this thread runs
     std::vector<Task> batch;
     while (take_pending(batch)) {
       for (std::size_t i = 0; i < batch.size(); ++i) {

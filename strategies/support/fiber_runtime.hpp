@@ -37,11 +37,15 @@
 //    a cost `go f()` does not have); pooled_fixedsize_stack (boost::pool) is not thread-safe, and with work
 //    stealing a fiber created on one thread often ends on another.
 //
-// Where it differs from Go, and why: a task that blocks its OS thread (sleep_for, a std::mutex, a blocking
-// read) blocks one scheduler thread and every fiber queued behind it, where Go parks the goroutine (or hands
-// the P to another M during a system call); the harness's tasks are plain functions that do not know they run
-// on a fiber. Go never refuses a goroutine; if a stack cannot be mapped here, the launcher runs that body
-// itself on its own thread stack (it still runs exactly once) and counts it in `stack_failures`.
+//  * Sleeping: each scheduler thread installs a sleep hook (src/sdk/sleep.hpp), so a task that waits with
+//    poolbench::sleep_until/sleep_for (every workload that waits does) parks its fiber, as time.Sleep parks a
+//    goroutine, and the thread runs other fibers meanwhile.
+//
+// Where it differs from Go, and why: a task that blocks its OS thread otherwise (std::this_thread::sleep_for,
+// a std::mutex, a blocking read) blocks one scheduler thread and every fiber queued behind it, where Go parks
+// the goroutine (or hands the P to another M during a system call): only the SDK's sleep knows the fiber. Go
+// never refuses a goroutine; if a stack cannot be mapped here, the launcher runs that body itself on its own
+// thread stack (it still runs exactly once) and counts it in `stack_failures`.
 #pragma once
 
 #include <cstddef>
