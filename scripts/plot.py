@@ -13,14 +13,16 @@ Output, in --out DIR, each as SVG and PNG:
                over the repetitions, on a labelled log axis: bars from zero would mean nothing there)
   latency      end-to-end latency p50 / p99 / p99.9 per strategy (one marker shape each, with min-max bars), one
                panel per workload configuration, a legend in each (log scale)
-
-Every strategy has one colour in every plot of every run: fixed by name (FIXED_COLORS), else from a stable hash of
-its label.
   crossover    wall time per task against the task's own duration (cpu_burst), one line per strategy, with the
                ideal "duration / workers" for reference; only when the report has cpu_burst data
   load_latency end-to-end latency p50 and p99 (from intended submit times) against the offered load, one panel
                per workload configuration, one line per strategy, saturated points marked with a cross: the
                hockey stick that sizes a pool; only when the report has open-loop cases (--arrival)
+
+Every strategy has one colour in every plot of every run: fixed by name (FIXED_COLORS), else from a stable hash of
+its name; a mode ("semaphore_group (spawn=fiber)") gets a shade of its strategy's colour, fixed per mode
+(MODE_SHADES), else by a stable hash of its parameters. `--colors` prints the colour of every label of a report
+(JSON) instead of plotting.
 
 Dependencies: matplotlib (Debian's python3-matplotlib, installed by scripts/setup), nothing else. Debian's package
 is visible only to Debian's interpreter, so when this runs under another python3 (pyenv, a virtualenv) without
@@ -30,6 +32,7 @@ Exit status: 0 plots written; 2 unusable input (one line on stderr); 3 matplotli
 """
 
 import argparse
+import colorsys
 import json
 import math
 import os
@@ -113,9 +116,8 @@ def format_us(value, _position=None):
 # ---- layout helpers ----------------------------------------------------------------------------------------------
 
 # One colour per strategy, the same in every plot of every run: a fixed mapping by name (colour-blind-safe
-# Okabe-Ito first, then tab10's), and for any other label (a new strategy, or one with parameters such as
-# "semaphore_group (spawn=fiber)") a colour picked from an extra palette by a stable hash of the label, so that it
-# too never changes between runs or with which other strategies a report holds.
+# Okabe-Ito first, then tab10's), and for any other strategy a colour picked from an extra palette by a stable hash
+# of its name, so that it too never changes between runs or with which other strategies a report holds.
 FIXED_COLORS = {
     "inline": "#000000",
     "raw_threads": "#E69F00",
@@ -132,13 +134,73 @@ FIXED_COLORS = {
 }
 FALLBACK_PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
                     "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1")
+# A mode (a label with parameters, as the report writes it: "semaphore_group (spawn=fiber)") is a shade of its
+# strategy's colour, so that it reads as that strategy and still differs from it: the colour's lightness moved by
+# a fixed step per mode of the built-in strategies (a value the default matrix names that is the default itself,
+# spawn=thread, keeps the strategy's colour), and for any other parameters by a step picked by a stable hash of
+# their text. Negative steps darken; a step that would leave the lightness range goes the other way.
+MODE_SHADES = {
+    "spawn=thread": 0.0,
+    "spawn=fiber": -0.22,
+    "prealloc=true": -0.22,
+    "disable_purge=true": 0.16,
+    "unlimited=true": 0.32,
+    "batching=true": -0.22,
+    "api=arena_enqueue": -0.22,
+    "mode=pond": -0.22,
+}
+FALLBACK_SHADES = (-0.22, 0.16, 0.32, -0.12, 0.24, -0.3)
+LIGHTNESS_RANGE = (0.12, 0.78)  # beyond it a shade is too close to black or to the white background
+
+
+def split_label(label):
+    """A report label's strategy and parameter text: "name (a=1, b=2)" -> ("name", "a=1, b=2"); no mode: ""."""
+    if label.endswith(")") and " (" in label:
+        name, params = label[:-1].split(" (", 1)
+        return name, params
+    return label, ""
+
+
+def base_color(name):
+    if name in FIXED_COLORS:
+        return FIXED_COLORS[name]
+    return FALLBACK_PALETTE[zlib.crc32(name.encode("utf-8")) % len(FALLBACK_PALETTE)]
+
+
+def shade(color, step):
+    """`color` (#rrggbb) with its HLS lightness moved by `step`, the other way where that leaves the range."""
+    red, green, blue = (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
+    low, high = LIGHTNESS_RANGE
+    moved = lightness + step
+    if moved < low or moved > high:
+        moved = lightness - step
+    moved = min(max(moved, low), high)
+    return "#" + "".join(f"{round(c * 255):02x}" for c in colorsys.hls_to_rgb(hue, moved, saturation))
 
 
 def strategy_color(label):
-    """The colour of a strategy label: fixed by name, else by a stable hash (zlib.crc32, the same in every run)."""
-    if label in FIXED_COLORS:
-        return FIXED_COLORS[label]
-    return FALLBACK_PALETTE[zlib.crc32(label.encode("utf-8")) % len(FALLBACK_PALETTE)]
+    """The colour of a strategy label, the same in every run: the strategy's, shaded per mode (see above)."""
+    name, params = split_label(label)
+    color = base_color(name)
+    if not params:
+        return color
+    step = MODE_SHADES.get(params)
+    if step is None:
+        step = FALLBACK_SHADES[zlib.crc32(params.encode("utf-8")) % len(FALLBACK_SHADES)]
+    return color if step == 0 else shade(color, step)
+
+
+def report_labels(report):
+    """Every strategy label the plots of `report` colour, in order of first appearance."""
+    labels = []
+    for table in report.get("tables", []):
+        labels += [row.get("label") for row in table.get("rows", [])]
+    for crossover in report.get("crossovers", []):
+        labels += [series.get("label") for series in crossover.get("series", [])]
+    for group in report.get("sizing") or []:
+        labels += [curve.get("label") for curve in group.get("curves", [])]
+    return list(dict.fromkeys(label for label in labels if isinstance(label, str)))
 
 
 class StrategyColors(dict):
@@ -504,10 +566,17 @@ def plot_sizing(report, pyplot, ticker, colors, out_dir, written):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("report", help="JSON report (poolbench report RESULT.json --format json)")
-    parser.add_argument("--out", required=True, help="directory for the SVG and PNG files")
+    parser.add_argument("--out", help="directory for the SVG and PNG files")
+    parser.add_argument("--colors", action="store_true",
+                        help="print the colour of every strategy label of the report (a JSON object), draw nothing")
     arguments = parser.parse_args()
 
     report = load_report(arguments.report)
+    if arguments.colors:
+        print(json.dumps({label: strategy_color(label) for label in report_labels(report)}, indent=1))
+        return
+    if not arguments.out:
+        fail("--out DIR is required (or --colors)")
     if not os.path.isdir(arguments.out):
         try:
             os.makedirs(arguments.out, exist_ok=True)

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -741,6 +742,67 @@ nlohmann::json fixture_with_fiber_baseline() {
   return document;
 }
 
+// plot.py --colors: the colour of every strategy label of a report, as the plots draw it.
+nlohmann::json plot_colors(const Report& report, const TempDir& dir, const std::string& name) {
+  const auto report_path = dir / (name + ".json");
+  std::ofstream(report_path) << report_to_json(report).dump();
+  const auto colors_path = dir / (name + ".colors");
+  const std::string command = "timeout 60 /usr/bin/python3 " + std::string(POOLBENCH_SOURCE_DIR) +
+                              "/scripts/plot.py " + report_path.string() + " --colors >" +
+                              colors_path.string();
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  return nlohmann::json::parse(slurp(colors_path));
+}
+
+// The hue of "#rrggbb", in degrees.
+double hue_of(const std::string& color) {
+  const auto channel = [&](int at) { return std::stoi(color.substr(at, 2), nullptr, 16) / 255.0; };
+  const double red = channel(1), green = channel(3), blue = channel(5);
+  const double high = std::max({red, green, blue}), low = std::min({red, green, blue});
+  if (high == low) return 0;
+  double hue = high == red     ? std::fmod((green - blue) / (high - low), 6.0)
+               : high == green ? (blue - red) / (high - low) + 2
+                               : (red - green) / (high - low) + 4;
+  return std::fmod(hue * 60 + 360, 360);
+}
+
+// One colour per strategy and per mode in every report: two reports with different sets of strategies give a
+// strategy both hold the same colour; a mode has its own, a shade of its strategy's (same hue, not the same
+// colour), and no two labels of one report share a colour.
+TEST(ReportPlots, EachStrategyAndModeKeepsItsColourAcrossReports) {
+  TempDir dir;
+  const nlohmann::json all = plot_colors(fixture_report(), dir, "all");
+  nlohmann::json fewer_document = fixture_with_fiber_baseline();
+  auto& entries = fewer_document["benchmarks"];
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [](const nlohmann::json& entry) {
+                                 const std::string name = entry.value("name", "");
+                                 return name.starts_with("fifo_ring/") || name.starts_with("inline/");
+                               }),
+                entries.end());
+  const nlohmann::json fewer = plot_colors(report_of(fewer_document), dir, "fewer");
+  ASSERT_FALSE(fewer.contains("fifo_ring"));
+  ASSERT_TRUE(all.contains("fifo_ring"));
+  const std::string fiber = "semaphore_group (spawn=fiber)";
+  ASSERT_TRUE(fewer.contains(fiber)) << fewer.dump();
+  std::size_t shared = 0;
+  for (const auto& [label, color] : fewer.items()) {
+    if (!all.contains(label)) continue;
+    EXPECT_EQ(color, all.at(label)) << label;
+    ++shared;
+  }
+  EXPECT_GE(shared, 4u);
+  const std::string base = all.at("semaphore_group");
+  const std::string mode = fewer.at(fiber);
+  EXPECT_NE(mode, base);
+  EXPECT_NEAR(hue_of(mode), hue_of(base), 2.0) << mode << " is not a shade of " << base;
+  for (const nlohmann::json* colors : {&all, &fewer}) {
+    std::set<std::string> distinct;
+    for (const auto& [label, color] : colors->items()) distinct.insert(color.get<std::string>());
+    EXPECT_EQ(distinct.size(), colors->size()) << colors->dump();
+  }
+}
+
 TEST(ReportBaseline, TheNamedCaseIsTheBaselineOfItsTableAndTheOthersSayItIsMissing) {
   const Report report =
       report_of(fixture_with_fiber_baseline(), {.baseline = "semaphore_group[spawn=fiber]"});
@@ -783,6 +845,48 @@ TEST(ReportBaseline, ThePlainNameTakesTheCaseWithTheFewestNamedParameters) {
   EXPECT_EQ(report_of(fixture_with_fiber_baseline(), {.baseline = "semaphore_group[spawn=thread]"})
                 .tables_with_baseline,
             1u);
+}
+
+// Each per-workload table says which row its ÷ baseline column and recommendation used, and shows the other
+// no-pool baseline (the same strategy's other spawn mode) as a row, or says it was not measured there.
+TEST(ReportBaseline, EachTableNamesTheBaselineRowItUsedAndTheOtherOne) {
+  const auto section_of = [](const std::string& markdown, const std::string& title) {
+    const auto start = markdown.find("### " + title + "\n");
+    EXPECT_NE(start, std::string::npos) << title;
+    return markdown.substr(start, markdown.find("\n### ", start + 1) - start);
+  };
+  const std::string thread_used =
+      section_of(render_markdown(report_of(fixture_with_fiber_baseline())), atomic_p1);
+  EXPECT_THAT(thread_used, HasSubstr("Baseline of the ÷ `semaphore_group` column and the recommendation: "
+                                     "`semaphore_group` (an OS thread per task). Also shown, not used: "
+                                     "`semaphore_group (spawn=fiber)` (a fiber per task"));
+  const std::string fiber_used = section_of(
+      render_markdown(report_of(fixture_with_fiber_baseline(), {.baseline = "semaphore_group[spawn=fiber]"})),
+      atomic_p1);
+  EXPECT_THAT(fiber_used,
+              HasSubstr("the recommendation: `semaphore_group (spawn=fiber)` (a fiber per task, a "
+                        "goroutine's counterpart). Also shown, not used: `semaphore_group` (an OS "
+                        "thread per task)"));
+  // Only the thread baseline ran: the table says the fiber one was not measured.
+  nlohmann::json thread_only = fixture_with_fiber_baseline();
+  auto& entries = thread_only["benchmarks"];
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [](const nlohmann::json& entry) {
+                                 return entry.value("name", "").find("spawn:fiber") != std::string::npos;
+                               }),
+                entries.end());
+  EXPECT_THAT(
+      section_of(render_markdown(report_of(thread_only)), atomic_p1),
+      HasSubstr("`semaphore_group` (an OS thread per task). The other no-pool baseline was not measured "
+                "in this configuration"));
+  // A table without the --baseline case says so.
+  const Report fiber_report =
+      report_of(fixture_with_fiber_baseline(), {.baseline = "semaphore_group[spawn=fiber]"});
+  for (const auto& table : fiber_report.tables) {
+    if (table.title == atomic_p1) continue;
+    EXPECT_THAT(section_of(render_markdown(fiber_report), table.title),
+                HasSubstr("Baseline: `semaphore_group[spawn=fiber]` was not measured in this configuration"));
+  }
 }
 
 TEST(ReportBaseline, AMalformedNameIsRefused) {

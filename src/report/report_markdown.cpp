@@ -202,6 +202,36 @@ void render_recommendations(const Report& report, std::string& out) {
   out += "\n";
 }
 
+// What a no-pool baseline row starts per task, from its recorded `spawn` parameter; empty where it has none.
+std::string spawn_text(const StrategyRow& row) {
+  const auto spawn = row.strategy_params.find("spawn");
+  if (spawn == row.strategy_params.end()) return {};
+  return spawn->second == "fiber"    ? " (a fiber per task, a goroutine's counterpart)"
+         : spawn->second == "thread" ? " (an OS thread per task)"
+                                     : " (spawn=" + spawn->second + ")";
+}
+
+// Which row the table's ÷ baseline column and recommendation use, and the baseline strategy's other rows
+// (the other no-pool baseline: spawn=thread beside spawn=fiber), or that the other one was not measured here.
+std::string baseline_rows_text(const Report& report, const WorkloadTable& table) {
+  const StrategyRow* used = table.find(table.baseline);
+  if (used == nullptr)
+    return fmt::format("Baseline: {} was not measured in this configuration (no ÷ baseline, no decision).",
+                       code(report.baseline));
+  std::string out = fmt::format("Baseline of the ÷ {} column and the recommendation: {}{}.",
+                                code(report.baseline), code(used->label), spawn_text(*used));
+  std::vector<std::string> others;
+  for (const auto& row : table.rows)
+    if (row.strategy == used->strategy && &row != used) others.push_back(code(row.label) + spawn_text(row));
+  if (!others.empty())
+    out += fmt::format(" Also shown, not used: {} (`--baseline` picks another).", fmt::join(others, ", "));
+  else if (used->strategy_params.contains("spawn"))
+    out +=
+        " The other no-pool baseline was not measured in this configuration (`--param spawn=thread,fiber` "
+        "runs both).";
+  return out;
+}
+
 void render_tables(const Report& report, std::string& out) {
   out += "## Results per workload\n\n";
   out += fmt::format(
@@ -228,6 +258,7 @@ void render_tables(const Report& report, std::string& out) {
            : table.rows.empty() || !table.rows.front().find(metric::setup_ns)
                ? "Compared: the window (the file does not record setup times).\n\n"
                : "Compared: the window, after each strategy's warm-up (setup + window shown).\n\n";
+    out += baseline_rows_text(report, table) + "\n\n";
     table_header(out,
                  {"Strategy", "Reps", "Total time", "Setup", "Setup + window", "Tasks/s", "CPU cores",
                   "Allocs / task", "Bytes / task", "Peak RSS − inline", "Thread stacks", "e2e p50", "e2e p99",
