@@ -530,6 +530,16 @@ TEST(ReportUnits, DurationsAsPeopleTypeThem) {
     EXPECT_FALSE(parse_duration_ns(bad).has_value()) << bad;
 }
 
+// compare's and ab's thresholds: a percentage or a fraction, one parser; the range is each flag's own.
+TEST(ReportUnits, SharesAsPeopleTypeThem) {
+  EXPECT_EQ(parse_fraction("5%"), 0.05);
+  EXPECT_EQ(parse_fraction("0.05"), 0.05);
+  EXPECT_EQ(parse_fraction("-2%"), -0.02);
+  EXPECT_EQ(parse_fraction("150%"), 1.5);
+  for (const char* bad : {"", "%", "5%%", "five", "5 %", "0.05x", "inf", "nan", "%5"})
+    EXPECT_FALSE(parse_fraction(bad).has_value()) << bad;
+}
+
 // Every line of a table starts each column at the same display column; nothing of Markdown's markup is left.
 TEST(ReportText, TablesAreAlignedAndMarkupIsGone) {
   const std::string markdown =

@@ -56,21 +56,12 @@ struct Flags {
 };
 
 // "5%" or "0.05" -> 0.05; above 0 and below 1.
-double parse_fraction(const char* flag, const std::string& text) {
-  std::string number = text;
-  double scale = 1;
-  if (!number.empty() && number.back() == '%') {
-    number.pop_back();
-    scale = 0.01;
-  }
-  double value = 0;
-  auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
-  value *= scale;
-  if (number.empty() || error != std::errc{} || end != number.data() + number.size() || !(value > 0) ||
-      !(value < 1))
+double parse_open_unit_fraction(const char* flag, const std::string& text) {
+  const std::optional<double> value = poolbench::parse_fraction(text);
+  if (!value || !(*value > 0) || !(*value < 1))
     throw UsageError(
         fmt::format("{}: '{}' is not a fraction (0.02) or percentage (2%) between 0 and 100%", flag, text));
-  return value;
+  return *value;
 }
 
 // "600", "600s", "10m", "1.5h" -> seconds.
@@ -123,9 +114,10 @@ int run(Flags& flags) {
     throw UsageError(fmt::format("--adjust: '{}' is not one of bh, holm", flags.adjust));
   settings.analysis.adjustment =
       flags.adjust == "holm" ? Options::Adjustment::holm : Options::Adjustment::benjamini_hochberg;
-  settings.analysis.min_effect = parse_fraction("--min-effect", flags.min_effect);
+  settings.analysis.min_effect = parse_open_unit_fraction("--min-effect", flags.min_effect);
   settings.analysis.confidence = 0.95;
-  if (!flags.until_ci.empty()) settings.analysis.until_ci = parse_fraction("--until-ci", flags.until_ci);
+  if (!flags.until_ci.empty())
+    settings.analysis.until_ci = parse_open_unit_fraction("--until-ci", flags.until_ci);
   settings.max_rounds = !flags.rounds.empty()        ? parse_count("--max-rounds", flags.rounds)
                         : settings.analysis.until_ci ? 30
                                                      : 10;

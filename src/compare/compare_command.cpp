@@ -17,27 +17,19 @@
 #include "cli.hpp"
 #include "compare/compare.hpp"
 #include "errors.hpp"
+#include "format/units.hpp"
 #include "result/result_file.hpp"
 
 namespace poolbench::compare {
 namespace {
 
-// "5%" or "0.05" -> 0.05.
-double parse_fraction(const std::string& flag, const std::string& text) {
-  std::string number = text;
-  double scale = 1;
-  if (!number.empty() && number.back() == '%') {
-    number.pop_back();
-    scale = 0.01;
-  }
-  double value = 0;
-  const char* first = number.data();
-  const char* last = number.data() + number.size();
-  auto [end, error] = std::from_chars(first, last, value);
-  if (number.empty() || error != std::errc{} || end != last || !std::isfinite(value) || value < 0)
+// "5%" or "0.05" -> 0.05, not negative.
+double parse_non_negative_fraction(const std::string& flag, const std::string& text) {
+  const std::optional<double> value = poolbench::parse_fraction(text);
+  if (!value || *value < 0)
     throw UsageError(
         fmt::format("{}: '{}' is not a non-negative fraction (0.05) or percentage (5%)", flag, text));
-  return value * scale;
+  return *value;
 }
 
 struct Arguments {
@@ -82,11 +74,11 @@ Options options_from(const Arguments& arguments) {
     options.alpha = arguments.alpha;
   }
   if (arguments.min_effect_option->count() > 0)
-    options.min_effect = parse_fraction("--min-effect", arguments.min_effect);
+    options.min_effect = parse_non_negative_fraction("--min-effect", arguments.min_effect);
   if (arguments.exact_tolerance_option->count() > 0)
-    options.exact_tolerance = parse_fraction("--exact-tolerance", arguments.exact_tolerance);
+    options.exact_tolerance = parse_non_negative_fraction("--exact-tolerance", arguments.exact_tolerance);
   if (arguments.rss_threshold_option->count() > 0)
-    options.rss_threshold = parse_fraction("--rss-threshold", arguments.rss_threshold);
+    options.rss_threshold = parse_non_negative_fraction("--rss-threshold", arguments.rss_threshold);
   if (arguments.spread_factor_option->count() > 0) {
     if (!(arguments.spread_factor >= 0) || !std::isfinite(arguments.spread_factor))
       throw UsageError(
@@ -100,7 +92,7 @@ Options options_from(const Arguments& arguments) {
     options.alloc_tolerance = arguments.alloc_tolerance;
   }
   if (arguments.alloc_growth_option->count() > 0)
-    options.alloc_growth = parse_fraction("--alloc-growth", arguments.alloc_growth);
+    options.alloc_growth = parse_non_negative_fraction("--alloc-growth", arguments.alloc_growth);
   if (arguments.min_time_option->count() > 0) {
     if (!(arguments.min_time_ms >= 0) || !std::isfinite(arguments.min_time_ms))
       throw UsageError(fmt::format("--min-time: {} is not a non-negative number", arguments.min_time_ms));

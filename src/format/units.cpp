@@ -1,6 +1,7 @@
 // Quantities for people: three significant digits with a readable unit.
 #include "format/units.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -105,6 +106,19 @@ std::optional<double> parse_duration_ns(std::string_view text) {
     return value * unit.ns;
   }
   return std::nullopt;
+}
+
+std::optional<double> parse_fraction(std::string_view text) {
+  double scale = 1;
+  if (!text.empty() && text.back() == '%') {
+    text.remove_suffix(1);
+    scale = 0.01;
+  }
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc{} || end != text.data() + text.size() || !std::isfinite(value))
+    return std::nullopt;
+  return value * scale;
 }
 
 std::string format_quantity(double value, metrics::Unit unit) {

@@ -28,6 +28,10 @@ std::string format_cores(double cores);  // "1.95"
 // anything else (no unit, an unknown unit, a value that is not a positive finite number).
 std::optional<double> parse_duration_ns(std::string_view text);
 
+// A share a person types, "5%" or "0.05", as a fraction (0.05); nullopt for anything that is not a finite
+// number (with at most one trailing '%'). Callers check the range they accept and word their own error.
+std::optional<double> parse_fraction(std::string_view text);
+
 // A value of a catalogue unit, with the formatter above that fits it.
 std::string format_quantity(double value, metrics::Unit unit);
 

@@ -276,12 +276,21 @@ ShiftInterval hodges_lehmann_interval(const std::vector<double>& differences, do
   return result;
 }
 
-std::vector<double> holm_adjusted(const std::vector<double>& p_values) {
-  const std::size_t m = p_values.size();
-  std::vector<std::size_t> order(m);
+namespace {
+// The indices of `values` from the smallest value up (ties keep their order): the step order of Holm's and
+// Benjamini-Hochberg's procedures.
+std::vector<std::size_t> ascending_order(const std::vector<double>& values) {
+  std::vector<std::size_t> order(values.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return p_values[a] < p_values[b]; });
+                   [&](std::size_t a, std::size_t b) { return values[a] < values[b]; });
+  return order;
+}
+}  // namespace
+
+std::vector<double> holm_adjusted(const std::vector<double>& p_values) {
+  const std::size_t m = p_values.size();
+  const std::vector<std::size_t> order = ascending_order(p_values);
   std::vector<double> adjusted(m, 1.0);
   double running = 0;
   for (std::size_t k = 0; k < m; ++k) {
@@ -293,10 +302,7 @@ std::vector<double> holm_adjusted(const std::vector<double>& p_values) {
 
 std::vector<double> benjamini_hochberg_adjusted(const std::vector<double>& p_values) {
   const std::size_t m = p_values.size();
-  std::vector<std::size_t> order(m);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return p_values[a] < p_values[b]; });
+  const std::vector<std::size_t> order = ascending_order(p_values);
   std::vector<double> adjusted(m, 1.0);
   double running = 1;
   for (std::size_t k = m; k > 0; --k) {

@@ -209,11 +209,14 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
     if (done == pid) break;
     if (done < 0 && errno != EINTR) break;
     if (interrupt_flag || Clock::now() >= deadline) {
-      timed_out = !interrupt_flag;
       stopped_by_interrupt = interrupt_flag;
       ::kill(-pid, SIGKILL);
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
+      // Only our SIGKILL makes it a --timeout: a child can be dead already and not yet reapable (a
+      // multi-threaded process is a zombie before its last thread has gone), or this process can have been
+      // stopped past the deadline while the child died of its own hard limit; its status says which.
+      timed_out = !stopped_by_interrupt && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
       break;
     }
     std::this_thread::sleep_for(poll_interval);
