@@ -247,7 +247,7 @@ std::size_t address_space_bytes() {
 // In a child process (a death test that must exit 0): with the address space capped a little above what the
 // process uses, new threads (8 MiB stacks each) are soon refused. Every refusal must be a SubmitStatus::error
 // naming the live thread count; every accepted task must still run exactly once.
-void refused_thread_scenario() {
+[[maybe_unused]] void refused_thread_scenario() {  // unused where sanitizers skip its test
   RawThreadsStrategy strategy;
   Gate gate;
   constexpr std::size_t max_tasks = 4096;
