@@ -101,7 +101,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"--arrival sometimes --rate 10", "--arrival: 'sometimes' is not closed"},
                       BadInput{"--rate 1000", "--rate: an offered load needs an open loop"},
                       BadInput{"--arrival closed --rate 1000", "--rate: an offered load needs an open loop"},
-                      BadInput{"--arrival poisson --rate 1000 --load 0.5", "give one of them, not both"}));
+                      BadInput{"--arrival poisson --rate 1000 --load 0.5", "give one of them, not both"},
+                      BadInput{"-w burst --arrival poisson --rate 1000",
+                               "--arrival: the workload 'burst' paces its own submissions"}));
 
 TEST(Cli, UnwritableOutIsRefusedBeforeAnythingRuns) {
   for (const char* path : {"/nonexistent-dir/result.json", "/proc/result.json"}) {

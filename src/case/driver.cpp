@@ -94,15 +94,18 @@ struct ScheduledProducer {
 // A task the strategy refuses as `overloaded` (a non-blocking mode: overload is an outcome, not a failure) is
 // counted in `rejected` and told to the workload, whose verify() then checks that it never ran; any other
 // refusal fails the case.
+// A workload that paces its submissions (`paced`) is asked before each one.
 std::string submit_range(Strategy& strategy, Workload& workload, probe::LatencyRecorder& recorder,
                          std::size_t begin, std::size_t end, std::size_t sample_every,
-                         std::uint64_t& rejected, ScheduledProducer* scheduled = nullptr) {
+                         std::uint64_t& rejected, ScheduledProducer* scheduled = nullptr,
+                         bool paced = false) {
   const double ns_per_tick = recorder.ns_per_tick();
   const TaskTag* tags = workload.tags();
   std::size_t until_timed_by_class[sampling_classes];
   std::fill(std::begin(until_timed_by_class), std::end(until_timed_by_class),
             sample_every == time_no_task ? std::numeric_limits<std::size_t>::max() : 0);
   for (std::size_t index = begin; index < end; ++index) {
+    if (paced) workload.before_submit(index);
     const TaskTag* tag = tags != nullptr ? &tags[index] : nullptr;
     std::size_t& until_timed = until_timed_by_class[tag != nullptr ? sampling_class(*tag) : 0];
     std::uint64_t intended = 0;
@@ -159,7 +162,7 @@ Params params_for(const std::vector<ParamSpec>& specs, const std::map<std::strin
 // The warm-up: `tasks` untimed tasks of the workload (prepared for them) submitted by `producers` threads, as
 // the window's are, then wait(). Returns what failed, or "".
 std::string run_warmup(Strategy& strategy, Workload& workload, probe::LatencyRecorder& recorder,
-                       std::size_t tasks, std::size_t producers) {
+                       std::size_t tasks, std::size_t producers, bool paced) {
   std::vector<std::string> failures(producers);
   std::vector<std::uint64_t> rejected(producers);  // a warm-up's rejections are its own: not the window's
   {
@@ -170,7 +173,7 @@ std::string run_warmup(Strategy& strategy, Workload& workload, probe::LatencyRec
         threads.emplace_back([&, p] {
           probe::mark_producer_thread();
           failures[p] = submit_range(strategy, workload, recorder, tasks * p / producers,
-                                     tasks * (p + 1) / producers, time_no_task, rejected[p]);
+                                     tasks * (p + 1) / producers, time_no_task, rejected[p], nullptr, paced);
         });
     } catch (const std::exception& e) {
       return fmt::format("warm-up: starting producer threads failed: {}", e.what());  // the started ones join
@@ -457,7 +460,8 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   }
 
   if (spec.warmup_tasks > 0) {
-    std::string failure = run_warmup(*strategy, *workload, recorder, spec.warmup_tasks, producers);
+    std::string failure = run_warmup(*strategy, *workload, recorder, spec.warmup_tasks, producers,
+                                     workload_info->paces_submissions);
     if (failure.empty()) {
       try {
         workload->prepare(info.tasks);
@@ -498,7 +502,8 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
         start.wait();
         if (scheduled) scheduled->window_start_ticks = window_start_ticks;
         if (std::string failure = submit_range(*strategy, *workload, recorder, begin, end, sample_every,
-                                               rejected_by_producer[p], scheduled ? &*scheduled : nullptr);
+                                               rejected_by_producer[p], scheduled ? &*scheduled : nullptr,
+                                               workload_info->paces_submissions);
             !failure.empty())
           first_error.set(std::move(failure));  // a producer that cannot submit stops; the case fails below
       });
@@ -624,6 +629,7 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
     if (calibrated_capacity > 0) counters[metric::calibrated_capacity_per_second] = calibrated_capacity;
   }
   for (const auto& [name, value] : strategy_counters.extra) counters[name] = value;
+  for (const auto& [name, value] : workload->counters()) counters[name] = value;
   if (auto label = workload->label(); !label.empty()) state.SetLabel(label);
 }
 

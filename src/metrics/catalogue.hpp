@@ -78,6 +78,15 @@ inline constexpr const char* queue_wait_tenant_a_p50_ns = "queue_wait_tenant_a_p
 inline constexpr const char* queue_wait_tenant_a_max_ns = "queue_wait_tenant_a_max_ns";
 inline constexpr const char* queue_wait_tenant_b_p50_ns = "queue_wait_tenant_b_p50_ns";
 inline constexpr const char* queue_wait_tenant_b_max_ns = "queue_wait_tenant_b_max_ns";
+// The burst workload only (workloads/burst.hpp): per-worker accounting from the threads that ran the tasks.
+inline constexpr const char* worker_threads_used = "worker_threads_used";
+inline constexpr const char* worker_fairness_jain = "worker_fairness_jain";
+inline constexpr const char* busiest_worker_share = "busiest_worker_share";
+inline constexpr const char* tasks_per_worker_min = "tasks_per_worker_min";
+inline constexpr const char* tasks_per_worker_max = "tasks_per_worker_max";
+inline constexpr const char* worker_exits_during_run = "worker_exits_during_run";
+inline constexpr const char* first_after_short_gap_wait_ns = "first_after_short_gap_wait_ns";
+inline constexpr const char* first_after_long_gap_wait_ns = "first_after_long_gap_wait_ns";
 // Derived by the report from the ones above.
 inline constexpr const char* total_time_ns = "total_time_ns";
 inline constexpr const char* time_per_task_ns = "time_per_task_ns";

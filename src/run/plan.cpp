@@ -341,6 +341,12 @@ Plan make_plan(const PlanRequest& given) {
   if (producers.empty()) producers = default_producers;
   const auto given_params = parse_params(request.params, strategies, workloads);
   const auto arrivals = arrival_points(request);
+  for (const WorkloadInfo* workload : workloads)
+    if (workload->paces_submissions && arrivals.front().arrival.open_loop())
+      throw UsageError(
+          fmt::format("--arrival: the workload '{}' paces its own submissions; it runs in the "
+                      "closed loop only",
+                      workload->name));
   const std::optional<Shard> shard =
       request.shard ? std::optional<Shard>(parse_shard(*request.shard)) : std::nullopt;
   // The innermost coordinate pairs: every producer count with every arrival point.

@@ -82,6 +82,23 @@ const std::vector<Scenario> scenario_table = {
         .rates = {"1000000000"},
         .repetitions = 5,
     },
+    {
+        .name = "burst",
+        .question =
+            "issue 13 (2), the guide's Exercise 4: under bursts, does ants' LIFO default (lifo_stack) "
+            "pile the work on its newest workers and let the old ones expire, where its FIFO loop "
+            "queue (prealloc=true) spreads it? worker_fairness_jain, worker_exits_during_run, the "
+            "first task's wait after a gap shorter and one longer than the 40 ms expiry; fifo_ring (K "
+            "fixed workers) for reference",
+        .strategies = {"lifo_stack,fifo_ring"},
+        .workloads = {"burst"},
+        .tasks = {"2400"},
+        .workers = {"8"},
+        .producers = {"1"},
+        .params = {"prealloc=false,true", "expiry_ms=40", "burst_tasks=200", "short_gap_ms=10",
+                   "long_gap_ms=120"},
+        .repetitions = 5,
+    },
 };
 
 // Where a flag was given, the flag; else the scenario's value.

@@ -32,9 +32,9 @@
 // params, registry, worker_state, exactly_once and this one) that changes a type's layout, a virtual function
 // or a declared function: a plugin built before it would otherwise load and misbehave.
 #define POOLBENCH_SDK_VERSION_MAJOR 0
-#define POOLBENCH_SDK_VERSION_MINOR 2
+#define POOLBENCH_SDK_VERSION_MINOR 3
 #define POOLBENCH_SDK_VERSION_PATCH 0
-#define POOLBENCH_SDK_VERSION "0.2.0"
+#define POOLBENCH_SDK_VERSION "0.3.0"
 
 // The layout of poolbench_plugin_descriptor and the meaning of the registration call; a change to either
 // increments it (and renames the entry point).

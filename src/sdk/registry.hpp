@@ -74,6 +74,9 @@ struct WorkloadInfo {
   // false for scenario workloads (mixed_priority, tenants): listed and runnable by name, left out of the
   // default matrix, whose tables compare throughput.
   bool in_default_matrix = true;
+  // true: the producers call Workload::before_submit(i) before each submit, and the case runs in the closed
+  // loop only.
+  bool paces_submissions = false;
 };
 
 template <class Info>

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 
 #include "params.hpp"
@@ -47,6 +48,18 @@ class Workload {
 
   // Per-worker state for strategies that own worker state; an empty factory when the workload has none.
   virtual WorkerStateFactory worker_state_factory() { return {}; }
+
+  // Pacing, for a workload that shapes its load over time (WorkloadInfo::paces_submissions: bursts separated
+  // by idle gaps, phases): called by the producer about to submit task `index`, before that submit is timed;
+  // returns when the task is due. Called from every producer thread, concurrently, in each producer's index
+  // order; only in the closed loop (the plan refuses an open loop for such a workload). Never called unless
+  // the workload's registration declares paces_submissions.
+  virtual void before_submit(std::size_t index) { (void)index; }
+
+  // What only the workload can measure (tasks per worker, a class of tasks' waits), by counter name: set as
+  // the case's counters after verify() succeeded, beside the driver's. A built-in workload's names are in the
+  // metric catalogue (src/metrics/catalogue.cpp); a plugin's are carried as they are.
+  virtual std::map<std::string, double> counters() const { return {}; }
 
   // Facts about how the case ran that belong in its result (e.g. "state_scope=per_worker"); recorded as the
   // Google Benchmark label of the entry.
