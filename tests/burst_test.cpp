@@ -120,7 +120,9 @@ TEST(BurstWorkload, CountsTasksPerWorkerAsTheWorkersRanThem) {
   EXPECT_EQ(counters.at(metric::tasks_per_worker_min), 3);
   EXPECT_DOUBLE_EQ(counters.at(metric::busiest_worker_share), 0.75);
   EXPECT_DOUBLE_EQ(counters.at(metric::worker_fairness_jain), 0.8);  // (9 + 3)^2 / (2 (81 + 9))
-  EXPECT_EQ(counters.at(metric::worker_exits_during_run), 0);        // both exited after the last task
+  // Each burst: 3 and 1 tasks, (3 + 1)^2 / (2 (9 + 1)).
+  EXPECT_DOUBLE_EQ(counters.at(metric::worker_fairness_jain_per_burst), 0.8);
+  EXPECT_EQ(counters.at(metric::worker_exits_during_run), 0);  // both exited after the last task
   // One wait after each gap, each kind once.
   EXPECT_TRUE(counters.contains(metric::first_after_short_gap_wait_ns));
   EXPECT_TRUE(counters.contains(metric::first_after_long_gap_wait_ns));
@@ -128,9 +130,31 @@ TEST(BurstWorkload, CountsTasksPerWorkerAsTheWorkersRanThem) {
   for (const auto& [name, value] : counters) EXPECT_NE(metrics::find(name), nullptr) << name;
 }
 
+// A worker alive but given nothing in a burst counts in that burst's index with 0 tasks.
+TEST(BurstWorkload, AnIdleWorkerCountsAsStarvedInTheBurstsItSitsOut) {
+  BurstWorkload workload(small_bursts());
+  constexpr std::size_t tasks = 12;
+  workload.prepare(tasks);
+  {
+    // Burst 0 alternates between the two workers; bursts 1 and 2 all go to worker 0.
+    AssigningWorkers workers(2, [](std::size_t n) { return n < 4 ? n % 2 : 0u; });
+    for (std::size_t i = 0; i < tasks; ++i) {
+      workload.before_submit(i);
+      workers.submit([&workload, i] { workload.run(i); });
+    }
+    workers.wait();
+  }
+  ASSERT_EQ(workload.verify(), "");
+  const auto counters = workload.counters();
+  EXPECT_DOUBLE_EQ(counters.at(metric::worker_fairness_jain), 144.0 / 208.0);  // 10 and 2 tasks
+  // Burst 0: 2 and 2 (1.0); bursts 1 and 2: 4 and 0 (0.5 each).
+  EXPECT_DOUBLE_EQ(counters.at(metric::worker_fairness_jain_per_burst), 2.0 / 3.0);
+  EXPECT_EQ(counters.at(metric::worker_exits_during_run), 0);
+}
+
 TEST(BurstWorkload, CountsEveryThreadThatExitsWhileTasksRemain) {
   BurstWorkload workload(small_bursts());
-  constexpr std::size_t tasks = 8;
+  constexpr std::size_t tasks = 12;  // three bursts: no gap, a short one, a long one
   workload.prepare(tasks);
   // A thread per task, joined before the next submit: every thread but the last exits while tasks remain.
   for (std::size_t i = 0; i < tasks; ++i) {
@@ -139,8 +163,12 @@ TEST(BurstWorkload, CountsEveryThreadThatExitsWhileTasksRemain) {
   }
   ASSERT_EQ(workload.verify(), "");
   const auto counters = workload.counters();
-  EXPECT_EQ(counters.at(metric::worker_threads_used), 8);
-  EXPECT_EQ(counters.at(metric::worker_exits_during_run), 7);
+  EXPECT_EQ(counters.at(metric::worker_threads_used), 12);
+  EXPECT_EQ(counters.at(metric::worker_exits_during_run), 11);
+  // The thread of task 7, the last of burst 1, exited in the long gap before burst 2; the others during a
+  // burst or the short gap.
+  EXPECT_EQ(counters.at(metric::worker_exits_outside_long_gaps), 10);
+  EXPECT_DOUBLE_EQ(counters.at(metric::worker_fairness_jain_per_burst), 1.0);
   EXPECT_DOUBLE_EQ(counters.at(metric::worker_fairness_jain), 1.0);
   EXPECT_EQ(counters.at(metric::tasks_per_worker_max), 1);
 }

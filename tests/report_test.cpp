@@ -541,6 +541,55 @@ TEST(ReportModel, MissingDataIsNotMeasuredNeverInvented) {
   EXPECT_THAT(markdown, HasSubstr("Not measured in this run: no `cpu_burst` cases"));
 }
 
+// The fixture's lifo_stack atomic_increment repetitions as burst cases of both lifo_stack modes, with the
+// given per-burst fairness (one value per repetition) and exits outside the long gaps.
+nlohmann::json with_burst_cases(const std::vector<double>& lifo_jain, const std::vector<double>& fifo_jain) {
+  auto document = fixture_json();
+  std::vector<nlohmann::json> added;
+  for (const auto& entry : document["benchmarks"]) {
+    if (!entry.contains("case") || entry["case"]["strategy"] != "lifo_stack" ||
+        entry["case"]["workload"] != "atomic_increment" || entry["case"]["producers"] != 1 ||
+        entry.value("run_type", "") != "iteration")
+      continue;
+    for (const bool prealloc : {false, true}) {
+      auto copy = entry;
+      const std::string mode = prealloc ? "true" : "false";
+      copy["name"] = copy["run_name"] =
+          "lifo_stack/burst/prealloc:" + mode + "/tasks:1000/workers:2/producers:1";
+      copy["case"]["workload"] = "burst";
+      copy["case"]["strategy_params"] = {{"prealloc", mode}};
+      const std::size_t repetition = copy["repetition_index"].get<std::size_t>();
+      copy[metric::worker_fairness_jain_per_burst] = (prealloc ? fifo_jain : lifo_jain).at(repetition);
+      copy[metric::worker_fairness_jain] = 0.9;
+      copy[metric::worker_exits_outside_long_gaps] = prealloc ? 0 : 5;
+      copy[metric::first_after_long_gap_wait_ns] = 100000;
+      added.push_back(copy);
+    }
+  }
+  for (auto& entry : added) document["benchmarks"].push_back(entry);
+  return document;
+}
+
+TEST(ReportMarkdown, BurstFairnessTableAndTheGuidesClaimJudged) {
+  EXPECT_THAT(render_markdown(fixture_report()),
+              HasSubstr("## Bursts and worker fairness\n\nNot measured in this run: no `burst` cases"));
+
+  const std::string held = render_markdown(report_of(with_burst_cases({0.5, 0.55, 0.6}, {0.9, 0.92, 0.95})));
+  EXPECT_THAT(held, HasSubstr("### burst — 1000 tasks, 2 workers, 1 producer"));
+  EXPECT_THAT(held, HasSubstr("| `lifo_stack (prealloc=false)` | 0.550 (0.500–0.600) | 0.900 |"));
+  EXPECT_THAT(held, HasSubstr("| `lifo_stack (prealloc=true)` | 0.920 (0.900–0.950) | 0.900 |"));
+  EXPECT_THAT(held, HasSubstr("**The guide's claim held**"));
+  EXPECT_THAT(held, HasSubstr("per-burst Jain index 0.550 (LIFO stack) against 0.920 (FIFO loop queue), "
+                              "workers expired outside the long gaps 5 against 0 (medians); ranges apart"));
+
+  const std::string refuted =
+      render_markdown(report_of(with_burst_cases({0.9, 0.92, 0.95}, {0.5, 0.55, 0.6})));
+  EXPECT_THAT(refuted, HasSubstr("**The guide's claim did not hold**"));
+
+  const std::string unclear = render_markdown(report_of(with_burst_cases({0.5, 0.9, 0.7}, {0.6, 0.8, 0.7})));
+  EXPECT_THAT(unclear, HasSubstr("**Claim not shown**"));
+}
+
 TEST(ReportModel, RuleThatFailsSaysSo) {
   auto document = fixture_json();
   for (auto& entry : document["benchmarks"])

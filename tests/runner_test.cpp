@@ -147,7 +147,8 @@ TEST(Runner, ResultFileIsGoogleBenchmarkJsonWithPoolbenchContext) {
   std::set<std::string> catalogued;
   for (const auto& metric : metrics::catalogue())
     if (metric.source == metrics::Source::counter && !metrics::open_loop_only(metric.name) &&
-        !metrics::footprint_only(metric.name) && !metrics::tagged_tasks_only(metric.name))
+        !metrics::footprint_only(metric.name) && !metrics::tagged_tasks_only(metric.name) &&
+        !metrics::workload_specific(metric.name))
       catalogued.emplace(metric.name);
   // Written only where they apply: p99.9 from 10,000 timed tasks, the flag where oneTBB's allocator is
   // loaded, rejections where the strategy can refuse (inline cannot).

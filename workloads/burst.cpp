@@ -57,8 +57,10 @@ struct ThreadIdentity {
   ThreadIdentity(const ThreadIdentity&) = delete;
   ThreadIdentity& operator=(const ThreadIdentity&) = delete;
   ~ThreadIdentity() {
-    if (exits && !exits->run_finished.load(std::memory_order_acquire))
-      exits->exits_while_running.fetch_add(1, std::memory_order_relaxed);
+    if (!exits || exits->run_finished.load(std::memory_order_acquire)) return;
+    const std::int64_t now = now_ns();
+    std::lock_guard lock(exits->mutex);
+    exits->exit_ns[serial] = now;
   }
 };
 
@@ -175,11 +177,52 @@ std::string BurstWorkload::verify() {
 
 std::map<std::string, double> BurstWorkload::counters() const {
   namespace metric = metrics::name;
+  std::map<std::uint64_t, std::int64_t> exit_ns;
+  if (exits_) {
+    std::lock_guard lock(exits_->mutex);
+    exit_ns = exits_->exit_ns;
+  }
+  // Tasks per worker over the run, and per burst; the burst in which each worker first ran a task.
   std::map<std::uint64_t, double> tasks_by_worker;
-  for (std::size_t i = 0; i < tasks_; ++i)
-    if (const std::uint64_t worker = worker_of(i); worker != 0) tasks_by_worker[worker] += 1;
+  std::vector<std::map<std::uint64_t, double>> tasks_by_burst(bursts_);
+  std::map<std::uint64_t, std::size_t> first_burst;
+  for (std::size_t i = 0; i < tasks_; ++i) {
+    const std::uint64_t worker = worker_of(i);
+    if (worker == 0) continue;
+    const std::size_t burst = i / options_.burst_tasks;
+    tasks_by_worker[worker] += 1;
+    tasks_by_burst[burst][worker] += 1;
+    first_burst.try_emplace(worker, burst);
+  }
   std::vector<double> counts;
   for (const auto& [worker, count] : tasks_by_worker) counts.push_back(count);
+  // A burst's workers: those that ran its tasks, and those alive from earlier bursts (not exited before it
+  // started) that ran none of them.
+  std::vector<double> burst_fairness;
+  for (std::size_t burst = 0; burst < bursts_; ++burst) {
+    const std::int64_t started = started_ns_[burst].load(std::memory_order_acquire);
+    std::vector<double> burst_counts;
+    for (const auto& [worker, first] : first_burst) {
+      const auto ran = tasks_by_burst[burst].find(worker);
+      const auto exited = exit_ns.find(worker);
+      const bool alive = first < burst && (exited == exit_ns.end() || exited->second > started);
+      if (ran != tasks_by_burst[burst].end())
+        burst_counts.push_back(ran->second);
+      else if (alive)
+        burst_counts.push_back(0);
+    }
+    if (!burst_counts.empty()) burst_fairness.push_back(jain_fairness_index(burst_counts));
+  }
+  // Exits during a long gap (after the burst before it ended, before the burst after it started): expiry of
+  // an idle pool; every other exit left a worker idle while the pool was in use, or ran a thread per task.
+  std::size_t exits_outside_long_gaps = 0;
+  for (const auto& [worker, when] : exit_ns) {
+    bool in_long_gap = false;
+    for (std::size_t burst = 1; burst < bursts_ && !in_long_gap; ++burst)
+      in_long_gap = long_gap_before(burst) && when > ended_ns_[burst - 1].load(std::memory_order_acquire) &&
+                    when < started_ns_[burst].load(std::memory_order_acquire);
+    if (!in_long_gap) ++exits_outside_long_gaps;
+  }
   std::vector<double> after_short_gap, after_long_gap;
   for (std::size_t burst = 1; burst < bursts_; ++burst) {
     const std::int64_t submitted = first_submitted_ns_[burst].load(std::memory_order_acquire);
@@ -198,8 +241,12 @@ std::map<std::string, double> BurstWorkload::counters() const {
     out[metric::tasks_per_worker_min] = *fewest;
     out[metric::tasks_per_worker_max] = *most;
   }
-  out[metric::worker_exits_during_run] =
-      static_cast<double>(exits_ ? exits_->exits_while_running.load(std::memory_order_relaxed) : 0);
+  if (!burst_fairness.empty())
+    out[metric::worker_fairness_jain_per_burst] =
+        std::accumulate(burst_fairness.begin(), burst_fairness.end(), 0.0) /
+        static_cast<double>(burst_fairness.size());
+  out[metric::worker_exits_during_run] = static_cast<double>(exit_ns.size());
+  out[metric::worker_exits_outside_long_gaps] = static_cast<double>(exits_outside_long_gaps);
   if (!after_short_gap.empty()) out[metric::first_after_short_gap_wait_ns] = median_of(after_short_gap);
   if (!after_long_gap.empty()) out[metric::first_after_long_gap_wait_ns] = median_of(after_long_gap);
   return out;

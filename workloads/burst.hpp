@@ -17,8 +17,13 @@
 //    runtime's workers are its scheduler threads; inline's are the producers).
 //  * Jain's fairness index over those workers' task counts, (Σx)² / (n·Σx²): 1 when all ran equally many,
 //    1/n when one ran them all; the busiest worker's share, the fewest and most tasks one worker ran.
+//  * per burst, the same index over the pool's workers at that burst: the threads that ran one of its tasks
+//    and those alive from earlier bursts that ran none (starved), averaged over the bursts; across the whole
+//    run each new generation of threads after a long gap would count as workers of their own.
 //  * churn: worker threads that exited while tasks were still to run (an expired worker, a thread per
-//    task), seen by a thread-exit hook of the thread itself, and how many threads ran tasks at all.
+//    task), seen by a thread-exit hook of the thread itself, and of those the ones that exited outside the
+//    long gaps (during a burst or a short gap: a worker left idle while others worked); how many threads ran
+//    tasks at all.
 //  * the queue wait of the first task after each gap (its submit to its start, taken for every gap, not
 //    sampled), the median over the short gaps and over the long ones: after a gap longer than the expiry
 //    the pool has no idle worker left and the first task waits for a thread to start.
@@ -29,6 +34,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -75,10 +81,11 @@ class BurstWorkload final : public Workload {
     return worker_of_[index].load(std::memory_order_acquire);
   }
 
-  // Threads that exited while tasks were still to run, as their exit hooks saw.
+  // Threads that exited while tasks were still to run, as their exit hooks saw: which, and when.
   struct ExitLog {
     std::atomic<bool> run_finished{false};
-    std::atomic<std::uint64_t> exits_while_running{0};
+    std::mutex mutex;
+    std::map<std::uint64_t, std::int64_t> exit_ns;  // thread serial -> CLOCK_MONOTONIC ns
   };
 
  private:

@@ -135,6 +135,13 @@ const std::vector<Metric>& catalogue() {
        "burst: the most tasks a worker thread ran"},
       {name::worker_exits_during_run, count, lower, timed, not_compared, counter,
        "burst: worker threads that exited while tasks were still to run (expired, or a thread per task)"},
+      {name::worker_fairness_jain_per_burst, fraction, higher, timed, not_compared, counter,
+       "burst: Jain's index per burst over the pool's workers then (those that ran its tasks, and those "
+       "alive "
+       "from earlier bursts that ran none), averaged over the bursts"},
+      {name::worker_exits_outside_long_gaps, count, lower, timed, not_compared, counter,
+       "burst: of worker_exits_during_run, those during a burst or a short gap (a worker left idle while "
+       "others worked), not in a long gap"},
       {name::first_after_short_gap_wait_ns, nanoseconds, lower, timed, not_compared, counter,
        "burst: queue wait (submit to start) of the first task after a short idle gap, median over the gaps"},
       {name::first_after_long_gap_wait_ns, nanoseconds, lower, timed, not_compared, counter,
@@ -188,6 +195,16 @@ bool tagged_tasks_only(std::string_view metric_name) {
         name::queue_wait_normal_p99_ns, name::queue_wait_tenant_a_p50_ns, name::queue_wait_tenant_a_max_ns,
         name::queue_wait_tenant_b_p50_ns, name::queue_wait_tenant_b_max_ns})
     if (metric_name == tagged) return true;
+  return false;
+}
+
+bool workload_specific(std::string_view metric_name) {
+  for (const char* by_workload :
+       {name::worker_threads_used, name::worker_fairness_jain, name::worker_fairness_jain_per_burst,
+        name::busiest_worker_share, name::tasks_per_worker_min, name::tasks_per_worker_max,
+        name::worker_exits_during_run, name::worker_exits_outside_long_gaps,
+        name::first_after_short_gap_wait_ns, name::first_after_long_gap_wait_ns})
+    if (metric_name == by_workload) return true;
   return false;
 }
 

@@ -85,6 +85,8 @@ inline constexpr const char* busiest_worker_share = "busiest_worker_share";
 inline constexpr const char* tasks_per_worker_min = "tasks_per_worker_min";
 inline constexpr const char* tasks_per_worker_max = "tasks_per_worker_max";
 inline constexpr const char* worker_exits_during_run = "worker_exits_during_run";
+inline constexpr const char* worker_fairness_jain_per_burst = "worker_fairness_jain_per_burst";
+inline constexpr const char* worker_exits_outside_long_gaps = "worker_exits_outside_long_gaps";
 inline constexpr const char* first_after_short_gap_wait_ns = "first_after_short_gap_wait_ns";
 inline constexpr const char* first_after_long_gap_wait_ns = "first_after_long_gap_wait_ns";
 // Derived by the report from the ones above.
@@ -142,6 +144,8 @@ bool open_loop_only(std::string_view name);
 bool footprint_only(std::string_view name);
 // Written only for a workload that tags its tasks (Workload::tags()): the queue waits by class and tenant.
 bool tagged_tasks_only(std::string_view name);
+// Written by one workload only (Workload::counters(): the burst workload's per-worker accounting).
+bool workload_specific(std::string_view name);
 // Throws std::logic_error for a name not in the catalogue: a programming error, caught by every test run.
 const Metric& get(std::string_view name);
 

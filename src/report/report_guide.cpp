@@ -239,6 +239,7 @@ std::string render_guide_tables(const Report& report) {
   out += render_sizing_section(report);
   render_fairness(report, out);
   render_class_scenarios(report, out);
+  render_burst_fairness(report, out);
   render_load_latency(report, out);
   return out;
 }

@@ -106,6 +106,8 @@ std::map<std::string, double> metrics_of(const ResultEntry& entry, std::size_t t
     if (metrics::footprint_only(footprint.name)) copy(footprint.name.data());
   for (const metrics::Metric& by_class : metrics::catalogue())  // workloads that tag their tasks only
     if (metrics::tagged_tasks_only(by_class.name)) copy(by_class.name.data());
+  for (const metrics::Metric& by_workload : metrics::catalogue())  // a workload's own (burst: per worker)
+    if (metrics::workload_specific(by_workload.name)) copy(std::string(by_workload.name).c_str());
   return out;
 }
 

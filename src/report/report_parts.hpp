@@ -75,6 +75,12 @@ std::vector<CapabilityCell> capability_cells(const StrategyTraits& traits);
 // Urgent before normal, tenant B behind tenant A: the class scenarios' sections (Markdown).
 void render_class_scenarios(const Report& report, std::string& out);
 
+// ---- report_fairness.cpp ----
+
+// "Bursts and worker fairness" (the guide's Exercise 4) from the burst workload's cases; "not measured"
+// without them.
+void render_burst_fairness(const Report& report, std::string& out);
+
 // ---- report_header.cpp ----
 
 void fill_header(const ResultFile& file, Report& report);
