@@ -29,7 +29,7 @@
 // The SDK's version: the headers' contract. A plugin loads into a poolbench whose SDK has the same major and
 // minor version (the patch level changes documentation and fixes only). CMake reads the package version from
 // these lines. Increment the minor version with any change to an installed header (task, strategy, workload,
-// params, registry, worker_state, exactly_once and this one) that changes a type's layout, a virtual function
+// params, registry, worker_state, exactly_once, sleep and this one) that changes a type's layout, a virtual function
 // or a declared function: a plugin built before it would otherwise load and misbehave.
 #define POOLBENCH_SDK_VERSION_MAJOR 0
 #define POOLBENCH_SDK_VERSION_MINOR 3
