@@ -18,6 +18,10 @@ Output, in --out DIR, each as SVG and PNG:
   load_latency end-to-end latency p50 and p99 (from intended submit times) against the offered load, one panel
                per workload configuration, one line per strategy, saturated points marked with a cross: the
                hockey stick that sizes a pool; only when the report has open-loop cases (--arrival)
+  self_tuning_k live workers over time (median over the repetitions, min-max band) per strategy, with the
+               adaptive strategy's capacity K (dashed), the phases (low, high, low again) and the busy workers
+               each phase offers by Little's law (dotted); one panel per configuration; only when the report
+               has phased cases (--scenario adaptive)
 
 Every strategy has one colour in every plot of every run: fixed by name (FIXED_COLORS), else from a stable hash of
 its name; a mode ("semaphore_group (spawn=fiber)") gets a shade of its strategy's colour, fixed per mode
@@ -563,6 +567,78 @@ def plot_sizing(report, pyplot, ticker, colors, out_dir, written):
     pyplot.close(figure)
 
 
+def series_of(row, prefix):
+    """[(seconds, median, min, max)] from a row's PREFIX<ms>ms metrics, in time order."""
+    points = []
+    for name, spread in (row.get("metrics") or {}).items():
+        if name.startswith(prefix) and name.endswith("ms") and isinstance(spread, dict):
+            try:
+                milliseconds = int(name[len(prefix):-2])
+            except ValueError:
+                continue
+            points.append((milliseconds / 1000, spread["median"], spread["min"], spread["max"]))
+    return sorted(points)
+
+
+def plot_self_tuning(report, pyplot, ticker, colors, out_dir, written):
+    """Live workers (and the adaptive strategy's K) over time per phased configuration."""
+    tables = [table for table in report["tables"] if table.get("workload") == "phased"]
+    if not tables:
+        return
+    figure, axes = pyplot.subplots(len(tables), 1, figsize=(11.2, 4.6 * len(tables)), squeeze=False,
+                                   constrained_layout=True)
+    title = ("Self-tuning K: live workers over time (line: median over the repetitions; band: min–max; dashed: "
+             "adaptive's capacity K; dotted: busy workers the phase offers, rate × task time)")
+    figure.suptitle("\n".join(textwrap.wrap(title, 110)), fontsize=11, fontweight="bold")
+    for (axis,), table in zip(axes, tables):
+        end = 0
+        boundaries = []
+        for row in table["rows"]:
+            color = colors.get(row["label"])
+            live = series_of(row, "live_workers_at_")
+            if live:
+                xs = [point[0] for point in live]
+                end = max(end, xs[-1])
+                axis.step(xs, [point[1] for point in live], where="post", color=color, label=row["label"])
+                axis.fill_between(xs, [point[2] for point in live], [point[3] for point in live], step="post",
+                                  color=color, alpha=0.15, linewidth=0)
+            capacity = series_of(row, "k_at_")
+            if capacity:
+                axis.step([point[0] for point in capacity], [point[1] for point in capacity], where="post",
+                          color=color, linestyle="--", label=f"{row['label']}: K")
+            if not boundaries:
+                for key in ("phase_high_start_ns", "phase_low_again_start_ns"):
+                    spread = metric(row, key)
+                    if spread:
+                        boundaries.append(spread["median"] / 1e9)
+        params = table.get("params") or {}
+        try:
+            task_seconds = float(params.get("task_us", "2500")) / 1e6
+            offered = [float(params.get("low_rate", "400")) * task_seconds,
+                       float(params.get("high_rate", "3200")) * task_seconds,
+                       float(params.get("low_rate", "400")) * task_seconds]
+        except ValueError:
+            offered = []
+        edges = [0] + boundaries + [end]
+        if offered and len(edges) == 4:
+            for phase, (start, stop) in enumerate(zip(edges, edges[1:])):
+                axis.hlines(offered[phase], start, stop, colors="#444", linestyles=":",
+                            label="offered (λ·W)" if phase == 0 else None)
+        for boundary in boundaries:
+            axis.axvline(boundary, color="#999", linewidth=1)
+        for name, (start, stop) in zip(("low", "high", "low again"), zip(edges, edges[1:])):
+            axis.text((start + stop) / 2, 1.01, name, transform=axis.get_xaxis_transform(), ha="center",
+                      va="bottom", fontsize=9, color="#444")
+        axis.set_xlabel("seconds since the first submit")
+        axis.set_ylabel("workers")
+        axis.set_ylim(bottom=0)
+        axis.grid(alpha=0.3)
+        axis.set_title(panel_title(table["title"]), fontsize=9, pad=16)
+        axis.legend(fontsize=8, loc="upper right")
+    save(figure, out_dir, "self_tuning_k", written)
+    pyplot.close(figure)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("report", help="JSON report (poolbench report RESULT.json --format json)")
@@ -592,6 +668,7 @@ def main():
     plot_crossover(report, pyplot, ticker, colors, arguments.out, written)
     plot_load_latency(report, pyplot, ticker, colors, arguments.out, written)
     plot_sizing(report, pyplot, ticker, colors, arguments.out, written)
+    plot_self_tuning(report, pyplot, ticker, colors, arguments.out, written)
     for path in written:
         print(path)
 

@@ -146,6 +146,30 @@ const std::vector<Metric>& catalogue() {
        "burst: queue wait (submit to start) of the first task after a short idle gap, median over the gaps"},
       {name::first_after_long_gap_wait_ns, nanoseconds, lower, timed, not_compared, counter,
        "burst: queue wait (submit to start) of the first task after a long idle gap, median over the gaps"},
+      {name::settled_workers_low, count, neither, timed, not_compared, counter,
+       "phased: live workers held longest over the last quarter of the first low phase"},
+      {name::settled_workers_high, count, neither, timed, not_compared, counter,
+       "phased: live workers held longest over the last quarter of the high phase"},
+      {name::settled_workers_low_again, count, neither, timed, not_compared, counter,
+       "phased: live workers held longest over the last quarter of the second low phase"},
+      {name::converge_low_ns, nanoseconds, lower, timed, not_compared, counter,
+       "phased: first low phase's start to the moment from which the live workers stay within max(1, 20%) "
+       "of the settled count"},
+      {name::converge_high_ns, nanoseconds, lower, timed, not_compared, counter,
+       "phased: as converge_low_ns, for the high phase"},
+      {name::converge_low_again_ns, nanoseconds, lower, timed, not_compared, counter,
+       "phased: as converge_low_ns, for the second low phase"},
+      {name::overshoot_low_workers, count, lower, timed, not_compared, counter,
+       "phased: how far the live workers went past the settled count in the direction they moved, first "
+       "low phase"},
+      {name::overshoot_high_workers, count, lower, timed, not_compared, counter,
+       "phased: as overshoot_low_workers, for the high phase"},
+      {name::overshoot_low_again_workers, count, lower, timed, not_compared, counter,
+       "phased: as overshoot_low_workers, for the second low phase (below the settled count)"},
+      {name::phase_high_start_ns, nanoseconds, neither, probe, not_compared, counter,
+       "phased: when the high phase's first task was due, after the first submit"},
+      {name::phase_low_again_start_ns, nanoseconds, neither, probe, not_compared, counter,
+       "phased: when the second low phase's first task was due, after the first submit"},
       {name::total_time_ns, nanoseconds, lower, timed, not_compared, derived,
        "the report's total time: time, in nanoseconds"},
       {name::time_per_task_ns, nanoseconds, lower, timed, not_compared, derived, "total time / tasks"},
@@ -205,6 +229,20 @@ bool workload_specific(std::string_view metric_name) {
         name::worker_exits_during_run, name::worker_exits_outside_long_gaps,
         name::first_after_short_gap_wait_ns, name::first_after_long_gap_wait_ns})
     if (metric_name == by_workload) return true;
+  for (const char* by_phased_workload :
+       {name::settled_workers_low, name::settled_workers_high, name::settled_workers_low_again,
+        name::converge_low_ns, name::converge_high_ns, name::converge_low_again_ns,
+        name::overshoot_low_workers, name::overshoot_high_workers, name::overshoot_low_again_workers,
+        name::phase_high_start_ns, name::phase_low_again_start_ns})
+    if (metric_name == by_phased_workload) return true;
+  return false;
+}
+
+bool time_series_point(std::string_view metric_name) {
+  for (std::string_view prefix : {"live_workers_at_", "k_at_"})
+    if (metric_name.starts_with(prefix) && metric_name.ends_with("ms") &&
+        metric_name.size() > prefix.size() + 2)
+      return true;
   return false;
 }
 

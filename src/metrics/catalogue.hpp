@@ -89,6 +89,18 @@ inline constexpr const char* worker_fairness_jain_per_burst = "worker_fairness_j
 inline constexpr const char* worker_exits_outside_long_gaps = "worker_exits_outside_long_gaps";
 inline constexpr const char* first_after_short_gap_wait_ns = "first_after_short_gap_wait_ns";
 inline constexpr const char* first_after_long_gap_wait_ns = "first_after_long_gap_wait_ns";
+// The phased workload only (workloads/phased.hpp): the live worker count per phase (low, high, low again).
+inline constexpr const char* settled_workers_low = "settled_workers_low";
+inline constexpr const char* settled_workers_high = "settled_workers_high";
+inline constexpr const char* settled_workers_low_again = "settled_workers_low_again";
+inline constexpr const char* converge_low_ns = "converge_low_ns";
+inline constexpr const char* converge_high_ns = "converge_high_ns";
+inline constexpr const char* converge_low_again_ns = "converge_low_again_ns";
+inline constexpr const char* overshoot_low_workers = "overshoot_low_workers";
+inline constexpr const char* overshoot_high_workers = "overshoot_high_workers";
+inline constexpr const char* overshoot_low_again_workers = "overshoot_low_again_workers";
+inline constexpr const char* phase_high_start_ns = "phase_high_start_ns";
+inline constexpr const char* phase_low_again_start_ns = "phase_low_again_start_ns";
 // Derived by the report from the ones above.
 inline constexpr const char* total_time_ns = "total_time_ns";
 inline constexpr const char* time_per_task_ns = "time_per_task_ns";
@@ -146,6 +158,9 @@ bool footprint_only(std::string_view name);
 bool tagged_tasks_only(std::string_view name);
 // Written by one workload only (Workload::counters(): the burst workload's per-worker accounting).
 bool workload_specific(std::string_view name);
+// Counters that sample a figure over time, one per step, named PREFIX<ms>ms (the phased workload's
+// live_workers_at_, the adaptive strategy's k_at_): not catalogue entries, carried to the report as they are.
+bool time_series_point(std::string_view name);
 // Throws std::logic_error for a name not in the catalogue: a programming error, caught by every test run.
 const Metric& get(std::string_view name);
 

@@ -240,6 +240,7 @@ std::string render_guide_tables(const Report& report) {
   render_fairness(report, out);
   render_class_scenarios(report, out);
   render_burst_fairness(report, out);
+  render_self_tuning(report, out);
   render_load_latency(report, out);
   return out;
 }

@@ -108,6 +108,8 @@ std::map<std::string, double> metrics_of(const ResultEntry& entry, std::size_t t
     if (metrics::tagged_tasks_only(by_class.name)) copy(by_class.name.data());
   for (const metrics::Metric& by_workload : metrics::catalogue())  // a workload's own (burst: per worker)
     if (metrics::workload_specific(by_workload.name)) copy(std::string(by_workload.name).c_str());
+  for (const auto& [name, value] : entry.counters)  // K over time (phased, adaptive)
+    if (metrics::time_series_point(name) && std::isfinite(value)) out[name] = value;
   return out;
 }
 

@@ -81,6 +81,11 @@ void render_class_scenarios(const Report& report, std::string& out);
 // without them.
 void render_burst_fairness(const Report& report, std::string& out);
 
+// ---- report_adaptive.cpp ----
+
+// "Self-tuning K" (the guide's Exercise 3) from the phased workload's cases; "not measured" without them.
+void render_self_tuning(const Report& report, std::string& out);
+
 // ---- report_header.cpp ----
 
 void fill_header(const ResultFile& file, Report& report);

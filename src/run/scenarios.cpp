@@ -99,6 +99,21 @@ const std::vector<Scenario> scenario_table = {
                    "long_gap_ms=120"},
         .repetitions = 5,
     },
+    {
+        .name = "adaptive",
+        .question =
+            "issue 13 (5), the guide's Exercise 3: does a self-tuning K converge? adaptive (ants' pool "
+            "resized through Tune by a controller) against lifo_stack (K = 16, idle expiry alone) under "
+            "the phased workload's low, high, low load: live workers over time, converge_*_ns and "
+            "overshoot_*_workers per phase",
+        .strategies = {"adaptive,lifo_stack"},
+        .workloads = {"phased"},
+        .tasks = {"6000"},
+        .workers = {"16"},
+        .producers = {"1"},
+        .params = {"expiry_ms=200", "low_rate=400", "high_rate=3200", "phase_ms=1500", "task_us=2500"},
+        .repetitions = 3,
+    },
 };
 
 // Where a flag was given, the flag; else the scenario's value.
