@@ -117,9 +117,9 @@ void AdaptivePool::control(std::stop_token stop) {
   while (!stop.stop_requested()) {
     sleep_.wait_for(lock, stop, options_.sample_interval, [] { return false; });
     if (stop.stop_requested()) break;
-    const std::size_t running = pool_.running();
-    const std::size_t idle = pool_.idle_workers();
-    const AdaptiveReading reading{.busy = running > idle ? running - idle : 0, .waiting = pool_.waiting()};
+    const LifoStackCounters now = pool_.pool_counters();  // running and idle from one look under the lock
+    const AdaptiveReading reading{.busy = now.running > now.idle ? now.running - now.idle : 0,
+                                  .waiting = pool_.waiting()};
     if (auto resized = controller.observe(reading)) {
       pool_.tune(*resized);
       std::lock_guard history_lock(history_mutex_);
@@ -190,8 +190,9 @@ std::vector<ParamSpec> adaptive_params() {
        .description = "shrink when the mean utilisation is below this; below target_utilisation",
        .kind = ParamKind::positive_number},
       {.name = "expiry_ms",
-       .default_value = "200",
-       .description = "idle workers are stopped after this many milliseconds (lifo_stack's expiry)",
+       .default_value = "1000",
+       .description = "idle workers are stopped after this many milliseconds (lifo_stack's expiry_ms, ants' "
+                      "default)",
        .kind = ParamKind::positive_number},
   };
 }

@@ -60,11 +60,11 @@ struct AdaptiveOptions {
   std::size_t max_workers = 1;  // K: the capacity never exceeds it
   std::size_t min_workers = 1;  // nor falls below this
   std::chrono::nanoseconds sample_interval = std::chrono::milliseconds(20);
-  std::size_t window = 5;                                            // readings a decision averages
-  double target_utilisation = 0.75;                                  // busy / capacity a resize aims at
-  double grow_above = 0.9;                                           // grow at or above this mean utilisation
-  double shrink_below = 0.6;                                         // shrink below it
-  std::chrono::nanoseconds expiry = std::chrono::milliseconds(200);  // lifo_stack's idle expiry
+  std::size_t window = 5;                                     // readings a decision averages
+  double target_utilisation = 0.75;                           // busy / capacity a resize aims at
+  double grow_above = 0.9;                                    // grow at or above this mean utilisation
+  double shrink_below = 0.6;                                  // shrink below it
+  std::chrono::nanoseconds expiry = std::chrono::seconds(1);  // lifo_stack's idle expiry (ants' default)
 };
 
 // Throws ParamError naming the first option that is out of range (min_workers above K, thresholds not in
