@@ -296,6 +296,42 @@ TEST(PhasedWorkload, RunsThroughTheDriverWithTheAdaptivePool) {
     }
   }
   EXPECT_EQ(entries, 2u);
+
+  // The report carries the series and the per-phase figures: a table row per strategy, the series in the
+  // JSON form's row metrics (what scripts/plot.py draws).
+  const auto markdown = testing::run_poolbench("report " + out.string());
+  ASSERT_EQ(markdown.exit_status, 0) << markdown.err;
+  EXPECT_NE(markdown.out.find("## Self-tuning K\n"), std::string::npos);
+  EXPECT_NE(markdown.out.find("| `adaptive (sample_ms=2, window=2)` |"), std::string::npos) << markdown.out;
+  EXPECT_NE(markdown.out.find("**`adaptive (sample_ms=2, window=2)`**: live workers settled at"),
+            std::string::npos);
+  const auto json = testing::run_poolbench("report " + out.string() + " --format json");
+  ASSERT_EQ(json.exit_status, 0) << json.err;
+  const auto report = nlohmann::json::parse(json.out);
+  std::size_t phased_rows = 0;
+  for (const auto& table : report.at("tables")) {
+    if (table.at("workload") != "phased") continue;
+    for (const auto& row : table.at("rows")) {
+      ++phased_rows;
+      const auto& metrics = row.at("metrics");
+      EXPECT_TRUE(metrics.contains("live_workers_at_00000ms")) << row.at("label");
+      EXPECT_TRUE(metrics.contains(metrics::name::converge_high_ns)) << row.at("label");
+      EXPECT_EQ(metrics.contains("k_at_00000ms"), row.at("strategy") == "adaptive") << row.at("label");
+    }
+  }
+  EXPECT_EQ(phased_rows, 2u);
+}
+
+TEST(PhasedWorkload, TheReportSaysNotMeasuredWithoutPhasedCases) {
+  testing::TempDir dir;
+  const auto out = dir / "other.json";
+  const auto result = testing::run_poolbench(
+      "run -s adaptive -w atomic_increment -n 200 -k 2 -p 1 -r 1 -q --out " + out.string());
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  const auto markdown = testing::run_poolbench("report " + out.string());
+  ASSERT_EQ(markdown.exit_status, 0) << markdown.err;
+  EXPECT_NE(markdown.out.find("## Self-tuning K\n\nNot measured in this run: no `phased` cases"),
+            std::string::npos);
 }
 
 }  // namespace
