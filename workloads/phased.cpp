@@ -4,13 +4,14 @@
 #include <time.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "metrics/catalogue.hpp"
 #include "registry.hpp"
+#include "sleep.hpp"
 
 namespace poolbench {
 namespace {
@@ -21,18 +22,16 @@ std::int64_t now_ns() {
   return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
-// Sleeps until `deadline` (CLOCK_MONOTONIC ns) with 1 ns of timer slack, so that the kernel does not add its
-// default 50 µs to every task and every interval.
+// Waits until `deadline` (CLOCK_MONOTONIC ns) through the SDK's sleep (src/sdk/sleep.hpp: a fiber runtime's
+// task parks its fiber, any other thread sleeps), with 1 ns of timer slack on the thread, so that the kernel
+// does not add its default 50 µs to every task and every interval.
 void sleep_until_ns(std::int64_t deadline) {
   thread_local bool precise = false;
   if (!precise) {
     ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     precise = true;
   }
-  const timespec until{static_cast<time_t>(deadline / 1'000'000'000),
-                       static_cast<long>(deadline % 1'000'000'000)};
-  while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
-  }
+  sleep_until(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline)));
 }
 
 // A thread's presence among the workers of the workload whose task it ran last: counted in when it runs its
