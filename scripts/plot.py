@@ -135,6 +135,9 @@ FIXED_COLORS = {
     "ref_bs_thread_pool": "#bcbd22",
     "ref_moodycamel": "#17becf",
     "ref_tbb_task_group": "#9467bd",
+    "adaptive": "#e7298a",
+    "priority": "#66a61e",
+    "fair_tenants": "#e6ab02",
 }
 FALLBACK_PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
                     "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1")
