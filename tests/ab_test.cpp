@@ -368,8 +368,9 @@ TEST(AbCommand, MinWindowGivesShortCasesMoreTasksAndRecordsIt) {
 }
 
 TEST(AbCommand, MaxWindowGivesLongCasesFewerTasksButTenWavesAtLeast) {
-  // 200 tasks of 1 ms each on one worker: a window of at least 200 ms on any machine, so --max-window 20ms
-  // scales it down, to the floor of 100 tasks (ten waves of one worker would be 10).
+  // 200 tasks of 1 ms each on one worker: a window of about 200 ms on any machine (cpu_burst's calibrated
+  // spin may end a hair early: 199.9 ms was seen), far above --max-window 20ms, which scales it down, to the
+  // floor of 100 tasks (ten waves of one worker would be 10).
   TempDir dir;
   const auto result =
       run_poolbench(fmt::format("ab {0} {0} -s fifo_ring -w cpu_burst --param duration_us=1000 -n 200 "
@@ -380,7 +381,7 @@ TEST(AbCommand, MaxWindowGivesLongCasesFewerTasksButTenWavesAtLeast) {
   ASSERT_EQ(document["scaled"].size(), 1u);
   EXPECT_EQ(document["scaled"][0]["to"],
             "fifo_ring/cpu_burst/duration_us:1000/tasks:100/workers:1/producers:1");
-  EXPECT_GE(document["scaled"][0]["calibration_ns"].get<double>(), 200e6);
+  EXPECT_GE(document["scaled"][0]["calibration_ns"].get<double>(), 150e6);
 }
 
 TEST(AbCommand, BadInputIsOneLineAndExitTwoWithNothingWritten) {
