@@ -1,10 +1,6 @@
 #include "burst.hpp"
 
-#include <sys/prctl.h>
-#include <time.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -13,34 +9,13 @@
 
 #include "metrics/catalogue.hpp"
 #include "registry.hpp"
-#include "sleep.hpp"
+#include "workload_clock.hpp"
 
 namespace poolbench {
 namespace {
 
-std::int64_t now_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
-
-// Sleeps until `deadline` (CLOCK_MONOTONIC ns), with the calling thread's timer slack at 1 ns so that the
-// kernel does not add its default 50 µs to every task and every interval.
-void use_precise_timer_slack() {
-  thread_local bool precise = false;
-  if (!precise) {
-    ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    precise = true;
-  }
-}
-
-void sleep_until_ns(std::int64_t deadline) {
-  use_precise_timer_slack();
-  const timespec until{static_cast<time_t>(deadline / 1'000'000'000),
-                       static_cast<long>(deadline % 1'000'000'000)};
-  while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
-  }
-}
+using workload_clock::now_ns;
+using workload_clock::sleep_until_ns;
 
 // How often a producer looks whether the burst it waits for has ended (or started): well below any gap.
 constexpr std::int64_t poll_ns = 50'000;
@@ -157,11 +132,9 @@ void BurstWorkload::run(std::size_t index) {
   worker_of_[index].store(me.serial, std::memory_order_release);
   if (index % options_.burst_tasks == 0)
     first_started_ns_[index / options_.burst_tasks].store(started, std::memory_order_release);
-  // A task waits through the SDK's sleep, so that under spawn=fiber it parks its fiber (as a goroutine's
-  // time.Sleep does) instead of holding a scheduler thread; the producers' pacing above sleeps their threads.
-  use_precise_timer_slack();
-  poolbench::sleep_until(std::chrono::steady_clock::time_point(
-      std::chrono::nanoseconds(started + std::llround(options_.task_us * 1e3))));
+  // Through the SDK's sleep: under spawn=fiber the task parks its fiber (as a goroutine's time.Sleep does)
+  // instead of holding a scheduler thread.
+  sleep_until_ns(started + std::llround(options_.task_us * 1e3));
   ledger_.record(index);
   finished(index);
 }

@@ -1,8 +1,5 @@
 #include "phased.hpp"
 
-#include <sys/prctl.h>
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,28 +8,13 @@
 
 #include "metrics/catalogue.hpp"
 #include "registry.hpp"
-#include "sleep.hpp"
+#include "workload_clock.hpp"
 
 namespace poolbench {
 namespace {
 
-std::int64_t now_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
-
-// Waits until `deadline` (CLOCK_MONOTONIC ns) through the SDK's sleep (src/sdk/sleep.hpp: a fiber runtime's
-// task parks its fiber, any other thread sleeps), with 1 ns of timer slack on the thread, so that the kernel
-// does not add its default 50 µs to every task and every interval.
-void sleep_until_ns(std::int64_t deadline) {
-  thread_local bool precise = false;
-  if (!precise) {
-    ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    precise = true;
-  }
-  sleep_until(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadline)));
-}
+using workload_clock::now_ns;
+using workload_clock::sleep_until_ns;
 
 // A thread's presence among the workers of the workload whose task it ran last: counted in when it runs its
 // first task, out when it exits.
