@@ -241,11 +241,13 @@ void run_footprint_case(benchmark::State& state, const CaseSpec& spec) {
       failure = fmt::format("setting up the case failed: {}", e.what());
       break;
     }
+    // Outlives the branches below: a released task may still be leaving arrive_and_hold() until the
+    // strategy's wait() after them returns.
+    HoldingGate gate(workers);
     if (!has_workers) {
       // Nothing persists between tasks to measure: the tasks run as in any case, and the label says why.
       failure = submit_plain(*strategy, *workload, 0, info.tasks);
     } else {
-      HoldingGate gate(workers);
       FirstError hold_failure;
       const auto hold = [&](std::size_t begin, std::size_t end) {
         for (std::size_t index = begin; index < end; ++index)
