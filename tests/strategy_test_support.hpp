@@ -15,19 +15,11 @@
 #include <thread>
 #include <utility>
 
+#include "sanitizer.hpp"
+
 namespace poolbench::test_support {
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr bool under_sanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-inline constexpr bool under_sanitizer = true;
-#else
-inline constexpr bool under_sanitizer = false;
-#endif
-#else
-inline constexpr bool under_sanitizer = false;
-#endif
+inline constexpr bool under_sanitizer = test_build::under_sanitizer;
 
 // Why the spawn=fiber modes (support::FiberRuntime) are not run in sanitizer builds: Debian builds
 // Boost.Context without the sanitizers' fiber annotations, so its stack switches are invisible to them. The

@@ -22,16 +22,13 @@
 #include "case/driver.hpp"
 #include "registry.hpp"
 #include "result/case_name.hpp"
+#include "sanitizer.hpp"
 
 namespace poolbench::testing {
 
 // Sanitizers slow every memory access and shadow all memory: timing tolerances and RSS magnitudes do not
 // hold.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr bool under_sanitizer = true;
-#else
-inline constexpr bool under_sanitizer = false;
-#endif
+inline constexpr bool under_sanitizer = test_build::under_sanitizer;
 
 struct CaseOutcome {
   bool error = false;
