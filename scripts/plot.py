@@ -353,9 +353,8 @@ LATENCY_MARKERS = {"p50": "o", "p99": "s", "p99.9": "^"}
 def plot_latency(report, pyplot, ticker, colors, out_dir, written):
     tables = report["tables"]
     figure, axes = grid(pyplot, len(tables))
-    figure.suptitle("End-to-end latency (submit to task end) by strategy: p50 ●, p99 ■, p99.9 ▲ (point: median; "
-                    "bar: min–max over repetitions; log scale)", fontsize=12, fontweight="bold")
     offsets = {"p50": -0.22, "p99": 0.0, "p99.9": 0.22}
+    shown_anywhere = set()
     for axis, table in zip(axes, tables):
         rows = table.get("rows", [])
         labels = [row["label"] for row in rows]
@@ -371,6 +370,7 @@ def plot_latency(report, pyplot, ticker, colors, out_dir, written):
                               fmt=LATENCY_MARKERS[name], markersize=5, capsize=2, color=colors[row["label"]],
                               ecolor=colors[row["label"]], elinewidth=1)
                 shown.add(name)
+        shown_anywhere |= shown
         if values:
             set_log_axis(axis, "y", log_floor(values), max(values) * 12,
                          formatter_for(units_of(report), LATENCY_PERCENTILES[0][0]), ticker)
@@ -391,6 +391,14 @@ def plot_latency(report, pyplot, ticker, colors, out_dir, written):
                                      markersize=5) for _, name, _ in LATENCY_PERCENTILES if name in shown]
             axis.legend(handles, [name for _, name, _ in LATENCY_PERCENTILES if name in shown], loc="upper left",
                         ncol=3, fontsize=7, title="percentile", title_fontsize=7)
+    # The title names only the percentiles drawn (a run records p99.9 only where it was asked for), wrapped to
+    # the figure's width.
+    symbols = {"p50": "●", "p99": "■", "p99.9": "▲"}
+    drawn = ", ".join(f"{name} {symbols[name]}" for _, name, _ in LATENCY_PERCENTILES if name in shown_anywhere)
+    title = (f"End-to-end latency (submit to task end) by strategy: {drawn or 'not measured'} "
+             "(point: median; bar: min–max over repetitions; log scale)")
+    figure.suptitle("\n".join(textwrap.wrap(title, 56 if len(tables) == 1 else 100)), fontsize=12,
+                    fontweight="bold")
     save(figure, out_dir, "latency", written)
     pyplot.close(figure)
 

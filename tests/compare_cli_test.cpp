@@ -54,10 +54,15 @@ TEST(CompareCli, GoogleBenchmarkFixturesReportTheSlowerCase) {
 }
 
 TEST(CompareCli, PoolbenchFixturesRegressionsOnlyWhereTheyAre) {
-  const CommandResult cli =
-      run_poolbench({"compare", "--format", "json", data("pb_base.json"), data("pb_new_regressed.json")});
+  // Each test alone (--adjust none): the fixture's few repetitions cannot reach alpha after Holm's adjustment
+  // over its tests (TheUTestsOfAComparisonAreAdjustedForTheirNumber covers that).
+  // Allocations exact (--alloc-growth 0): by default raw_threads' 3 -> 4 per task is within the 100% a thread
+  // per task's load-dependent allocations are allowed.
+  const CommandResult cli = run_poolbench({"compare", "--adjust", "none", "--alloc-growth", "0", "--format",
+                                           "json", data("pb_base.json"), data("pb_new_regressed.json")});
   ASSERT_EQ(cli.exit_status, 1) << cli.err;
   const auto json = nlohmann::json::parse(cli.out);
+  EXPECT_EQ(json["options"]["adjustment"], "none");
   std::set<std::string> regressed;
   for (const auto& item : json["cases"])
     for (const auto& metric : item["metrics"])
@@ -73,8 +78,10 @@ TEST(CompareCli, PoolbenchFixturesRegressionsOnlyWhereTheyAre) {
 }
 
 TEST(CompareCli, SlowerMachinePassesOnlyWhenNormalised) {
-  EXPECT_EQ(run_poolbench({"compare", data("pb_base.json"), data("pb_new_slower_machine.json")}).exit_status,
-            1);
+  EXPECT_EQ(
+      run_poolbench({"compare", "--adjust", "none", data("pb_base.json"), data("pb_new_slower_machine.json")})
+          .exit_status,
+      1);
   const CommandResult normalized = run_poolbench(
       {"compare", "--normalize-to", "inline", data("pb_base.json"), data("pb_new_slower_machine.json")});
   EXPECT_EQ(normalized.exit_status, 0) << normalized.out;
@@ -145,8 +152,10 @@ TEST(CompareCli, FailOnMissingExitsOneWithOneLineCountingTheMissingCases) {
           << cli.err;
     }
   }
-  // Without it, an empty NEW passes: cases in one file only are listed.
-  EXPECT_EQ(run_poolbench({"compare", data("pb_base.json"), empty}).exit_status, 0);
+  // Without it, cases in one file only are listed; but an empty NEW compares nothing, which never passes.
+  const CommandResult nothing = run_poolbench({"compare", data("pb_base.json"), empty});
+  EXPECT_EQ(nothing.exit_status, 1);
+  EXPECT_NE(nothing.out.find("has no case at all: nothing was compared"), std::string::npos) << nothing.out;
   // (--profile ci without it: an empty NEW has no inline case to normalise by, unusable input.)
   EXPECT_EQ(run_poolbench({"compare", "--profile", "ci", "--no-fail-on-missing", data("pb_base.json"), empty})
                 .exit_status,

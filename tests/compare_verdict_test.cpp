@@ -89,6 +89,71 @@ TEST(Verdict, TooFewRepetitionsAreNotJudgedUnlessStrict) {
   EXPECT_NE(format_text(decided).find("U test not used: 3 vs 3 repetitions"), std::string::npos);
 }
 
+// Thirty cases of one comparison: a family of thirty U tests, adjusted (Holm by default) before they meet
+// alpha, so that chance alone does not make "regressions" in a large matrix.
+TEST(Verdict, TheUTestsOfAComparisonAreAdjustedForTheirNumber) {
+  auto files = [](std::size_t repetitions, double slowdown_of_first, double shift_of_second) {
+    std::vector<CaseValues> base_cases, new_cases;
+    for (int index = 0; index < 30; ++index) {
+      std::vector<double> base_times, new_times;
+      for (std::size_t r = 0; r < repetitions; ++r) {
+        const double value = 1000 + 30 * static_cast<double>(r);
+        base_times.push_back(value);
+        // The second case: overlapping but shifted, p 0.009 with a +11% median (a chance finding).
+        new_times.push_back(index == 0   ? value * slowdown_of_first
+                            : index == 1 ? value + shift_of_second
+                                         : value + 1);
+      }
+      base_cases.push_back({.strategy = "s" + std::to_string(index), .times = base_times});
+      new_cases.push_back({.strategy = "s" + std::to_string(index), .times = new_times});
+    }
+    return std::pair{make_file("base.json", base_cases), make_file("new.json", new_cases)};
+  };
+
+  // 5 against 5: the slowed case's p is 0.0079, the smallest there is; times 30 it is not below 0.05.
+  auto [base5, new5] = files(5, 1.3, 0);
+  const Comparison holm5 = compare_files(base5, new5, Options{});
+  const auto& slowed5 = metric_of(holm5, "s0/", "time");
+  EXPECT_NEAR(*slowed5.p_value, 2.0 / 252, 1e-12);
+  EXPECT_EQ(slowed5.verdict, Verdict::too_few_repetitions);
+  EXPECT_EQ(slowed5.decision, Decision::threshold_only);
+  EXPECT_EQ(holm5.summary.tests, 30u);
+  EXPECT_EQ(exit_status(holm5), 0);
+  const std::string text = format_text(holm5);
+  EXPECT_NE(text.find("cannot give p < 0.05 / 30 (Holm over the comparison's 30 U tests; 7 or more per side "
+                      "can)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("p-values adjusted by Holm"), std::string::npos) << text;
+  // Unadjusted (compare.py's way), the same data is a regression; --strict decides on the effect.
+  Options unadjusted;
+  unadjusted.adjustment = Adjustment::none;
+  EXPECT_EQ(metric_of(compare_files(base5, new5, unadjusted), "s0/", "time").verdict, Verdict::regression);
+  Options strict;
+  strict.strict = true;
+  EXPECT_EQ(metric_of(compare_files(base5, new5, strict), "s0/", "time").verdict, Verdict::regression);
+
+  // 10 against 10: the slowed case stays a regression after the adjustment; a +11% shift with p 0.009 is
+  // one by itself, not among thirty.
+  auto [base10, new10] = files(10, 1.3, 130);
+  const Comparison holm10 = compare_files(base10, new10, Options{});
+  const auto& slowed10 = metric_of(holm10, "s0/", "time");
+  EXPECT_EQ(slowed10.verdict, Verdict::regression);
+  EXPECT_LT(*slowed10.adjusted_p_value, 0.05);
+  const auto& shifted = metric_of(holm10, "s1/", "time");
+  EXPECT_LT(*shifted.p_value, 0.05);
+  EXPECT_GT(*shifted.change, 0.05);
+  EXPECT_GE(*shifted.adjusted_p_value, 0.05);
+  EXPECT_EQ(shifted.verdict, Verdict::unchanged);
+  EXPECT_EQ(metric_of(compare_files(base10, new10, unadjusted), "s1/", "time").verdict, Verdict::regression);
+  Options fdr;
+  fdr.adjustment = Adjustment::benjamini_hochberg;
+  const Comparison bh10 = compare_files(base10, new10, fdr);
+  EXPECT_EQ(metric_of(bh10, "s0/", "time").verdict, Verdict::regression);
+  EXPECT_EQ(metric_of(bh10, "s1/", "time").verdict, Verdict::unchanged);
+  EXPECT_EQ(nlohmann::json::parse(format_json(holm10))["options"]["adjustment"], "holm");
+}
+
 TEST(Verdict, NoPValueIsPrintedWhereNoTestWasMade) {
   // 2 vs 2 (the test is computable, p = 0.33, but cannot reach alpha) and 1 vs 1: both print a dash.
   const ResultFile base = make_file(
@@ -209,7 +274,17 @@ TEST(Verdict, ThroughputIsJudgedAsTimeFromTheSameMedians) {
   EXPECT_EQ(metric_of(ratio, "s/", "items_per_second").verdict, metric_of(ratio, "s/", "time").verdict);
 }
 
-TEST(Verdict, AllocationsAndThreadsAreExactPeakRssHasTenPercent) {
+// compare's exact rule for allocations, without the default allowances for a thread per task's allocations
+// (which depend on the machine's load), and peak RSS at 10%.
+Options exact_allocations() {
+  Options options;
+  options.alloc_tolerance = 0;
+  options.alloc_growth = 0;
+  options.rss_threshold = 0.10;
+  return options;
+}
+
+TEST(Verdict, AllocationsAndThreadsAreExactWhereAskedPeakRssHasAThreshold) {
   auto same = [](double v) { return std::vector<double>(5, v); };
   const ResultFile base = make_file(
       "base.json", {{.strategy = "more_allocs", .times = five, .counters = {{"allocs_per_task", same(3.0)}}},
@@ -221,11 +296,11 @@ TEST(Verdict, AllocationsAndThreadsAreExactPeakRssHasTenPercent) {
   const ResultFile next = make_file(
       "new.json", {{.strategy = "more_allocs", .times = five, .counters = {{"allocs_per_task", same(3.001)}}},
                    {.strategy = "fewer_allocs", .times = five, .counters = {{"allocs_per_task", same(2.0)}}},
-                   {.strategy = "threads", .times = five, .counters = {{"threads_created", same(3)}}},
+                   {.strategy = "threads", .times = five, .counters = {{"threads_created", same(4)}}},
                    {.strategy = "rss_small", .times = five, .counters = {{"peak_rss_bytes", same(1.09e8)}}},
                    {.strategy = "rss_large", .times = five, .counters = {{"peak_rss_bytes", same(1.11e8)}}},
                    {.strategy = "bytes", .times = five, .counters = {{"bytes_per_task", same(64)}}}});
-  Comparison comparison = compare_files(base, next, Options{});
+  Comparison comparison = compare_files(base, next, exact_allocations());
   EXPECT_EQ(metric_of(comparison, "more_allocs/", "allocs_per_task").verdict, Verdict::regression);
   EXPECT_EQ(metric_of(comparison, "more_allocs/", "allocs_per_task").decision, Decision::exact);
   EXPECT_EQ(metric_of(comparison, "fewer_allocs/", "allocs_per_task").verdict, Verdict::improvement);
@@ -235,10 +310,64 @@ TEST(Verdict, AllocationsAndThreadsAreExactPeakRssHasTenPercent) {
   EXPECT_EQ(metric_of(comparison, "bytes/", "bytes_per_task").verdict, Verdict::unchanged);
   EXPECT_EQ(comparison.summary.regressions, 3u);
 
-  Options tolerant;
+  Options tolerant = exact_allocations();
   tolerant.exact_tolerance = 0.01;
   comparison = compare_files(base, next, tolerant);
   EXPECT_EQ(metric_of(comparison, "more_allocs/", "allocs_per_task").verdict, Verdict::unchanged);
+
+  // The defaults: allocations may grow by 0.05 per task or 100% (bytes by 100%), peak RSS by 25%, as A/A
+  // pairs on a loaded machine need; threads created stay exact, and an allocation per task more still counts.
+  comparison = compare_files(base, next, Options{});
+  EXPECT_EQ(metric_of(comparison, "more_allocs/", "allocs_per_task").verdict, Verdict::unchanged);
+  EXPECT_EQ(metric_of(comparison, "threads/", "threads_created").verdict, Verdict::regression);
+  EXPECT_EQ(metric_of(comparison, "rss_large/", "peak_rss_bytes").verdict, Verdict::unchanged);
+  const ResultFile worse = make_file(
+      "worse.json", {{.strategy = "more_allocs", .times = five, .counters = {{"allocs_per_task", same(6.5)}}},
+                     {.strategy = "rss_large", .times = five, .counters = {{"peak_rss_bytes", same(1.3e8)}}},
+                     {.strategy = "bytes", .times = five, .counters = {{"bytes_per_task", same(200)}}}});
+  comparison = compare_files(base, worse, Options{});
+  EXPECT_EQ(metric_of(comparison, "more_allocs/", "allocs_per_task").verdict, Verdict::regression);
+  EXPECT_EQ(metric_of(comparison, "rss_large/", "peak_rss_bytes").verdict, Verdict::regression);
+  EXPECT_EQ(metric_of(comparison, "bytes/", "bytes_per_task").verdict, Verdict::regression);
+  const ResultFile none = make_file(
+      "none.json", {{.strategy = "zero", .times = five, .counters = {{"allocs_per_task", same(0)}}}});
+  const ResultFile one = make_file(
+      "one.json", {{.strategy = "zero", .times = five, .counters = {{"allocs_per_task", same(1)}}}});
+  EXPECT_EQ(metric_of(compare_files(none, one, Options{}), "zero/", "allocs_per_task").verdict,
+            Verdict::regression);  // a pool that allocated nothing now allocates once per task
+
+  // Threads: up to K + 1 is what a pool of K may start (an on-demand one by timing); above it, any increase.
+  const ResultFile fewer = make_file(
+      "fewer.json",
+      {{.strategy = "on_demand", .workers = 100, .times = five, .counters = {{"threads_created", same(88)}}},
+       {.strategy = "leaky", .workers = 2, .times = five, .counters = {{"threads_created", same(3)}}}});
+  const ResultFile more = make_file(
+      "more.json",
+      {{.strategy = "on_demand", .workers = 100, .times = five, .counters = {{"threads_created", same(101)}}},
+       {.strategy = "leaky", .workers = 2, .times = five, .counters = {{"threads_created", same(5)}}}});
+  comparison = compare_files(fewer, more, Options{});
+  const auto& on_demand = metric_of(comparison, "on_demand/", "threads_created");
+  EXPECT_EQ(on_demand.verdict, Verdict::unchanged);
+  EXPECT_NE(on_demand.note.find("within the K + 1 = 101"), std::string::npos) << on_demand.note;
+  EXPECT_EQ(metric_of(comparison, "leaky/", "threads_created").verdict, Verdict::regression);
+}
+
+// Peak RSS that varies between repetitions: a change within three times that variation is noise.
+TEST(Verdict, PeakRssWithinItsVariationBetweenRepetitionsIsNoise) {
+  const ResultFile base = make_file(
+      "base.json",
+      {{.strategy = "a", .times = five, .counters = {{"peak_rss_bytes", {1e8, 1.2e8, 1e8, 1.1e8, 1e8}}}}});
+  const ResultFile next =
+      make_file("new.json", {{.strategy = "a",
+                              .times = five,
+                              .counters = {{"peak_rss_bytes", {1.3e8, 1.3e8, 1.2e8, 1.4e8, 1.3e8}}}}});
+  const auto& rss = metric_of(compare_files(base, next, Options{}), "a/", "peak_rss_bytes");
+  EXPECT_EQ(rss.verdict, Verdict::unchanged);  // +30% median, but the repetitions span 20 MB
+  EXPECT_NE(rss.note.find("varies by 19.1 MiB between repetitions"), std::string::npos) << rss.note;
+  Options no_spread;
+  no_spread.spread_factor = 0;
+  EXPECT_EQ(metric_of(compare_files(base, next, no_spread), "a/", "peak_rss_bytes").verdict,
+            Verdict::regression);
 }
 
 TEST(Verdict, FailedOnlyInNewIsARegressionOtherFailuresAreReported) {
@@ -379,7 +508,7 @@ TEST(Verdict, ExactMetricsThatVaryBetweenRepetitionsAllowThreeTimesTheirSpread) 
                              {.strategy = "fixed",
                               .times = five,
                               .counters = {{"allocs_per_task", std::vector<double>(5, 0.00055)}}}});
-  const Comparison comparison = compare_files(base, next, Options{});
+  const Comparison comparison = compare_files(base, next, exact_allocations());
   const auto& on_demand = metric_of(comparison, "on_demand/", "allocs_per_task");
   EXPECT_DOUBLE_EQ(on_demand.spread, 0.0030 - 0.0010);
   EXPECT_EQ(on_demand.verdict, Verdict::unchanged);
@@ -388,7 +517,7 @@ TEST(Verdict, ExactMetricsThatVaryBetweenRepetitionsAllowThreeTimesTheirSpread) 
   // Identical repetitions: any increase counts.
   EXPECT_EQ(metric_of(comparison, "fixed/", "allocs_per_task").spread, 0);
   EXPECT_EQ(metric_of(comparison, "fixed/", "allocs_per_task").verdict, Verdict::regression);
-  Options no_spread;
+  Options no_spread = exact_allocations();
   no_spread.spread_factor = 0;
   EXPECT_EQ(metric_of(compare_files(base, next, no_spread), "on_demand/", "allocs_per_task").verdict,
             Verdict::regression);
@@ -594,8 +723,11 @@ TEST(Output, MarkdownSummaryFitsAPullRequestCommentForAnyMatrix) {
   for (int i = 0; i < 1000; ++i)
     new_cases.push_back(
         {.strategy = "new_strategy_" + std::to_string(i), .times = five, .strategy_params = long_params});
+  // Unadjusted: 2,000 U tests of 5 against 5 cannot reach alpha after Holm's adjustment, and the point here
+  // is a thousand regressed cases to list.
   const Comparison comparison =
-      compare_files(make_file("base.json", base_cases), make_file("new.json", new_cases), Options{});
+      compare_files(make_file("base.json", base_cases), make_file("new.json", new_cases),
+                    Options{.adjustment = Adjustment::none});
   ASSERT_EQ(comparison.summary.cases_regressed, 1000u);
 
   const std::string full = format_markdown(comparison);
@@ -680,6 +812,14 @@ TEST(Confirmation, OnlyRegressionsTheSecondRunRepeatsFail) {
                               "regressed case: a/"),
       std::string::npos)
       << format_text(noise);
+  // The summary and the list of regressed cases say which of them the second run confirmed.
+  const std::string text = format_text(noise, true);
+  EXPECT_NE(text.find("a second run confirmed 1 of the 2 regressed cases"), std::string::npos) << text;
+  EXPECT_NE(text.find("Regressed cases (2; 1 confirmed by a second run):"), std::string::npos) << text;
+  EXPECT_NE(text.find(first.cases[1].name + ": time +50.0%"), std::string::npos) << text;
+  EXPECT_NE(text.find("(confirmed by the second run)"), std::string::npos) << text;
+  EXPECT_NE(text.find("(not confirmed by the second run: noise)"), std::string::npos) << text;
+  EXPECT_NE(format_markdown(noise, true).find("1 confirmed by a second run"), std::string::npos);
 
   Comparison cleared = compare_files(base, file("new.json", 1.5, 1.5), options);
   confirm_regressions(cleared, base, file("second.json", 1, 1), "rerun");
@@ -737,8 +877,15 @@ TEST(Verdict, FailOnMissingFailsAnEmptyPartialOrDisjointNew) {
     EXPECT_NE(format_text(failed).find("FAIL: " + failed.gate_failure), std::string::npos);
     EXPECT_NE(format_markdown(failed, true).find("**Failed:**"), std::string::npos);
     EXPECT_EQ(nlohmann::json::parse(format_json(failed))["summary"]["gate_failure"], failed.gate_failure);
-    // Without the flag, missing cases are listed, not a failure.
-    EXPECT_EQ(exit_status(compare_files(base, item.next, Options{})), 0) << item.what;
+    // Without the flag, missing cases are listed, not a failure; but nothing compared at all never passes.
+    const Comparison plain = compare_files(base, item.next, Options{});
+    EXPECT_EQ(exit_status(plain), std::string(item.what) == "partial" ? 0 : 1) << item.what;
+    if (std::string(item.what) == "empty") {
+      EXPECT_EQ(plain.gate_failure, "new.json has no case at all: nothing was compared");
+    }
+    if (std::string(item.what) == "disjoint") {
+      EXPECT_EQ(plain.gate_failure, "base.json and new.json have no case in common: nothing was compared");
+    }
   }
   EXPECT_TRUE(ci_profile().fail_on_missing);
   EXPECT_EQ(exit_status(compare_files(base, base, options)), 0);

@@ -177,6 +177,15 @@ TEST(MannWhitneyU, SmallestPValueSaysWhenTheTestCannotDecide) {
   EXPECT_DOUBLE_EQ(smallest_p_value(0, 5), 1.0);
   // Complete separation reaches exactly the smallest p.
   EXPECT_NEAR(mann_whitney_u({1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}).p_value, smallest_p_value(5, 5), 1e-12);
+  // Beyond 8 against 8 the test is the normal approximation, whose smallest p is larger than the exact
+  // 2 / C(18, 9) = 4.1e-5: what separated samples really give.
+  std::vector<double> low(9), high(9), lower(8), higher(8);
+  for (int i = 0; i < 9; ++i) low[i] = i, high[i] = 100 + i;
+  for (int i = 0; i < 8; ++i) lower[i] = i, higher[i] = 100 + i;
+  EXPECT_NEAR(smallest_p_value(9, 9), mann_whitney_u(low, high).p_value, 1e-12);
+  EXPECT_NEAR(smallest_p_value(9, 9), 0.000412, 0.000001);
+  EXPECT_NEAR(smallest_p_value(8, 8), mann_whitney_u(lower, higher).p_value, 1e-12);
+  EXPECT_NEAR(smallest_p_value(8, 8), 2.0 / 12870, 1e-12);
 }
 
 // ---- verdicts ----

@@ -501,6 +501,46 @@ TEST(ReportModel, RulesOfThumbCheckedWithTheirNumbers) {
   EXPECT_THAT(gap.evidence.at(0), HasSubstr("45.0x at 1.00 µs, 9.09x at 10.0 µs, 1.20x at 100 µs"));
 }
 
+// A run of today's matrix names raw_threads' rows by spawn mode ("raw_threads (spawn=thread)"): the rule
+// finds them by strategy, not by the bare name, and judges each mode.
+TEST(ReportModel, ThePoolingRuleJudgesEachRawThreadsMode) {
+  nlohmann::json document = fixture_json();
+  nlohmann::json added = nlohmann::json::array();
+  for (auto& entry : document["benchmarks"]) {
+    const std::string name = entry.value("name", "");
+    if (!name.starts_with("raw_threads/atomic_increment/")) continue;
+    auto with_mode = [&](const std::string& mode) {
+      nlohmann::json copy = entry;
+      for (const char* key : {"name", "run_name"})
+        if (copy.contains(key)) {
+          std::string text = copy[key];
+          text.insert(std::string("raw_threads/atomic_increment/").size(), "spawn:" + mode + "/");
+          copy[key] = text;
+        }
+      if (copy.contains("case")) copy["case"]["strategy_params"] = {{"spawn", mode}};
+      return copy;
+    };
+    nlohmann::json fiber = with_mode("fiber");
+    if (fiber.contains("real_time")) fiber["real_time"] = fiber["real_time"].get<double>() / 100;
+    added.push_back(fiber);
+    entry = with_mode("thread");
+  }
+  for (auto& entry : added) document["benchmarks"].push_back(entry);
+  const Report report = report_of(document);
+  const auto& tiny = rule_of(report, "pooling_beats_thread_per_task");
+  ASSERT_EQ(tiny.evidence.size(), 2u) << ::testing::PrintToString(tiny.evidence);
+  const bool thread_first = tiny.evidence[0].find("spawn=thread") != std::string::npos;
+  const std::string& thread = tiny.evidence[thread_first ? 0 : 1];
+  const std::string& fiber = tiny.evidence[thread_first ? 1 : 0];
+  EXPECT_THAT(thread, HasSubstr("raw_threads (spawn=thread) median"));
+  EXPECT_THAT(thread, HasSubstr("fifo_ring 256x"));
+  EXPECT_THAT(thread, HasSubstr("— held"));
+  EXPECT_THAT(fiber, HasSubstr("raw_threads (spawn=fiber) median"));
+  EXPECT_THAT(fiber, HasSubstr("fifo_ring 2.56x"));  // a hundredth of the thread's time
+  EXPECT_THAT(fiber, HasSubstr("did not hold"));
+  EXPECT_EQ(tiny.outcome, RuleOutcome::did_not_hold);
+}
+
 TEST(ReportModel, CrossoverInterpolatedBetweenTheBracketingDurations) {
   const Report& report = fixture_report();
   ASSERT_EQ(report.crossovers.size(), 1u);

@@ -31,16 +31,31 @@ std::vector<const metrics::Metric*> compared_metrics();
 // A compared metric by name; nullptr for a name the catalogue lacks or does not compare.
 const metrics::Metric* find_metric(const std::string& name);
 
+// How the U tests' p-values of one comparison (every timed metric of every case: a family of tests) are
+// adjusted before they are compared with alpha. Two runs made at different times drift apart on a shared
+// machine, and a matrix of ~100 cases makes ~200 tests: at alpha 0.05 unadjusted, an A/A comparison of 5
+// against 5 repetitions reports a few regressions by chance alone.
+enum class Adjustment {
+  holm,                // the chance of any false regression in the comparison at most alpha (default)
+  benjamini_hochberg,  // the expected share of false ones among those reported at most alpha
+  none,                // each test alone at alpha (Google Benchmark's compare.py)
+};
+std::string to_string(Adjustment adjustment);
+
 struct Options {
   double alpha = 0.05;
-  double min_effect = 0.05;     // timed metrics: relative change that counts
-  double exact_tolerance = 0;   // exact metrics: relative increase tolerated (0: any increase regresses)
-  double spread_factor = 3;     // exact metrics varying between repetitions: multiples of that variation a
-                                // change must exceed
-  double alloc_tolerance = 0;   // allocs_per_task: absolute increase tolerated, in allocations per task
-  double alloc_growth = 0;      // allocs_per_task: relative increase tolerated (the larger of the two counts)
+  Adjustment adjustment = Adjustment::holm;
+  double min_effect = 0.05;    // timed metrics: relative change that counts
+  double exact_tolerance = 0;  // exact metrics: relative increase tolerated (0: any increase regresses)
+  double spread_factor = 3;    // exact metrics varying between repetitions: multiples of that variation a
+                               // change must exceed
+  // allocs_per_task: absolute increase tolerated, in allocations per task; and (with bytes_per_task) the
+  // relative increase tolerated; the larger of the two counts. A thread per task's allocations depend on the
+  // machine's load: A/A pairs on this 2-core machine differed by up to +94% in allocations and +43% in bytes.
+  double alloc_tolerance = 0.05;
+  double alloc_growth = 1.0;
   double min_time_ns = 0;       // timed metrics of cases (or their reference) shorter than this: not compared
-  double rss_threshold = 0.10;  // peak_rss_bytes: relative change that counts
+  double rss_threshold = 0.25;  // peak_rss_bytes: relative change that counts (A/A pairs: up to 18%)
   std::optional<std::string>
       normalize_to;                  // strategy whose cases divide the times of the same workload's cases
   std::vector<std::string> metrics;  // empty: every known metric
@@ -89,8 +104,13 @@ struct MetricComparison {
   double new_median = 0;
   std::optional<double> change;   // (new - base) / base; 0 when both are 0, absent when only base is
   std::optional<double> p_value;  // only where the U test decided (absent: no test was made)
-  bool normalized = false;        // values are ratios to the reference strategy's
-  double spread = 0;              // exact metrics: largest max - min between repetitions of either run
+  // p_value adjusted over the comparison's family of tests (Options::adjustment); what is compared with
+  // alpha.
+  std::optional<double> adjusted_p_value;
+  // The verdict by the minimum effect alone (what a significant test leads to).
+  Verdict effect_verdict = Verdict::unchanged;
+  bool normalized = false;  // values are ratios to the reference strategy's
+  double spread = 0;        // exact metrics: largest max - min between repetitions of either run
   Decision decision = Decision::none;
   Verdict verdict = Verdict::not_compared;
   std::string note;  // why not compared, or why the test was not used
@@ -131,6 +151,7 @@ struct Summary {
   std::size_t threshold_only = 0;       // metric comparisons decided without the U test
   std::size_t too_few_repetitions = 0;  // metric comparisons not judged: beyond the effect, too few to test
   std::size_t cases_too_few = 0;        // cases with at least one of those
+  std::size_t tests = 0;                // U tests made: the family the p-values were adjusted over
 };
 
 struct Comparison {

@@ -42,17 +42,19 @@ struct Arguments {
   bool strict = false;
   bool fail_on_missing = false;
   double alpha = 0.05;
+  std::string adjust;
   std::string min_effect;
   std::string exact_tolerance;
   std::string rss_threshold;
   double spread_factor = 3;
-  double alloc_tolerance = 0;
+  double alloc_tolerance = 0.05;
   std::string alloc_growth;
   double min_time_ms = 0;
   std::string normalize_to;
   std::string confirm_with;
   std::vector<std::string> metrics;
   CLI::Option* alpha_option = nullptr;
+  CLI::Option* adjust_option = nullptr;
   CLI::Option* min_effect_option = nullptr;
   CLI::Option* exact_tolerance_option = nullptr;
   CLI::Option* rss_threshold_option = nullptr;
@@ -72,6 +74,16 @@ Options options_from(const Arguments& arguments) {
     if (!(arguments.alpha > 0 && arguments.alpha < 1))
       throw UsageError(fmt::format("--alpha: {} is not between 0 and 1", arguments.alpha));
     options.alpha = arguments.alpha;
+  }
+  if (arguments.adjust_option->count() > 0) {
+    if (arguments.adjust == "holm")
+      options.adjustment = Adjustment::holm;
+    else if (arguments.adjust == "bh")
+      options.adjustment = Adjustment::benjamini_hochberg;
+    else if (arguments.adjust == "none")
+      options.adjustment = Adjustment::none;
+    else
+      throw UsageError(fmt::format("--adjust: '{}' is not one of holm, bh, none", arguments.adjust));
   }
   if (arguments.min_effect_option->count() > 0)
     options.min_effect = parse_non_negative_fraction("--min-effect", arguments.min_effect);
@@ -234,17 +246,28 @@ std::string metrics_by_rule() {
 
 const char* const help_footer = R"(
 A timed metric (time = real_time, items_per_second, e2e_p99_ns, queue_wait_p99_ns) is a regression only when it
-is significant (two-sided Mann-Whitney U over the repetitions, p < --alpha; p-values equal those of Google
-Benchmark's compare.py) and worse by more than --min-effect. items_per_second is higher-is-better; effects are
+is significant (two-sided Mann-Whitney U over the repetitions; p-values equal those of Google Benchmark's
+compare.py, then adjusted for the number of tests the comparison makes, Holm's by default (--adjust), before they
+meet --alpha) and worse by more than --min-effect. Why adjusted: two runs made at different times drift apart on
+a shared machine, and a matrix of 100 cases makes about 200 tests, so that at 0.05 each an A/A comparison finds a
+few "regressions" by chance. Holm over T tests needs p < alpha / T for its first rejection: 5 against 5
+repetitions (smallest p 0.0079) cannot reach that for T = 200; 8 against 8 can. items_per_second is higher-is-better; effects are
 factors, so +5% time and -4.8% throughput are the same effect; throughput is not judged on its own but shown at
 each side's median time with time's verdict (one quantity, one verdict). When the repetitions are too few for the
-test to reach alpha (fewer than 4 against 4 at 0.05), a change beyond --min-effect is "not enough repetitions to
-judge" (exit 0); --strict decides on --min-effect alone. A p-value is printed only where the test was made.
+test to reach alpha after the adjustment (fewer than 4 against 4 at 0.05 for one test; the note names how many
+would do), a change beyond --min-effect is "not enough repetitions to judge" (exit 0); --strict decides on
+--min-effect alone. A p-value is printed only where the test was made.
 allocs_per_task, bytes_per_task and threads_created are exact: any increase beyond --exact-tolerance (default
-0) is a regression where the repetitions agree with each other. Where they do not (workers created on demand, a
-workload whose own allocations depend on timing), a change must also exceed --spread-factor (default 3) times the
-largest difference either run shows between its own repetitions, so record baselines with 3 or more repetitions.
-peak_rss_bytes: --rss-threshold (default 10%).
+0) is a regression where the repetitions agree with each other; allocations may grow by --alloc-tolerance (default
+0.05 per task: one more allocation per task is 1) or by --alloc-growth of the smaller median (default 100%, bytes
+too), whichever is larger, because a thread per task allocates glibc's thread bookkeeping again whenever its cache
+of stacks runs out, which depends on the machine's load (raw_threads: 1.08 allocations per task quiet, 1.87 beside
+two busy loops; A/A pairs here differed by up to +94% in allocations and +43% in bytes per task). Where the
+repetitions do not agree (workers created on demand, a workload whose own allocations depend on timing), a change
+must also exceed --spread-factor (default 3) times the largest difference either run shows between its own
+repetitions, so record baselines with 3 or more repetitions. peak_rss_bytes: --rss-threshold (default 25%: A/A
+pairs differed by up to 18%), and beyond --spread-factor times its variation between repetitions. For exact
+allocation counts: --alloc-tolerance 0 --alloc-growth 0.
 
 --normalize-to STRATEGY divides each case's times (and throughput) by those of the same workload's case for
 STRATEGY in the same file, repetition by repetition, so runs from different machines compare as ratios.
@@ -306,6 +329,15 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                                "(on in --profile ci)");
           arguments->alpha_option = command.add_option("--alpha", arguments->alpha,
                                                        "significance level of the U test (default 0.05)");
+          arguments->adjust_option =
+              command
+                  .add_option("--adjust", arguments->adjust,
+                              "holm (default), bh or none: how the p-values of the comparison's U tests "
+                              "(every timed metric of every case) are adjusted for their number before "
+                              "they meet --alpha: Holm bounds the chance of any false regression by alpha, "
+                              "Benjamini-Hochberg the share of false ones among those reported; none "
+                              "judges each test alone, as Google Benchmark's compare.py")
+                  ->type_name("holm|bh|none");
           arguments->min_effect_option =
               command.add_option("--min-effect", arguments->min_effect,
                                  "smallest change of a timed metric that counts (default 5%)");
@@ -313,18 +345,18 @@ const SubcommandRegistrar registrar{SubcommandInfo{
               "--exact-tolerance", arguments->exact_tolerance,
               "increase of allocs/bytes per task or threads created tolerated (default 0)");
           arguments->rss_threshold_option = command.add_option("--rss-threshold", arguments->rss_threshold,
-                                                               "peak RSS change that counts (default 10%)");
+                                                               "peak RSS change that counts (default 25%)");
           arguments->spread_factor_option = command.add_option(
               "--spread-factor", arguments->spread_factor,
               "exact metrics that vary between repetitions: a change must exceed this many "
               "times that variation (default 3)");
-          arguments->alloc_tolerance_option =
-              command.add_option("--alloc-tolerance", arguments->alloc_tolerance,
-                                 "allocs_per_task increase tolerated, in allocations per task (default 0)");
+          arguments->alloc_tolerance_option = command.add_option(
+              "--alloc-tolerance", arguments->alloc_tolerance,
+              "allocs_per_task increase tolerated, in allocations per task (default 0.05)");
           arguments->alloc_growth_option = command.add_option(
               "--alloc-growth", arguments->alloc_growth,
-              "allocs_per_task increase tolerated relative to the smaller median, where that is more than "
-              "--alloc-tolerance (default 0%)");
+              "allocs_per_task (and bytes_per_task) increase tolerated relative to the smaller median, where "
+              "that is more than --alloc-tolerance (default 100%)");
           arguments->min_time_option =
               command.add_option("--min-time", arguments->min_time_ms,
                                  "MS: timed metrics of cases (or their reference) shorter than this are not "

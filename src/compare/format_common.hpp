@@ -21,10 +21,17 @@ std::string changed_metrics(const CaseComparison& result, Verdict verdict);
 std::string value_or_dash(const MetricComparison& metric, bool base);
 std::string rules_in_words(const Options& options);
 // The case-level note for metrics decided without the U test; empty when the test was used.
-std::string threshold_only_note(const CaseComparison& result, const Options& options);
+std::string threshold_only_note(const CaseComparison& result, const Options& options, std::size_t tests);
 // "a second run of 3 cases (CMD) confirmed 1 regressed case: X; did not confirm 2 (noise): Y, Z"; empty when
 // there was none.
 std::string confirmation_line(const Comparison& comparison);
-std::string too_few_note(std::size_t base_count, std::size_t new_count, const Options& options);
+// For a regressed case's line where a second run judged it: " (confirmed by the second run)" or " (not
+// confirmed by the second run: noise)"; empty without a confirmation.
+std::string confirmation_mark(const Comparison& comparison, const std::string& case_name);
+// "Regressed cases (8)", or with a confirmation "Regressed cases (8; 1 confirmed by a second run)".
+std::string regressed_title(const Comparison& comparison, std::size_t regressed);
+// `tests`: the U tests of the comparison (Summary::tests), the family Holm adjusts over.
+std::string too_few_note(std::size_t base_count, std::size_t new_count, const Options& options,
+                         std::size_t tests);
 
 }  // namespace poolbench::compare

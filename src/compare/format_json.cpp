@@ -26,6 +26,7 @@ std::string format_json(const Comparison& comparison) {
   out["new"] = comparison.new_path;
   out["options"] = {{"profile", options.profile},
                     {"alpha", options.alpha},
+                    {"adjustment", to_string(options.adjustment)},
                     {"min_effect", options.min_effect},
                     {"exact_tolerance", options.exact_tolerance},
                     {"spread_factor", options.spread_factor},
@@ -54,6 +55,7 @@ std::string format_json(const Comparison& comparison) {
       {"only_in_new", s.only_in_new},
       {"decided_without_u_test", s.threshold_only},
       {"too_few_repetitions", s.too_few_repetitions},
+      {"u_tests", s.tests},
       {"cases_too_few_repetitions", s.cases_too_few},
       {"regressed_cases", regressed_cases(comparison)},
       {"gate_failure", comparison.gate_failure.empty() ? nlohmann::ordered_json(nullptr)
@@ -81,6 +83,7 @@ std::string format_json(const Comparison& comparison) {
       m["new_median"] = metric.new_count > 0 ? nlohmann::ordered_json(metric.new_median) : nullptr;
       m["change"] = optional_number(metric.change);
       m["p_value"] = optional_number(metric.p_value);
+      m["adjusted_p_value"] = optional_number(metric.adjusted_p_value);
       m["base_count"] = metric.base_count;
       m["new_count"] = metric.new_count;
       m["normalized"] = metric.normalized;

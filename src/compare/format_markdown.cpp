@@ -140,9 +140,10 @@ std::string format_markdown(const Comparison& comparison, bool summary) {
   std::vector<std::string> regressed;
   for (const auto& result : comparison.cases)
     if (result.regressed())
-      regressed.push_back(
-          fmt::format("- {}: {}\n", code(result.name), cell(changed_metrics(result, Verdict::regression))));
-  bounded.section(fmt::format("**Regressed cases ({}):**\n\n", regressed.size()), "", regressed);
+      regressed.push_back(fmt::format("- {}: {}{}\n", code(result.name),
+                                      cell(changed_metrics(result, Verdict::regression)),
+                                      confirmation_mark(comparison, result.name)));
+  bounded.section(fmt::format("**{}:**\n\n", regressed_title(comparison, regressed.size())), "", regressed);
 
   out += fmt::format("Base {}, new {}. Rules: {}.\n\n", code(comparison.base_path), code(comparison.new_path),
                      rules_in_words(comparison.options));
@@ -155,7 +156,7 @@ std::string format_markdown(const Comparison& comparison, bool summary) {
         "> {} comparison(s) in {} case(s) changed by more than the minimum effect but were not "
         "judged: {}.\n\n",
         s.too_few_repetitions, s.cases_too_few,
-        too_few_note(example->base_count, example->new_count, comparison.options));
+        too_few_note(example->base_count, example->new_count, comparison.options, comparison.summary.tests));
   } else if (s.threshold_only > 0 && comparison.options.strict) {
     out += fmt::format(
         "> {} comparison(s) had too few repetitions for the U test and were decided on the minimum effect "

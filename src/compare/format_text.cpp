@@ -22,9 +22,12 @@ std::string format_text(const Comparison& comparison, bool summary) {
     std::vector<std::string> lines;
     for (const auto& result : comparison.cases)
       if (verdict == Verdict::regression ? result.regressed() : result.improved())
-        lines.push_back(fmt::format("  {}: {}\n", result.name, changed_metrics(result, verdict)));
+        lines.push_back(fmt::format(
+            "  {}: {}{}\n", result.name, changed_metrics(result, verdict),
+            verdict == Verdict::regression ? confirmation_mark(comparison, result.name) : std::string()));
     if (lines.empty()) continue;
-    out += fmt::format("{} ({}):\n", title, lines.size());
+    out += verdict == Verdict::regression ? regressed_title(comparison, lines.size()) + ":\n"
+                                          : fmt::format("{} ({}):\n", title, lines.size());
     for (const auto& line : lines) out += line;
   }
   if (comparison.summary.cases_too_few > 0) {
@@ -63,7 +66,7 @@ std::string format_text(const Comparison& comparison, bool summary) {
       out += '\n';
     }
     if (!result.note.empty()) out += fmt::format("  note: {}\n", result.note);
-    if (auto note = threshold_only_note(result, comparison.options); !note.empty())
+    if (auto note = threshold_only_note(result, comparison.options, comparison.summary.tests); !note.empty())
       out += fmt::format("  note: {}\n", note);
   }
 

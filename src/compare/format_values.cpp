@@ -1,4 +1,5 @@
 // compare output shared by every format: values with units, changes, the rules in words, the summary line.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -6,7 +7,9 @@
 
 #include "compare/compare.hpp"
 #include "compare/format_common.hpp"
+#include "compare/verdict.hpp"
 #include "format/units.hpp"
+#include "metrics/statistics.hpp"
 
 namespace poolbench::compare {
 
@@ -71,16 +74,25 @@ std::string value_or_dash(const MetricComparison& metric, bool base) {
 
 std::string rules_in_words(const Options& options) {
   std::string out = fmt::format(
-      "times: U test at alpha {:g} and a {:g}% minimum effect; allocations and threads: {}; peak RSS: {:g}%",
-      options.alpha, options.min_effect * 100,
+      "times: U test at alpha {:g}{} and a {:g}% minimum effect; allocations and threads: {}; peak RSS: "
+      "{:g}%",
+      options.alpha,
+      options.adjustment == Adjustment::none
+          ? std::string()
+          : fmt::format(" (p-values adjusted by {} over the comparison's tests)",
+                        options.adjustment == Adjustment::holm ? "Holm" : "Benjamini-Hochberg"),
+      options.min_effect * 100,
       options.exact_tolerance == 0
           ? fmt::format("exact (any increase beyond {:g}x their variation between repetitions)",
                         options.spread_factor)
           : fmt::format("{:g}% tolerance and {:g}x their variation between repetitions",
                         options.exact_tolerance * 100, options.spread_factor),
       options.rss_threshold * 100);
-  if (options.alloc_tolerance > 0)
-    out += fmt::format("; allocs_per_task may grow by {:g} per task", options.alloc_tolerance);
+  if (options.alloc_tolerance > 0 || options.alloc_growth > 0)
+    out += fmt::format(
+        "; allocs_per_task may grow by {:g} per task or {:g}% of the smaller median (bytes_per_task "
+        "by that share)",
+        options.alloc_tolerance, options.alloc_growth * 100);
   if (options.min_time_ns > 0)
     out += fmt::format("; cases under {:g} ms not timed", options.min_time_ns / 1e6);
   if (options.normalize_to) out += fmt::format("; times relative to {}", *options.normalize_to);
@@ -111,6 +123,9 @@ std::string summary_line(const Comparison& comparison) {
     if (result.status == CaseStatus::failed_in_new) ++failed_in_new;
   if (failed_in_new > 0)
     out += fmt::format("; {} failing only in new", plural(failed_in_new, "case", "cases"));
+  if (comparison.confirmation)
+    out += fmt::format("; a second run confirmed {} of the {}", comparison.confirmation->confirmed.size(),
+                       plural(s.cases_regressed, "regressed case", "regressed cases"));
   return out;
 }
 
@@ -128,24 +143,47 @@ std::string confirmation_line(const Comparison& comparison) {
   return out;
 }
 
-std::string threshold_only_note(const CaseComparison& result, const Options& options) {
+std::string confirmation_mark(const Comparison& comparison, const std::string& case_name) {
+  if (!comparison.confirmation) return {};
+  const auto& confirmed = comparison.confirmation->confirmed;
+  return std::find(confirmed.begin(), confirmed.end(), case_name) != confirmed.end()
+             ? " (confirmed by the second run)"
+             : " (not confirmed by the second run: noise)";
+}
+
+std::string regressed_title(const Comparison& comparison, std::size_t regressed) {
+  if (!comparison.confirmation) return fmt::format("Regressed cases ({})", regressed);
+  return fmt::format("Regressed cases ({}; {} confirmed by a second run)", regressed,
+                     comparison.confirmation->confirmed.size());
+}
+
+std::string threshold_only_note(const CaseComparison& result, const Options& options, std::size_t tests) {
   for (const auto& metric : result.metrics)
     if (metric.decision == Decision::threshold_only && metric.verdict != Verdict::unchanged)
-      return too_few_note(metric.base_count, metric.new_count, options);
+      return too_few_note(metric.base_count, metric.new_count, options, tests);
   return {};
 }
 
-std::string too_few_note(std::size_t base_count, std::size_t new_count, const Options& options) {
+std::string too_few_note(std::size_t base_count, std::size_t new_count, const Options& options,
+                         std::size_t tests) {
+  const double smallest = metrics::smallest_p_value(base_count, new_count);
+  // Enough for one test, not for Holm over the comparison's family: say so, and how many would do.
+  const std::string reason =
+      options.adjustment == Adjustment::holm && tests > 1 && smallest < options.alpha
+          ? fmt::format(
+                "{} vs {} repetitions cannot give p < {:g} / {} (Holm over the comparison's {} U "
+                "tests; {} or more per side can)",
+                base_count, new_count, options.alpha, tests, tests,
+                repetitions_for_family(tests, options.alpha))
+          : fmt::format("{} vs {} repetitions cannot give p < {:g}", base_count, new_count, options.alpha);
   return options.strict
-             ? fmt::format(
-                   "U test not used: {} vs {} repetitions cannot give p < {:g}; decided on the {:g}% "
-                   "minimum effect alone (--strict)",
-                   base_count, new_count, options.alpha, options.min_effect * 100)
+             ? fmt::format("U test not used: {}; decided on the {:g}% minimum effect alone (--strict)",
+                           reason, options.min_effect * 100)
              : fmt::format(
-                   "not enough repetitions to judge: {} vs {} repetitions cannot give p < {:g}, so a "
-                   "change beyond the {:g}% minimum effect is not judged (more repetitions, or "
-                   "--strict to decide on the minimum effect alone)",
-                   base_count, new_count, options.alpha, options.min_effect * 100);
+                   "not enough repetitions to judge: {}, so a change beyond the {:g}% minimum "
+                   "effect is not judged (more repetitions, or --strict to decide on the minimum "
+                   "effect alone)",
+                   reason, options.min_effect * 100);
 }
 
 }  // namespace poolbench::compare

@@ -60,6 +60,18 @@ std::string to_string(Verdict verdict) {
   return "?";
 }
 
+std::string to_string(Adjustment adjustment) {
+  switch (adjustment) {
+    case Adjustment::holm:
+      return "holm";
+    case Adjustment::benjamini_hochberg:
+      return "bh";
+    case Adjustment::none:
+      return "none";
+  }
+  return "?";
+}
+
 std::string to_string(Decision decision) {
   switch (decision) {
     case Decision::u_test_and_effect:
@@ -146,11 +158,12 @@ MetricComparison compare_metric(const metrics::Metric& metric, const std::vector
       // (workers created on demand, a workload whose own allocations depend on timing), a change counts only
       // beyond `spread_factor` times the largest difference either run shows between its own repetitions.
       out.spread = std::max({metrics::range(base), metrics::range(next), reference_spread});
-      const double allowed = options.spread_factor * out.spread +
-                             (metric.name == metrics::name::allocs_per_task
-                                  ? std::max(options.alloc_tolerance,
-                                             options.alloc_growth * std::min(out.base_median, out.new_median))
-                                  : 0.0);
+      const double growth = options.alloc_growth * std::min(out.base_median, out.new_median);
+      const double allowed =
+          options.spread_factor * out.spread + (metric.name == metrics::name::allocs_per_task
+                                                    ? std::max(options.alloc_tolerance, growth)
+                                                : metric.name == metrics::name::bytes_per_task ? growth
+                                                                                               : 0.0);
       const double increase = out.new_median - out.base_median;
       out.decision = Decision::exact;
       if (increase > out.base_median * options.exact_tolerance + allowed)
@@ -160,13 +173,21 @@ MetricComparison compare_metric(const metrics::Metric& metric, const std::vector
       else
         out.verdict = Verdict::unchanged;
       if (out.spread > 0)
-        out.note = fmt::format("varies by {:.6g} between repetitions; changes within {:g}x that are noise",
-                               out.spread, options.spread_factor);
+        out.note = fmt::format("varies by {} between repetitions; changes within {:g}x that are noise",
+                               format_value(metric, out.spread, false), options.spread_factor);
       break;
     }
     case metrics::Rule::relative_threshold:
       out.decision = Decision::threshold;
       out.verdict = classify(options.rss_threshold);
+      // As for exact metrics: a change within the variation between repetitions is noise.
+      out.spread = std::max(metrics::range(base), metrics::range(next));
+      if (out.verdict != Verdict::unchanged &&
+          std::abs(out.new_median - out.base_median) <= options.spread_factor * out.spread) {
+        out.verdict = Verdict::unchanged;
+        out.note = fmt::format("varies by {} between repetitions; changes within {:g}x that are noise",
+                               format_value(metric, out.spread, false), options.spread_factor);
+      }
       break;
     case metrics::Rule::significance: {
       const Verdict by_effect = classify(options.min_effect);
@@ -174,6 +195,8 @@ MetricComparison compare_metric(const metrics::Metric& metric, const std::vector
       if (out.base_count >= 2 && out.new_count >= 2 && smallest < options.alpha) {
         out.decision = Decision::u_test_and_effect;
         out.p_value = metrics::mann_whitney_u(base, next).p_value;
+        out.adjusted_p_value = out.p_value;  // a family of one, until adjust_for_family() sees them all
+        out.effect_verdict = by_effect;
         out.verdict = *out.p_value < options.alpha ? by_effect : Verdict::unchanged;
       } else {
         // No test was made: no p-value. A change within the minimum effect is no change whatever a test
@@ -229,6 +252,64 @@ MetricComparison not_compared(const std::string& metric, std::string note) {
   out.metric = metric;
   out.note = std::move(note);
   return out;
+}
+
+void adjust_for_family(Comparison& comparison) {
+  const Options& options = comparison.options;
+  std::vector<MetricComparison*> tested;
+  for (auto& result : comparison.cases)
+    for (auto& metric : result.metrics)
+      if (metric.decision == Decision::u_test_and_effect && metric.p_value) tested.push_back(&metric);
+  comparison.summary.tests = tested.size();
+  if (tested.size() > 1 && options.adjustment != Adjustment::none) {
+    std::vector<double> p_values;
+    p_values.reserve(tested.size());
+    for (const MetricComparison* metric : tested) p_values.push_back(*metric->p_value);
+    const std::vector<double> adjusted = options.adjustment == Adjustment::holm
+                                             ? metrics::holm_adjusted(p_values)
+                                             : metrics::benjamini_hochberg_adjusted(p_values);
+    const double family = static_cast<double>(tested.size());
+    for (std::size_t i = 0; i < tested.size(); ++i) {
+      MetricComparison& metric = *tested[i];
+      metric.adjusted_p_value = adjusted[i];
+      // Holm's first step compares the smallest p with alpha / family: where these repetitions cannot give
+      // a p that small, no test of this size can decide, whatever the data.
+      const double smallest = metrics::smallest_p_value(metric.base_count, metric.new_count);
+      const bool reachable = options.adjustment != Adjustment::holm || smallest * family < options.alpha;
+      if (reachable) {
+        metric.verdict = adjusted[i] < options.alpha ? metric.effect_verdict : Verdict::unchanged;
+        continue;
+      }
+      if (metric.effect_verdict == Verdict::unchanged) {
+        metric.verdict = Verdict::unchanged;
+        continue;
+      }
+      metric.decision = Decision::threshold_only;
+      metric.verdict = options.strict ? metric.effect_verdict : Verdict::too_few_repetitions;
+      metric.note = fmt::format(
+          "too few repetitions for {} U tests adjusted by Holm ({} vs {}: its smallest p-value {:.3g} times "
+          "{} is not below alpha {}); {}",
+          tested.size(), metric.base_count, metric.new_count, smallest, tested.size(), options.alpha,
+          options.strict
+              ? fmt::format("decided on the {:g}% minimum effect alone (--strict)", options.min_effect * 100)
+              : std::string("not enough repetitions to judge"));
+    }
+  }
+  // Throughput is judged as time (one quantity, one verdict).
+  for (auto& result : comparison.cases) {
+    const auto time = std::find_if(result.metrics.begin(), result.metrics.end(),
+                                   [](const MetricComparison& m) { return m.metric == metrics::name::time; });
+    if (time == result.metrics.end()) continue;
+    for (auto& metric : result.metrics)
+      if (metric.decision == Decision::same_as_time && metric.base_count > 0) metric.verdict = time->verdict;
+  }
+}
+
+std::size_t repetitions_for_family(std::size_t tests, double alpha) {
+  for (std::size_t n = 2; n < 64; ++n)
+    if (metrics::smallest_p_value(n, n) * static_cast<double>(std::max<std::size_t>(tests, 1)) < alpha)
+      return n;
+  return 64;
 }
 
 void summarize(Comparison& comparison) {

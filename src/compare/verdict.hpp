@@ -24,6 +24,16 @@ MetricComparison throughput_from_time(const MetricComparison& time, double base_
 // A metric that could not be compared, and why.
 MetricComparison not_compared(const std::string& metric, std::string note);
 
+// Adjusts the p-values of every U test in `comparison` over the family they form (options.adjustment) and
+// judges each against alpha; a test that cannot reach alpha after the adjustment (Holm: its repetitions'
+// smallest p times the family's size is not below alpha) is "not enough repetitions to judge" (or decided
+// on the minimum effect under --strict). Throughput rows take their case's time verdict again. Before
+// summarize().
+void adjust_for_family(Comparison& comparison);
+
+// The fewest repetitions per side with which Holm over `tests` U tests can reach `alpha`.
+std::size_t repetitions_for_family(std::size_t tests, double alpha);
+
 // Fills comparison.summary from its cases.
 void summarize(Comparison& comparison);
 

@@ -140,6 +140,13 @@ MannWhitney mann_whitney_u(const std::vector<double>& x, const std::vector<doubl
 
 double smallest_p_value(std::size_t n1, std::size_t n2) {
   if (n1 == 0 || n2 == 0) return 1;
+  if (n1 > 8 && n2 > 8) {
+    // mann_whitney_u's normal approximation at U = 0 (no ties), continuity-corrected: larger than the exact
+    // 2 / C(n1 + n2, n1) (9 against 9: 0.00041, where 8 against 8 gives 0.00016).
+    const double product = static_cast<double>(n1) * static_cast<double>(n2);
+    const double spread = std::sqrt(product * (static_cast<double>(n1 + n2) + 1) / 12);
+    return std::min(1.0, 2 * normal_survival((product / 2 - 0.5) / spread));
+  }
   // C(n1 + n2, k) for k = min(n1, n2), built up as C(m + i, i); exact in doubles for the sizes that matter
   // here.
   const std::size_t k = std::min(n1, n2);

@@ -41,8 +41,9 @@ struct MannWhitney {
 // approximation with tie correction and continuity correction). Both samples need at least one value.
 MannWhitney mann_whitney_u(const std::vector<double>& x, const std::vector<double>& y);
 
-// The smallest two-sided p-value the test can give for samples of these sizes (complete separation):
-// 2 / C(n1 + n2, n1). When it is not below alpha, no outcome could be significant.
+// The smallest two-sided p-value mann_whitney_u can give for samples of these sizes (complete separation):
+// 2 / C(n1 + n2, n1) where it is exact, the normal approximation's at U = 0 where both have more than 8.
+// When it is not below alpha, no outcome could be significant.
 double smallest_p_value(std::size_t n1, std::size_t n2);
 
 // ---- paired samples (`poolbench ab`: base and new measured side by side, round by round) ----

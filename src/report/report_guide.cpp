@@ -378,14 +378,19 @@ std::string render_proposal(const Report& report) {
   }
 
   out += "## Decision\n\n";
-  std::size_t adopt = 0, tie = 0, keep = 0, undecided = 0;
+  // The configurations counted from the proposed pool's side: where it is adopted, where it shares a tie,
+  // where another pool wins, where the baseline stays, where the run cannot tell.
+  std::size_t adopt = 0, tie = 0, other = 0, keep = 0, undecided = 0;
   for (const auto& table : report.tables) {
-    switch (table.recommendation.decision) {
+    const Recommendation& r = table.recommendation;
+    const bool named = r.fastest_pool == proposed.label ||
+                       std::find(r.tied_with.begin(), r.tied_with.end(), proposed.label) != r.tied_with.end();
+    switch (r.decision) {
       case Decision::adopt_pool:
-        ++adopt;
+        ++(r.fastest_pool == proposed.label ? adopt : other);
         break;
       case Decision::tie:
-        ++tie;
+        ++(named ? tie : other);
         break;
       case Decision::keep_default:
         ++keep;
@@ -394,8 +399,14 @@ std::string render_proposal(const Report& report) {
         ++undecided;
     }
   }
-  const std::string tally = fmt::format(
-      "{} adopt, {} tie, {} keep the baseline, {} undecided or cannot decide", adopt, tie, keep, undecided);
+  const std::string tally =
+      proposed.label.empty()
+          ? fmt::format("of {} configurations: the baseline stays in {}, undecided or cannot decide in {}",
+                        report.tables.size(), keep, undecided)
+          : fmt::format(
+                "of {} configurations: `{}` adopted in {}, tied with another pool in {}, another pool "
+                "wins in {}, the baseline stays in {}, undecided or cannot decide in {}",
+                report.tables.size(), proposed.label, adopt, tie, other, keep, undecided);
   if (proposed.label.empty())
     out += fmt::format("**Reject**: keep `{}` ({}).\n\n", report.baseline, tally);
   else if (undecided > 0 || !report.warnings.empty())
