@@ -5,7 +5,9 @@
 // task waits inside the strategy and the rest of a backlog waits in the producer, where only latency measured
 // from a task's intended submit time sees it (a closed loop, or latency from the actual submit, misses it:
 // coordinated omission). The slot lets the worker take its next task the moment it finishes one, so the
-// producer's wake-up is not added to the service time. The worker runs each task, then holds (sleeping, then
+// producer's wake-up is not added to the service time; the worker waiting for a task and a producer waiting
+// for the slot poll for up to 20 ms before they sleep, so that a task arriving at an idle server is not late
+// by the OS's wake-up either. The worker runs each task, then holds (sleeping, then
 // spinning the last 100 µs) until `service_us` have passed since it started it, so the service time is fixed
 // whatever the task costs, and a preemption inside the hold does not lengthen it. Once, before its
 // `stall_after_tasks`-th task (0: never), it stalls for `stall_ms`.
