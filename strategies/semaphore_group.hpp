@@ -34,11 +34,10 @@
 // A blocked submit under `spawn=fiber` first polls for a slot for `submit_spin_us` (default 200 µs), then
 // sleeps. Why: in Go the submitter is a goroutine, and the goroutine that frees a slot readies it on its own
 // P (`goready` into `runnext`): no OS thread sleeps or wakes. Here the producer is an OS thread outside the
-// runtime, so each freed slot would cost a cross-thread wake, and waking a sleeping vCPU on this VM costs far
-// more than the task: cpu_burst 100 µs at K = 2 ran 0.88 k tasks/s with a sleeping producer, 5.9 k/s with two
-// idle-priority busy loops keeping the vCPUs awake, 5.3-6.7 k/s with the poll (the figures, measured side by
-// side, are in the closing note of this change). The poll spends producer CPU that Go does not;
-// `submit_spin_us=0` blocks at once.
+// runtime, so each freed slot would cost a cross-thread wake, and waking a thread whose vCPU idles costs far
+// more on this VM than a short task (results/strategy-notes.md, "the blocked producer polls before it
+// sleeps", has the figures). The poll spends producer CPU that Go does not; `submit_spin_us=0` blocks at
+// once.
 //
 // Cost: a thread start per task, and at K the producer waits for a thread to finish (figures in
 // results/strategy-notes.md); with `spawn=fiber`, a fiber's start and a fiber-aware hand-back of the slot.

@@ -24,7 +24,7 @@ void hold_until(std::chrono::steady_clock::time_point end) {
 // The worker waiting for a task, and a producer waiting for the slot, poll (up to this long) before they
 // sleep: the M/D/1 formula's server starts a task the moment it arrives, and a sleeping thread's wake-up on
 // this VM (tens to hundreds of µs when its vCPU idles) would add to every task that finds the server idle
-// (measured on the quiet machine with a sleeping worker: rho 0.5's mean queue wait 11-19% above the formula).
+// (results/strategy-notes.md, "test_fixed_service", has what it did to the M/D/1 check).
 constexpr std::chrono::milliseconds poll_before_sleep{20};
 
 template <class Ready>

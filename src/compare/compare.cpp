@@ -392,8 +392,8 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
           compare_metric(metric, base_sample.value, new_sample.value, options, reference_spread);
       comparison.normalized = normalized;
       // A pool of K workers may start up to K + 1 threads (a dispatcher's own): how many an on-demand pool
-      // starts below that depends on timing (lifo_stack, K = 100, 100 waiting tasks: 86 to 101 in one
-      // run's repetitions), so only a count above it, or above base's, is a regression.
+      // starts below that depends on timing (results/compare-aa.md), so only a count above it is a
+      // regression.
       if (metric.name == metrics::name::threads_created && comparison.verdict == Verdict::regression &&
           !new_data.successful.empty())
         if (const auto coordinates = coordinates_of(*new_data.successful.front())) {

@@ -51,11 +51,11 @@ struct Options {
                                // change must exceed
   // allocs_per_task: absolute increase tolerated, in allocations per task; and (with bytes_per_task) the
   // relative increase tolerated; the larger of the two counts. A thread per task's allocations depend on the
-  // machine's load: A/A pairs on this 2-core machine differed by up to +94% in allocations and +43% in bytes.
+  // machine's load (results/compare-aa.md has what A/A pairs here differed by).
   double alloc_tolerance = 0.05;
   double alloc_growth = 1.0;
   double min_time_ns = 0;       // timed metrics of cases (or their reference) shorter than this: not compared
-  double rss_threshold = 0.25;  // peak_rss_bytes: relative change that counts (A/A pairs: up to 18%)
+  double rss_threshold = 0.25;  // peak_rss_bytes: relative change that counts (results/compare-aa.md)
   std::optional<std::string>
       normalize_to;                  // strategy whose cases divide the times of the same workload's cases
   std::vector<std::string> metrics;  // empty: every known metric
