@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ struct CaseValues {
   std::map<std::string, std::vector<double>> counters = {};  // one value per repetition
   std::map<std::string, std::string> strategy_params = {};   // named in the case's name too
   bool failed = false;
+  std::optional<StrategyTraits> traits = {};  // recorded in the case as a run records them
 };
 
 inline std::string name_of(const CaseValues& values) {
@@ -53,6 +55,7 @@ inline ResultFile make_file(const std::string& path, const std::vector<CaseValue
       info.workers = values.workers;
       info.producers = 1;
       info.strategy_params = values.strategy_params;
+      info.strategy_traits = values.traits;
       file.entries.push_back(entry);
     }
   }

@@ -336,6 +336,21 @@ TEST(Verdict, AllocationsAndThreadsAreExactWhereAskedPeakRssHasAThreshold) {
   EXPECT_EQ(metric_of(compare_files(none, one, Options{}), "zero/", "allocs_per_task").verdict,
             Verdict::regression);  // a pool that allocated nothing now allocates once per task
 
+  // A thread per task (its traits say so): four times the growth, as its glibc bookkeeping follows the load.
+  StrategyTraits per_task;
+  per_task.worker_lifecycle = WorkerLifecycle::thread_per_task;
+  const ResultFile quiet = make_file(
+      "quiet.json",
+      {{.strategy = "raw", .times = five, .counters = {{"bytes_per_task", same(100)}}, .traits = per_task},
+       {.strategy = "pool", .times = five, .counters = {{"bytes_per_task", same(100)}}}});
+  const ResultFile loaded = make_file(
+      "loaded.json",
+      {{.strategy = "raw", .times = five, .counters = {{"bytes_per_task", same(445)}}, .traits = per_task},
+       {.strategy = "pool", .times = five, .counters = {{"bytes_per_task", same(445)}}}});
+  comparison = compare_files(quiet, loaded, Options{});
+  EXPECT_EQ(metric_of(comparison, "raw/", "bytes_per_task").verdict, Verdict::unchanged);
+  EXPECT_EQ(metric_of(comparison, "pool/", "bytes_per_task").verdict, Verdict::regression);
+
   // Threads: up to K + 1 is what a pool of K may start (an on-demand one by timing); above it, any increase.
   const ResultFile fewer = make_file(
       "fewer.json",

@@ -261,8 +261,8 @@ allocs_per_task, bytes_per_task and threads_created are exact: any increase beyo
 0) is a regression where the repetitions agree with each other; allocations may grow by --alloc-tolerance (default
 0.05 per task: one more allocation per task is 1) or by --alloc-growth of the smaller median (default 100%, bytes
 too), whichever is larger, because a thread per task allocates glibc's thread bookkeeping again whenever its cache
-of stacks runs out, which depends on the machine's load (results/compare-aa.md: what A/A pairs here differed by).
-Where the
+of stacks runs out, which depends on the machine's load (results/compare-aa.md: what A/A pairs here differed by;
+a case whose strategy records a thread per task gets four times --alloc-growth). Where the
 repetitions do not agree (workers created on demand, a workload whose own allocations depend on timing), a change
 must also exceed --spread-factor (default 3) times the largest difference either run shows between its own
 repetitions, so record baselines with 3 or more repetitions. peak_rss_bytes: --rss-threshold (default 25%), and
