@@ -33,7 +33,7 @@ const metrics::Metric* find_metric(const std::string& name);
 
 // How the U tests' p-values of one comparison (every timed metric of every case: a family of tests) are
 // adjusted before they are compared with alpha. Two runs made at different times drift apart on a shared
-// machine, and a matrix of ~100 cases makes ~200 tests: at alpha 0.05 unadjusted, an A/A comparison of 5
+// machine, and the quick matrix (120 cases) makes 360 tests: at alpha 0.05 unadjusted, an A/A comparison of 5
 // against 5 repetitions reports a few regressions by chance alone.
 enum class Adjustment {
   holm,                // the chance of any false regression in the comparison at most alpha (default)

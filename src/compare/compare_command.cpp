@@ -249,9 +249,9 @@ A timed metric (time = real_time, items_per_second, e2e_p99_ns, queue_wait_p99_n
 is significant (two-sided Mann-Whitney U over the repetitions; p-values equal those of Google Benchmark's
 compare.py, then adjusted for the number of tests the comparison makes, Holm's by default (--adjust), before they
 meet --alpha) and worse by more than --min-effect. Why adjusted: two runs made at different times drift apart on
-a shared machine, and a matrix of 100 cases makes about 200 tests, so that at 0.05 each an A/A comparison finds a
+a shared machine, and the quick matrix (120 cases) makes 360 tests, so that at 0.05 each an A/A comparison finds a
 few "regressions" by chance. Holm over T tests needs p < alpha / T for its first rejection: 5 against 5
-repetitions (smallest p 0.0079) cannot reach that for T = 200; 8 against 8 can. items_per_second is higher-is-better; effects are
+repetitions (smallest p 0.0079) cannot reach that for T = 360; 11 against 11 can. items_per_second is higher-is-better; effects are
 factors, so +5% time and -4.8% throughput are the same effect; throughput is not judged on its own but shown at
 each side's median time with time's verdict (one quantity, one verdict). When the repetitions are too few for the
 test to reach alpha after the adjustment (fewer than 4 against 4 at 0.05 for one test; the note names how many
