@@ -376,7 +376,8 @@ TEST(Verdict, PeakRssWithinItsVariationBetweenRepetitionsIsNoise) {
       make_file("new.json", {{.strategy = "a",
                               .times = five,
                               .counters = {{"peak_rss_bytes", {1.3e8, 1.3e8, 1.2e8, 1.4e8, 1.3e8}}}}});
-  const auto& rss = metric_of(compare_files(base, next, Options{}), "a/", "peak_rss_bytes");
+  const Comparison comparison = compare_files(base, next, Options{});
+  const auto& rss = metric_of(comparison, "a/", "peak_rss_bytes");
   EXPECT_EQ(rss.verdict, Verdict::unchanged);  // +30% median, but the repetitions span 20 MB
   EXPECT_NE(rss.note.find("varies by 19.1 MiB between repetitions"), std::string::npos) << rss.note;
   Options no_spread;

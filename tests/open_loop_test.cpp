@@ -15,6 +15,7 @@
 #include "case/arrival.hpp"
 #include "cli_support.hpp"
 #include "metrics/catalogue.hpp"
+#include "sanitizer.hpp"
 #include "truth_support.hpp"
 
 namespace poolbench {
@@ -53,9 +54,11 @@ TEST(OpenLoop, RecordsItsRatesLagAndKeepsTheSchedule) {
     EXPECT_TRUE(outcome.counters.count("queue_wait_mean_ns"));
     EXPECT_EQ(outcome.counters.count("calibrated_capacity_per_second"), 0u);
     EXPECT_LE(outcome.counter("schedule_lag_p99_ns"), outcome.counter("schedule_lag_max_ns"));
-    // The same tasks over the same window (Google Benchmark times it with its own clock).
+    // The same tasks over the same window (Google Benchmark times it with its own clock). Its timer also
+    // holds the harness's steps around the open loop's window, a few ms under a sanitizer on a loaded machine
+    // (achieved 19,988/s against 19,218/s in the ASan build there): 1%, or 5% under a sanitizer.
     EXPECT_NEAR(outcome.counter("achieved_rate"), outcome.counter("items_per_second"),
-                0.01 * outcome.counter("items_per_second"));
+                (test_build::under_sanitizer ? 0.05 : 0.01) * outcome.counter("items_per_second"));
     if (process == ArrivalProcess::uniform) {
       // No task is submitted before its time: the last one is due (tasks - 1) / rate after the window opened.
       EXPECT_LE(outcome.counter("achieved_rate"), rate * tasks / (tasks - 1)) << to_string(process);
