@@ -431,8 +431,12 @@ TEST(LifoStack, TuneGrowsWakingBlockedSubmittersAndShrinksAsWorkersFinish) {
     pool.tune(1);
     gate.open();
     pool.wait();
-    EXPECT_EQ(pool.running(), 1u) << "workers finishing over capacity exit instead of going idle";
-    EXPECT_EQ(pool.idle_workers(), 1u);
+    // Workers finishing over capacity exit instead of going idle. At most one stays; it can be none: as in
+    // ants (revertWorker() checks Running() > Cap(), and a worker leaves Running only as it exits), workers
+    // that finish at once can all see the pool over capacity and all exit (seen under ASan on a loaded
+    // machine).
+    EXPECT_LE(pool.running(), 1u) << "workers finishing over capacity exit instead of going idle";
+    EXPECT_EQ(pool.idle_workers(), pool.running());
     pool.tune(0);  // ignored, as in ants
     EXPECT_EQ(pool.capacity(), 1u);
   });
