@@ -350,6 +350,24 @@ TEST(Verdict, AllocationsAndThreadsAreExactWhereAskedPeakRssHasAThreshold) {
   comparison = compare_files(quiet, loaded, Options{});
   EXPECT_EQ(metric_of(comparison, "raw/", "bytes_per_task").verdict, Verdict::unchanged);
   EXPECT_EQ(metric_of(comparison, "pool/", "bytes_per_task").verdict, Verdict::regression);
+  // A fiber or a thread per task: peak RSS follows how many are alive at once, twice the threshold (50%).
+  StrategyTraits per_fiber;
+  per_fiber.worker_lifecycle = WorkerLifecycle::fiber_per_task;
+  const ResultFile small_rss = make_file(
+      "small.json", {{.strategy = "fibers",
+                      .times = five,
+                      .counters = {{"peak_rss_bytes", same(17.7e6)}},
+                      .traits = per_fiber},
+                     {.strategy = "pool", .times = five, .counters = {{"peak_rss_bytes", same(17.7e6)}}}});
+  const ResultFile large_rss = make_file(
+      "large.json", {{.strategy = "fibers",
+                      .times = five,
+                      .counters = {{"peak_rss_bytes", same(23.8e6)}},
+                      .traits = per_fiber},
+                     {.strategy = "pool", .times = five, .counters = {{"peak_rss_bytes", same(23.8e6)}}}});
+  comparison = compare_files(small_rss, large_rss, Options{});
+  EXPECT_EQ(metric_of(comparison, "fibers/", "peak_rss_bytes").verdict, Verdict::unchanged);
+  EXPECT_EQ(metric_of(comparison, "pool/", "peak_rss_bytes").verdict, Verdict::regression);
 
   // Threads: up to K + 1 is what a pool of K may start (an on-demand one by timing); above it, any increase.
   const ResultFile fewer = make_file(

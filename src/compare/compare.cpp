@@ -391,13 +391,21 @@ Comparison compare_files(const ResultFile& base, const ResultFile& next, const O
       // A thread per task allocates glibc's thread bookkeeping at every start, whose count and size depend on
       // how many threads are live at once, that is on the machine's load (results/compare-aa.md): such a
       // case's allocations get four times the growth allowance.
+      // Its peak RSS, and a fiber per task's, follow how many of them are alive at once (their stacks): twice
+      // the RSS threshold (results/compare-aa.md).
       Options case_options = options;
+      const auto lifecycle = [&]() -> std::optional<WorkerLifecycle> {
+        if (new_data.successful.empty() || !new_data.successful.front()->case_info ||
+            !new_data.successful.front()->case_info->strategy_traits)
+          return std::nullopt;
+        return new_data.successful.front()->case_info->strategy_traits->worker_lifecycle;
+      }();
       if ((metric.name == metrics::name::allocs_per_task || metric.name == metrics::name::bytes_per_task) &&
-          !new_data.successful.empty() && new_data.successful.front()->case_info &&
-          new_data.successful.front()->case_info->strategy_traits &&
-          new_data.successful.front()->case_info->strategy_traits->worker_lifecycle ==
-              WorkerLifecycle::thread_per_task)
+          lifecycle == WorkerLifecycle::thread_per_task)
         case_options.alloc_growth *= 4;
+      if (metric.name == metrics::name::peak_rss_bytes &&
+          (lifecycle == WorkerLifecycle::thread_per_task || lifecycle == WorkerLifecycle::fiber_per_task))
+        case_options.rss_threshold *= 2;
       MetricComparison comparison =
           compare_metric(metric, base_sample.value, new_sample.value, case_options, reference_spread);
       comparison.normalized = normalized;

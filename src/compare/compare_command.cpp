@@ -265,8 +265,9 @@ of stacks runs out, which depends on the machine's load (results/compare-aa.md: 
 a case whose strategy records a thread per task gets four times --alloc-growth). Where the
 repetitions do not agree (workers created on demand, a workload whose own allocations depend on timing), a change
 must also exceed --spread-factor (default 3) times the largest difference either run shows between its own
-repetitions, so record baselines with 3 or more repetitions. peak_rss_bytes: --rss-threshold (default 25%), and
-beyond --spread-factor times its variation between repetitions. For exact
+repetitions, so record baselines with 3 or more repetitions. peak_rss_bytes: --rss-threshold (default 25%; twice
+that for a thread or a fiber per task, whose stacks alive at once follow the timing), and beyond --spread-factor
+times its variation between repetitions. For exact
 allocation counts: --alloc-tolerance 0 --alloc-growth 0.
 
 --normalize-to STRATEGY divides each case's times (and throughput) by those of the same workload's case for
