@@ -77,6 +77,19 @@ TEST(CompareCli, PoolbenchFixturesRegressionsOnlyWhereTheyAre) {
   EXPECT_EQ(json["only_in_new"].size(), 1u);
 }
 
+TEST(CompareCli, AnUnknownAdjustmentExitsTwoWithOneLine) {
+  const CommandResult cli =
+      run_poolbench({"compare", "--adjust", "bonferroni", data("pb_base.json"), data("pb_base.json")});
+  EXPECT_EQ(cli.exit_status, 2);
+  EXPECT_EQ(cli.err, "poolbench compare: error: --adjust: 'bonferroni' is not one of holm, bh, none\n");
+  EXPECT_TRUE(cli.out.empty()) << cli.out;
+  for (const char* adjustment : {"holm", "bh", "none"})
+    EXPECT_EQ(run_poolbench({"compare", "--adjust", adjustment, data("pb_base.json"), data("pb_base.json")})
+                  .exit_status,
+              0)
+        << adjustment;
+}
+
 TEST(CompareCli, SlowerMachinePassesOnlyWhenNormalised) {
   EXPECT_EQ(
       run_poolbench({"compare", "--adjust", "none", data("pb_base.json"), data("pb_new_slower_machine.json")})
