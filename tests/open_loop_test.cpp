@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "case/arrival.hpp"
+#include "probe/clock.hpp"
+#include "probe/latency_recorder.hpp"
 #include "cli_support.hpp"
 #include "metrics/catalogue.hpp"
 #include "sanitizer.hpp"
@@ -116,6 +118,33 @@ TEST(OpenLoop, ScheduleIsSeededAndKeepsItsRate) {
   EXPECT_NEAR(mean_gap, 4000, 4000 * 0.01);
   // Exponential gaps: the standard deviation equals the mean.
   EXPECT_NEAR(std::sqrt(squares / gaps - mean_gap * mean_gap), 4000, 4000 * 0.02);
+}
+
+// The waiter's margin: it starts where it is told (clamped to its bounds), never leaves them, and a wait
+// never returns before its due time (whatever the sleeps' overshoots, which this machine decides).
+TEST(OpenLoop, DueTimeWaiterKeepsItsMarginWithinItsBoundsAndNeverReturnsEarly) {
+  EXPECT_DOUBLE_EQ(DueTimeWaiter(1e6, 0).margin_ns(), min_spin_margin_ns);
+  EXPECT_DOUBLE_EQ(DueTimeWaiter(1e6, 100e3).margin_ns(), 125e3);  // a quarter more than expected
+  EXPECT_DOUBLE_EQ(DueTimeWaiter(50e3, 100e3).margin_ns(), 50e3);  // its cap
+  EXPECT_DOUBLE_EQ(DueTimeWaiter(1e3, 100e3).margin_ns(), min_spin_margin_ns);  // a cap below the floor
+  EXPECT_DOUBLE_EQ(DueTimeWaiter(1e9, 1e9).margin_ns(), max_spin_margin_ns);
+  EXPECT_GE(measure_sleep_overshoot_ns(50e3), 0.0);
+
+  use_precise_sleeps();
+  probe::LatencyRecorder recorder;
+  const double ns_per_tick = recorder.ns_per_tick();
+  constexpr double cap_ns = 60e3;
+  DueTimeWaiter waiter(cap_ns, 0);
+  for (int wait = 0; wait < 100; ++wait) {
+    const std::uint64_t due =
+        probe::now_ticks() + static_cast<std::uint64_t>((wait % 2 == 0 ? 200e3 : 30e3) / ns_per_tick);
+    waiter.wait_until(due, ns_per_tick);
+    ASSERT_GE(probe::now_ticks(), due) << "wait " << wait << " returned before its due time";
+    ASSERT_GE(waiter.margin_ns(), min_spin_margin_ns);
+    ASSERT_LE(waiter.margin_ns(), cap_ns);
+  }
+  // A due time already past returns at once.
+  waiter.wait_until(0, ns_per_tick);
 }
 
 // ---- report, compare and plots ----

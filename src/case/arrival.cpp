@@ -2,6 +2,7 @@
 
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -52,17 +53,55 @@ void use_precise_sleeps() noexcept {
   (void)::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 }
 
-void wait_until_ticks(std::uint64_t due_ticks, double ns_per_tick) noexcept {
+namespace {
+constexpr double slack = 1.25;
+constexpr double yield_above_ns = 5'000;
+}  // namespace
+
+DueTimeWaiter::DueTimeWaiter(double margin_cap_ns, double expected_overshoot_ns) noexcept
+    : cap_ns_(std::clamp(margin_cap_ns, min_spin_margin_ns, max_spin_margin_ns)),
+      overshoot_ns_(std::max(0.0, expected_overshoot_ns)),
+      margin_ns_(std::clamp(slack * overshoot_ns_, min_spin_margin_ns, cap_ns_)) {}
+
+void DueTimeWaiter::wait_until(std::uint64_t due_ticks, double ns_per_tick) noexcept {
+  // Each sleep's overshoot raises the margin at once; it decays by 1% a sleep, so one slow wake-up widens the
+  // next hundred or so waits, not the rest of the window.
+  constexpr double decay = 0.99;
   while (true) {
     const std::uint64_t now = probe::now_ticks();
     if (now >= due_ticks) return;
     const double remaining_ns = static_cast<double>(due_ticks - now) * ns_per_tick;
-    if (remaining_ns > static_cast<double>(spin_window_ns))
-      std::this_thread::sleep_for(
-          std::chrono::nanoseconds(static_cast<std::int64_t>(remaining_ns) - std::int64_t{spin_window_ns}));
-    else
-      support::cpu_relax();
+    if (remaining_ns <= margin_ns_) {
+      // Yield while there is time for another thread's turn (a producer already due, or a worker); the last
+      // few µs spin on the clock alone.
+      if (remaining_ns > yield_above_ns)
+        std::this_thread::yield();
+      else
+        support::cpu_relax();
+      continue;
+    }
+    const double sleep_ns = remaining_ns - margin_ns_;
+    std::this_thread::sleep_for(std::chrono::nanoseconds(static_cast<std::int64_t>(sleep_ns)));
+    const double slept_ns = static_cast<double>(probe::now_ticks() - now) * ns_per_tick;
+    overshoot_ns_ = std::max(decay * overshoot_ns_, slept_ns - sleep_ns);
+    margin_ns_ = std::clamp(slack * overshoot_ns_, min_spin_margin_ns, cap_ns_);
   }
+}
+
+double measure_sleep_overshoot_ns(double sleep_ns) {
+  const auto sleep = std::chrono::nanoseconds(static_cast<std::int64_t>(std::clamp(sleep_ns, 1e3, 1e6)));
+  double worst_ns = 0;
+  std::jthread([&] {
+    use_precise_sleeps();
+    for (int trial = 0; trial < 5; ++trial) {
+      const auto started = std::chrono::steady_clock::now();
+      std::this_thread::sleep_for(sleep);
+      worst_ns = std::max(worst_ns, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() -
+                                                                             started - sleep)
+                                        .count());
+    }
+  }).join();
+  return worst_ns;
 }
 
 }  // namespace poolbench

@@ -83,6 +83,7 @@ constexpr double saturation_threshold = 0.95;
 // schedule), and where its lateness goes.
 struct ScheduledProducer {
   ArrivalSchedule schedule;
+  DueTimeWaiter waiter;
   std::uint64_t window_start_ticks = 0;
   probe::LatencyHistogram* lag = nullptr;
 };
@@ -112,7 +113,7 @@ std::string submit_range(Strategy& strategy, Workload& workload, probe::LatencyR
     if (scheduled != nullptr) {
       intended = scheduled->window_start_ticks +
                  static_cast<std::uint64_t>(scheduled->schedule.next_offset_ns() / ns_per_tick);
-      wait_until_ticks(intended, ns_per_tick);
+      scheduled->waiter.wait_until(intended, ns_per_tick);
     }
     SubmitResult result;
     try {
@@ -479,7 +480,10 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   std::latch start{1};
   bool started = false;
   std::uint64_t window_start_ticks = 0;  // time zero of an open loop's schedule; read after `start`
-  // An open loop's schedule lag, one histogram per producer.
+  // What a producer's sleep until its next due time should expect to overshoot (measured here, before the
+  // window, on this machine at this moment), and its schedule lag, one histogram per producer.
+  const double expected_sleep_overshoot_ns =
+      arrival.open_loop() ? measure_sleep_overshoot_ns(1e9 * static_cast<double>(producers) / offered_rate) : 0.0;
   std::vector<probe::LatencyHistogram> schedule_lags(arrival.open_loop() ? producers : 0);
   std::vector<std::uint64_t> rejected_by_producer(producers);
   std::vector<std::jthread> producer_threads;
@@ -495,9 +499,11 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
         std::optional<ScheduledProducer> scheduled;
         if (arrival.open_loop()) {
           use_precise_sleeps();
-          scheduled.emplace(
-              ScheduledProducer{ArrivalSchedule(arrival.process, offered_rate, arrival.seed, p, producers), 0,
-                                &schedule_lags[p]});
+          ArrivalSchedule schedule(arrival.process, offered_rate, arrival.seed, p, producers);
+          // All producers' spinning together: at most a quarter of the schedule's mean gap (a quarter of a core).
+          const DueTimeWaiter waiter(0.25 * 1e9 / offered_rate / static_cast<double>(producers),
+                                     expected_sleep_overshoot_ns);
+          scheduled.emplace(ScheduledProducer{schedule, waiter, 0, &schedule_lags[p]});
         }
         start.wait();
         if (scheduled) scheduled->window_start_ticks = window_start_ticks;
