@@ -367,6 +367,23 @@ TEST(AbCommand, MinWindowGivesShortCasesMoreTasksAndRecordsIt) {
   EXPECT_NE(document["scaled"][0]["to"], document["scaled"][0]["from"]);
 }
 
+TEST(AbCommand, MinWindowTimesAScaledCaseAgainUntilItsWindowIsLongEnough) {
+  // Ten tasks that each sleep about 1 ms on 100 workers: one wave, about 1 ms. Scaling that linearly to 50 ms
+  // gives 500 tasks (rounded up to 1,000), ten waves, about 10 ms: a window is not proportional to its tasks.
+  // The case is timed again with its new tasks until a window reaches the minimum (here 10,000 tasks, 100
+  // waves). 50 ms is far above one wave even on a loaded machine, so the case is always scaled.
+  TempDir dir;
+  const auto result = run_poolbench(
+      fmt::format("ab {0} {0} -s fifo_ring -w simulated_io --param median_ms=1 --param p99_ms=1 -n 10 -k 100 "
+                  "-p 1 --rounds 1 --min-window 50ms -q --format json -o {1}",
+                  quote(POOLBENCH_BINARY), quote(dir.path().string())));
+  ASSERT_EQ(result.exit_status, 0) << result.err;
+  const auto document = nlohmann::json::parse(result.out);
+  ASSERT_EQ(document["scaled"].size(), 1u) << document["cases"];
+  EXPECT_LT(document["scaled"][0]["calibration_ns"].get<double>(), 50e6);
+  EXPECT_GE(document["scaled"][0]["scaled_window_ns"].get<double>(), 50e6) << document["scaled"][0];
+}
+
 TEST(AbCommand, MaxWindowGivesLongCasesFewerTasksButTenWavesAtLeast) {
   // 200 tasks of 1 ms each on one worker: a window of about 200 ms on any machine (cpu_burst's calibrated
   // spin may end a hair early: 199.9 ms was seen), far above --max-window 20ms, which scales it down, to the

@@ -13,10 +13,10 @@
 #include <nlohmann/json.hpp>
 
 #include "case/arrival.hpp"
-#include "probe/clock.hpp"
-#include "probe/latency_recorder.hpp"
 #include "cli_support.hpp"
 #include "metrics/catalogue.hpp"
+#include "probe/clock.hpp"
+#include "probe/latency_recorder.hpp"
 #include "sanitizer.hpp"
 #include "truth_support.hpp"
 

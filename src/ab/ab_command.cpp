@@ -229,9 +229,10 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                           "workers, and 100; default 0: as planned)")
               ->type_name("DURATION");
           command
-              .add_option("--min-window", flags->min_window,
-                          "give cases whose window is shorter than this more tasks (timed once with base "
-                          "before the rounds; default 0: as planned)")
+              .add_option(
+                  "--min-window", flags->min_window,
+                  "give cases whose window is shorter than this more tasks (timed with base before the "
+                  "rounds, again after each scaling, until a window reaches it; default 0: as planned)")
               ->type_name("DURATION");
           command
               .add_option("--order-seed", flags->seed, "seed of the rounds' order (default: random, printed)")

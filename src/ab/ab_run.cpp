@@ -82,27 +82,54 @@ std::size_t round_down_nicely(double value) {
   return 1;
 }
 
-// Times each case once with base (an untimed run: not a round) and gives the cases whose window is shorter
-// than the minimum more tasks, those longer than the maximum fewer (never fewer than ten waves of its
-// workers, nor 100). A case whose calibration fails keeps its tasks (its rounds will say why it fails).
+// Times each case with base (untimed runs: not rounds) and gives the cases whose window is shorter than the
+// minimum more tasks, those longer than the maximum fewer (never fewer than ten waves of its workers, nor
+// 100). A window is not proportional to its tasks (a wave of sleeps takes as long for one task as for K, and
+// threads start inside some windows), so a case scaled up is timed again with its new tasks and scaled again
+// until a window reaches the minimum, growing by 1.4 times what the last window asks (Google Benchmark's
+// runner grows its iterations the same way). A case whose calibration fails keeps its tasks (its rounds will
+// say why it fails).
 void scale_windows(const Settings& settings, const RunOptions& base_options,
                    const std::filesystem::path& scratch, Outcome& outcome) {
   // More than this many times the planned tasks is not a scaling but another case.
   constexpr double largest_factor = 1000;
+  constexpr double growth_margin = 1.4;
+  constexpr int most_timings = 5;
   constexpr std::size_t fewest_tasks = 100;
   constexpr std::size_t fewest_waves = 10;
-  for (CaseSpec& spec : outcome.plan.cases) {
-    if (interrupt_requested()) return;
+  // The window of `spec` with `tasks` tasks, timed once with base; nullopt when the run failed.
+  const auto time_window = [&](CaseSpec spec, std::size_t tasks) -> std::optional<double> {
+    if (tasks != spec.info.tasks) {
+      CaseName name = CaseName::parse(spec.name);
+      name.tasks = tasks;
+      spec.name = name.str();
+      spec.info.tasks = tasks;
+    }
     ChildOutcome child = run_child(base_options, spec, scratch);
-    if (!child.entry) continue;
+    if (!child.entry) return std::nullopt;
     const EntryIdentity identity{spec.name, spec.family_index, 1, 0, spec.info};
     const ResultEntry entry = stamp_entry(*child.entry, identity);
-    if (entry.error_occurred || !(entry.real_time_ns() > 0)) continue;
-    const double window_seconds = entry.real_time_ns() / 1e9;
+    if (entry.error_occurred || !(entry.real_time_ns() > 0)) return std::nullopt;
+    return entry.real_time_ns() / 1e9;
+  };
+  for (CaseSpec& spec : outcome.plan.cases) {
+    if (interrupt_requested()) return;
+    const std::optional<double> planned_window = time_window(spec, spec.info.tasks);
+    if (!planned_window) continue;
     std::size_t tasks = spec.info.tasks;
+    double window_seconds = *planned_window;
     if (settings.min_window_seconds > 0 && window_seconds < settings.min_window_seconds) {
-      const double factor = std::min(largest_factor, settings.min_window_seconds / window_seconds);
-      tasks = round_up_nicely(static_cast<double>(spec.info.tasks) * factor);
+      const double most_tasks = static_cast<double>(spec.info.tasks) * largest_factor;
+      for (int timing = 1; timing < most_timings && window_seconds < settings.min_window_seconds &&
+                           static_cast<double>(tasks) < most_tasks;
+           ++timing) {
+        const double wanted = static_cast<double>(tasks) * growth_margin * settings.min_window_seconds /
+                              std::max(window_seconds, 1e-9);
+        tasks = round_up_nicely(std::min(most_tasks, wanted));
+        const std::optional<double> scaled_window = time_window(spec, tasks);
+        if (!scaled_window) break;  // the rounds will say why, with these tasks
+        window_seconds = *scaled_window;
+      }
     } else if (settings.max_window_seconds > 0 && window_seconds > settings.max_window_seconds) {
       const std::size_t floor = std::max(fewest_tasks, fewest_waves * spec.info.workers);
       const double wanted =
@@ -112,7 +139,10 @@ void scale_windows(const Settings& settings, const RunOptions& base_options,
     if (tasks == spec.info.tasks) continue;
     CaseName name = CaseName::parse(spec.name);
     name.tasks = tasks;
-    Scaled scaled{.from = spec.name, .to = name.str(), .calibration_ns = entry.real_time_ns()};
+    Scaled scaled{.from = spec.name,
+                  .to = name.str(),
+                  .calibration_ns = *planned_window * 1e9,
+                  .scaled_window_ns = tasks > spec.info.tasks ? window_seconds * 1e9 : 0.0};
     spec.estimate_seconds *= static_cast<double>(tasks) / static_cast<double>(spec.info.tasks);
     spec.info.tasks = tasks;
     spec.name = scaled.to;
@@ -151,7 +181,10 @@ nlohmann::ordered_json ab_document(const Settings& settings, const Outcome& outc
   document["max_window_seconds"] = settings.max_window_seconds;
   auto& scaled = document["scaled"] = nlohmann::ordered_json::array();
   for (const Scaled& item : outcome.scaled)
-    scaled.push_back({{"from", item.from}, {"to", item.to}, {"calibration_ns", item.calibration_ns}});
+    scaled.push_back({{"from", item.from},
+                      {"to", item.to},
+                      {"calibration_ns", item.calibration_ns},
+                      {"scaled_window_ns", item.scaled_window_ns}});
   auto& rounds = document["rounds"] = nlohmann::ordered_json::array();
   for (const RoundLog& log : outcome.rounds) {
     auto& round = rounds.emplace_back();
@@ -211,7 +244,7 @@ Outcome run_ab(const Settings& settings) {
   if (settings.min_window_seconds > 0 || settings.max_window_seconds > 0) {
     if (!settings.quiet)
       fmt::print(
-          stderr, "ab: timing each case once with base, to scale its tasks to a window of {} to {}\n",
+          stderr, "ab: timing each case with base, to scale its tasks to a window of {} to {}\n",
           settings.min_window_seconds > 0 ? format_duration_ns(settings.min_window_seconds * 1e9) : "any",
           settings.max_window_seconds > 0 ? format_duration_ns(settings.max_window_seconds * 1e9) : "any");
     scale_windows(settings, base_options, scratch.path(), outcome);

@@ -25,9 +25,10 @@ struct Settings {
   std::uint64_t seed = 1;
   std::size_t max_rounds = 10;           // without until_ci: the rounds every case runs
   std::optional<double> budget_seconds;  // no round starts that would, by the last round's pace, end past it
-  // Cases whose window (timed once with base before the rounds) is shorter than this run with more tasks, so
-  // that a window lasts at least this long (Google Benchmark's min_time, for cases that are one window each):
-  // a window of a millisecond or two measures the scheduler's moment more than the pool. 0: as planned.
+  // Cases whose window (timed with base before the rounds, and again after each scaling) is shorter than this
+  // run with more tasks, so that a window lasts at least this long (Google Benchmark's min_time, for cases
+  // that are one window each): a window of a millisecond or two measures the scheduler's moment more than the
+  // pool. 0: as planned.
   double min_window_seconds = 0;
   // Cases whose window is longer than this run with fewer tasks (at least ten waves of workers, and 100): a
   // round of the quick matrix is then the sum of short windows, not of a few multi-second ones, and a budget
@@ -52,9 +53,12 @@ struct RoundLog {
 
 // A case given more tasks by min_window_seconds or fewer by max_window_seconds.
 struct Scaled {
-  std::string from;  // the planned name
-  std::string to;    // the name run (its tasks:N scaled)
-  double calibration_ns = 0;
+  std::string from;           // the planned name
+  std::string to;             // the name run (its tasks:N scaled)
+  double calibration_ns = 0;  // the planned case's window, timed once with base
+  // Scaled up: the window of the last timing with the tasks run (at least min_window_seconds, unless the
+  // largest factor or the number of timings ran out first); scaled down: 0 (not timed again).
+  double scaled_window_ns = 0;
 };
 
 struct Outcome {

@@ -96,8 +96,8 @@ double measure_sleep_overshoot_ns(double sleep_ns) {
     for (int trial = 0; trial < 5; ++trial) {
       const auto started = std::chrono::steady_clock::now();
       std::this_thread::sleep_for(sleep);
-      worst_ns = std::max(worst_ns, std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() -
-                                                                             started - sleep)
+      worst_ns = std::max(worst_ns, std::chrono::duration<double, std::nano>(
+                                        std::chrono::steady_clock::now() - started - sleep)
                                         .count());
     }
   }).join();

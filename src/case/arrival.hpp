@@ -71,13 +71,12 @@ class DueTimeWaiter {
   double margin_ns_;
 };
 
-// The largest overshoot of a few sleeps of `sleep_ns` (at most 1 ms each; about 5 of them), slept with precise
-// sleeps on a thread of its own: what a producer's first waits should expect.
+// The largest overshoot of a few sleeps of `sleep_ns` (at most 1 ms each; about 5 of them), slept with
+// precise sleeps on a thread of its own: what a producer's first waits should expect.
 double measure_sleep_overshoot_ns(double sleep_ns);
 
 // Sets the calling thread's timer slack to 1 ns (Linux): its sleeps then end when asked, not up to 50 µs
 // late.
 void use_precise_sleeps() noexcept;
-
 
 }  // namespace poolbench

@@ -483,7 +483,8 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   // What a producer's sleep until its next due time should expect to overshoot (measured here, before the
   // window, on this machine at this moment), and its schedule lag, one histogram per producer.
   const double expected_sleep_overshoot_ns =
-      arrival.open_loop() ? measure_sleep_overshoot_ns(1e9 * static_cast<double>(producers) / offered_rate) : 0.0;
+      arrival.open_loop() ? measure_sleep_overshoot_ns(1e9 * static_cast<double>(producers) / offered_rate)
+                          : 0.0;
   std::vector<probe::LatencyHistogram> schedule_lags(arrival.open_loop() ? producers : 0);
   std::vector<std::uint64_t> rejected_by_producer(producers);
   std::vector<std::jthread> producer_threads;
@@ -500,7 +501,8 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
         if (arrival.open_loop()) {
           use_precise_sleeps();
           ArrivalSchedule schedule(arrival.process, offered_rate, arrival.seed, p, producers);
-          // All producers' spinning together: at most a quarter of the schedule's mean gap (a quarter of a core).
+          // All producers' spinning together: at most a quarter of the schedule's mean gap (a quarter of a
+          // core).
           const DueTimeWaiter waiter(0.25 * 1e9 / offered_rate / static_cast<double>(producers),
                                      expected_sleep_overshoot_ns);
           scheduled.emplace(ScheduledProducer{schedule, waiter, 0, &schedule_lags[p]});
