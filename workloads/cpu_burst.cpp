@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "default_workers.hpp"
+#include "probe/shared_calibration.hpp"
 #include "registry.hpp"
 
 namespace poolbench {
@@ -41,7 +42,8 @@ double measure_steps_per_ns() {
   steps =
       std::max<std::uint64_t>(steps, static_cast<std::uint64_t>(static_cast<double>(steps) * 1e-3 / seconds));
   double best = std::numeric_limits<double>::infinity();
-  for (int trial = 0; trial < 9; ++trial) {
+  // Made once per run (probe/shared_calibration.hpp), so it can afford more trials than a process each did.
+  for (int trial = 0; trial < 21; ++trial) {
     const double start = thread_cpu_seconds();
     sink ^= CpuBurstWorkload::burst(sink, steps);
     best = std::min(best, thread_cpu_seconds() - start);
@@ -69,7 +71,9 @@ std::uint64_t CpuBurstWorkload::burst(std::uint64_t seed, std::uint64_t steps) n
 }
 
 double CpuBurstWorkload::calibrated_steps_per_ns() {
-  static const double steps_per_ns = measure_steps_per_ns();
+  // Shared by every process of the run (probe/shared_calibration.hpp): the same steps for every case.
+  static const double steps_per_ns =
+      probe::shared_calibration("cpu_burst.steps_per_ns", measure_steps_per_ns);
   return steps_per_ns;
 }
 

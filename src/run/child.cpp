@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "errors.hpp"
+#include "probe/shared_calibration.hpp"
 #include "result/output_file.hpp"
 #include "result/result_document.hpp"
 #include "run/progress.hpp"
@@ -157,6 +158,16 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
     if (!replaced) environment.push_back(*variable);
   }
   for (const std::string& setting : options.child_environment) environment.push_back(setting.c_str());
+  // One calibration file per run (its scratch directory), so that every case does the same work
+  // (probe/shared_calibration.hpp); a file the parent or the options name already is kept.
+  const std::string calibration_setting =
+      fmt::format("{}={}", probe::calibration_file_variable, (scratch / "calibration.json").string());
+  const std::string_view calibration_name =
+      std::string_view(calibration_setting).substr(0, calibration_setting.find('=') + 1);
+  if (std::none_of(environment.begin(), environment.end(), [&](const char* variable) {
+        return std::string_view(variable).starts_with(calibration_name);
+      }))
+    environment.push_back(calibration_setting.c_str());
   environment.push_back(nullptr);
 
   const auto started = Clock::now();
