@@ -11,10 +11,9 @@ namespace poolbench {
 namespace {
 
 // Spun on the clock for the whole service: the M/D/1 formula's server serves exactly D, and a sleep on a VM
-// ends late by tens to hundreds of µs (a 1 ms sleep here: 37 µs on average, p99 660 µs with the other core
-// busy), which at 50% load turned a 1 ms service into about 1.2 ms and the mean wait into +84% of the
-// formula. A spinning thread is the one a busy machine's scheduler deprives first, which is why the check
-// wants a quiet machine.
+// ends late by tens to hundreds of µs, which lengthens every service and, several times over, the mean wait
+// (results/strategy-notes.md has what it did to the M/D/1 check). A spinning thread is the one a busy
+// machine's scheduler deprives first, which is why the check wants a quiet machine.
 void hold_until(std::chrono::steady_clock::time_point end) {
   while (std::chrono::steady_clock::now() < end) support::cpu_relax();
 }

@@ -58,8 +58,8 @@ double thread_cpu_seconds() {
 
 double measure_ns_per_pattern() {
   // Compile an 8-pattern state (about 1 ms) 21 times and keep the fastest, in the thread's CPU time: another
-  // process taking the core must not make the calibrated state smaller. With seven trials and one warm-up,
-  // processes of one run disagreed by up to ±20%; the measurement is now made once per run
+  // process taking the core must not make the calibrated state smaller. Seven trials and one warm-up left
+  // the processes of one run disagreeing; the measurement is now made once per run
   // (probe/shared_calibration.hpp), so it can afford more.
   constexpr std::size_t sample_patterns = 8;
   for (int warm_up = 0; warm_up < 3; ++warm_up) {

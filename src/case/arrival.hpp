@@ -42,14 +42,13 @@ class ArrivalSchedule {
 };
 
 // How a producer waits for its next due time. A sleep on a VM can end tens to hundreds of µs late (a vCPU
-// that idles wakes slowly: on the project's 2-core VM a 1 ms sleep overshot by 37 µs on average, p99 127 µs,
-// and p99 660 µs with the other core busy), and a fixed spin of 20 µs before the due time left most of that
-// lateness in every task's latency. So the margin follows the machine: it is a decaying maximum of the
-// overshoots this waiter has seen, with a quarter more as slack, at least `min_spin_margin_ns` and at most
-// the cap it is given. The driver caps it at a quarter of the whole schedule's mean gap divided among the
-// producers, so that all producers' spinning together costs the pool's workers at most a quarter of a core;
-// and the spin yields the core to any other runnable thread, so that a spinning producer does not keep a due
-// one, or a worker, off it. What is still late shows as schedule lag.
+// that idles wakes slowly; results/strategy-notes.md has this VM's figures), and a fixed spin of 20 µs before
+// the due time left most of that lateness in every task's latency. So the margin follows the machine: it is a
+// decaying maximum of the overshoots this waiter has seen, with a quarter more as slack, at least
+// `min_spin_margin_ns` and at most the cap it is given. The driver caps it at a quarter of the whole
+// schedule's mean gap divided among the producers, so that all producers' spinning together costs the pool's
+// workers at most a quarter of a core; and the spin yields the core to any other runnable thread, so that a
+// spinning producer does not keep a due one, or a worker, off it. What is still late shows as schedule lag.
 inline constexpr double min_spin_margin_ns = 20'000;
 inline constexpr double max_spin_margin_ns = 2'000'000;
 

@@ -2,10 +2,9 @@
 // warm_state's regex patterns per ms of build), measured once and shared by every process of a run.
 //
 // Each case runs in a process of its own, and a workload that calibrated itself in each one gave each case a
-// different amount of work: on the project's 2-core VM, warm_state's patterns per state ranged from 19 to 28
-// between the processes of one comparison (about ±20% of a state's build), cpu_burst's steps per task by 2.6%
-// (coefficient of variation). Two strategies compared on "the same workload" did not do the same work, and
-// two repetitions of one case differed by the calibration as much as by the pool.
+// different amount of work (results/ab-check.md, stop 16, has how much warm_state's and cpu_burst's varied
+// between the processes of one comparison). Two strategies compared on "the same workload" did not do the
+// same work, and two repetitions of one case differed by the calibration as much as by the pool.
 //
 // The runner (run, ab) names one file per run in POOLBENCH_CALIBRATION_FILE for every child, unless the
 // variable is already set (then the file it names is shared, across runs too). The first process to need a
