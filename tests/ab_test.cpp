@@ -74,6 +74,14 @@ TEST(WilcoxonSignedRank, NoDifferencesIsNoEvidence) {
 
 // ---- Hodges-Lehmann interval ----
 
+// The values minus `shift`: an interval inverts its test when every shift inside it leaves p >= 1 -
+// confidence and every shift outside it gives p < 1 - confidence.
+std::vector<double> shifted_by(const std::vector<double>& values, double shift) {
+  std::vector<double> out;
+  for (double value : values) out.push_back(value - shift);
+  return out;
+}
+
 TEST(HodgesLehmann, TenDifferencesCutNineWalshAveragesFromEachEnd) {
   // n = 10 at 95%: C = 9 (P(R+ <= 8) = 25/1024 <= 0.025 < P(R+ <= 9)), so the interval is the 9th and 47th
   // of the 55 sorted Walsh averages, the estimate their median (the 28th); values computed by hand.
@@ -92,9 +100,7 @@ TEST(HodgesLehmann, TheIntervalIsTheShiftsTheSignedRankTestAccepts) {
   const auto interval = metrics::hodges_lehmann_interval(d, 0.95);
   ASSERT_TRUE(interval.bounded);
   auto p_after_shift = [&](double shift) {
-    std::vector<double> shifted;
-    for (double value : d) shifted.push_back(value - shift);
-    return metrics::wilcoxon_signed_rank(shifted).p_value;
+    return metrics::wilcoxon_signed_rank(shifted_by(d, shift)).p_value;
   };
   const double epsilon = 1e-9;
   EXPECT_GE(p_after_shift(interval.low + epsilon), 0.05);
@@ -107,6 +113,85 @@ TEST(HodgesLehmann, TooFewDifferencesHaveNoInterval) {
   // Five pairs: the smallest two-sided p is 2/32 > 0.05.
   EXPECT_FALSE(metrics::hodges_lehmann_interval({0.1, 0.2, 0.1, 0.3, 0.2}, 0.95).bounded);
   EXPECT_TRUE(metrics::hodges_lehmann_interval({0.1, 0.2, 0.1, 0.3, 0.2, 0.4}, 0.95).bounded);
+}
+
+// ---- sign test and the median's interval ----
+
+// n differences, `positive` of them above 0, the rest below, with magnitudes that differ (the sign test must
+// not look at them).
+std::vector<double> with_signs(std::size_t positive, std::size_t n) {
+  std::vector<double> d;
+  for (std::size_t i = 0; i < n; ++i)
+    d.push_back((i < positive ? 1.0 : -1.0) * (0.01 + 0.37 * static_cast<double>(i)));
+  return d;
+}
+
+TEST(SignTest, MatchesScipysBinomtest) {
+  // scipy.stats.binomtest(k, n, 0.5).pvalue (scipy 1.10.1), two-sided.
+  struct Known {
+    std::size_t positive, n;
+    double p;
+  };
+  for (const Known& known :
+       {Known{36, 47, 0.00034600114031491097}, Known{8, 10, 0.109375}, Known{0, 6, 0.03125},
+        Known{50, 100, 1.0}, Known{60, 100, 0.05688793364098088}, Known{9, 12, 0.14599609375}}) {
+    const auto result = metrics::sign_test(with_signs(known.positive, known.n));
+    EXPECT_EQ(result.positive, known.positive);
+    EXPECT_EQ(result.used, known.n);
+    EXPECT_NEAR(result.p_value, known.p, 1e-12 * std::max(1.0, known.p))
+        << known.positive << " of " << known.n;
+  }
+}
+
+TEST(SignTest, IgnoresMagnitudesThatTheSignedRankTestWeighs) {
+  // A bimodal case: 36 of 47 rounds a little above 1, and 11 rounds in which one side hit its slow mode, all
+  // below 1 and far from it. The signed-rank test ranks those 11 highest.
+  std::vector<double> d;
+  for (int i = 0; i < 36; ++i) d.push_back(0.08 + 0.001 * i);
+  for (int i = 0; i < 11; ++i) d.push_back(-0.9 - 0.01 * i);
+  EXPECT_NEAR(metrics::sign_test(d).p_value, 0.00034600114031491097, 1e-15);
+  EXPECT_GT(metrics::wilcoxon_signed_rank(d).p_value, 0.05);
+}
+
+TEST(SignTest, DropsZerosAndHasNoEvidenceWithoutDifferences) {
+  const auto result = metrics::sign_test({0, 1, 2, 0, 3, 4, 5, 6});
+  EXPECT_EQ(result.used, 6u);
+  EXPECT_NEAR(result.p_value, 0.03125, 1e-15);
+  EXPECT_EQ(metrics::sign_test({}).p_value, 1);
+  EXPECT_EQ(metrics::sign_test({0, 0}).p_value, 1);
+}
+
+TEST(MedianInterval, TenValuesGiveTheSecondAndNinthOrderStatistics) {
+  // n = 10 at 95%: k = 2 (P(X <= 1) = 11/1024 <= 0.025 < P(X <= 2) = 56/1024), the published table's
+  // interval x(2)..x(9), coverage 1 - 22/1024.
+  const std::vector<double> values = {0.7, 0.1, 0.9, -0.3, 0.4, 0.2, 0.6, 1.5, 0.3, 0.5};
+  const auto interval = metrics::median_interval(values, 0.95);
+  ASSERT_TRUE(interval.bounded);
+  EXPECT_DOUBLE_EQ(interval.low, 0.1);
+  EXPECT_DOUBLE_EQ(interval.high, 0.9);
+  EXPECT_DOUBLE_EQ(interval.estimate, 0.45);
+}
+
+TEST(MedianInterval, TheIntervalIsTheCentresTheSignTestAccepts) {
+  const std::vector<double> values = {0.03, 0.11, 0.08, 0.15, -0.02, 0.09, 0.12, 0.05, 0.21, 0.07,
+                                      0.10, 0.04, 0.13, 0.06, 0.02,  0.18, 0.01, 0.14, 0.16, 0.00};
+  const auto interval = metrics::median_interval(values, 0.95);
+  ASSERT_TRUE(interval.bounded);
+  auto p_after_shift = [&](double shift) { return metrics::sign_test(shifted_by(values, shift)).p_value; };
+  const double epsilon = 1e-9;
+  EXPECT_GE(p_after_shift(interval.low + epsilon), 0.05);
+  EXPECT_GE(p_after_shift(interval.high - epsilon), 0.05);
+  EXPECT_LT(p_after_shift(interval.low - epsilon), 0.05);
+  EXPECT_LT(p_after_shift(interval.high + epsilon), 0.05);
+}
+
+TEST(MedianInterval, TooFewValuesHaveNoInterval) {
+  // Five values: the smallest two-sided p is 2/32 > 0.05; six: 2/64.
+  EXPECT_FALSE(metrics::median_interval({0.1, 0.2, 0.1, 0.3, 0.2}, 0.95).bounded);
+  const auto six = metrics::median_interval({0.1, 0.2, 0.1, 0.3, 0.2, 0.4}, 0.95);
+  ASSERT_TRUE(six.bounded);
+  EXPECT_DOUBLE_EQ(six.low, 0.1);
+  EXPECT_DOUBLE_EQ(six.high, 0.4);
 }
 
 TEST(Holm, AdjustsAsTheStepDownProcedureDoes) {
@@ -245,6 +330,28 @@ TEST(AbVerdict, AChangeInManyCasesIsFoundInFewerRoundsWithBenjaminiHochbergThanW
   EXPECT_EQ(count(with_bh, "same"), 0);
 }
 
+TEST(AbVerdict, ABimodalCaseSlowedTenPercentRegressesUnderTheSignTestAndNotUnderTheSignedRankTest) {
+  // One window in five in a slow mode two to three times as long, on either side: the rounds with one side
+  // slow give ratios far from 1 in either direction whatever changed. 40 rounds, new 10% slower; the slow
+  // windows fall on different rounds for base and new. scipy: wilcoxon p about 0.11 (the exact value turns on
+  // which ratios tie), binomtest(32, 40) p = 0.00018.
+  std::vector<double> ratios;
+  for (std::size_t round = 0; round < 40; ++round) {
+    const double base = round % 5 == 0 ? 3.2 : 1.0;
+    const double next = round % 5 == 2 ? 2.0 : 1.0;
+    ratios.push_back(1.10 * next / base * (1 + 0.02 * (static_cast<double>((round * 7) % 11) / 10.0 - 0.5)));
+  }
+  const auto sign = ab::analyse({record("bimodal", ratios)}, ab::Options{});
+  EXPECT_EQ(sign[0].verdict, ab::Verdict::regressed);
+  EXPECT_NEAR(sign[0].ratio_interval.estimate, sign[0].ratio_median, 1e-12);
+  ab::Options signed_rank;
+  signed_rank.test = ab::Options::Test::signed_rank;
+  const auto wilcoxon = ab::analyse({record("bimodal", ratios)}, signed_rank);
+  EXPECT_NEAR(sign[0].p_value, 0.0001821658297558315, 1e-15);
+  EXPECT_GT(wilcoxon[0].p_value, 0.05);
+  EXPECT_NE(wilcoxon[0].verdict, ab::Verdict::regressed);
+}
+
 TEST(AbVerdict, AFailedRoundFailsTheCaseAndSaysWhichSide) {
   auto broken = record("broken", around(1.0, 6, 0.02));
   broken.pairs[3].new_ns.reset();
@@ -316,6 +423,7 @@ TEST(AbCommand, WritesBothSidesAndTheRoundsInTheOrderTheSeedGives) {
   const auto document = nlohmann::json::parse(slurp(dir / "ab.json"));
   EXPECT_EQ(nlohmann::json::parse(result.out), document);
   EXPECT_EQ(document["seed"], 9);
+  EXPECT_EQ(document["options"]["test"], "sign");
   ASSERT_EQ(document["rounds"].size(), 3u);
   const std::vector<std::string> names = {"inline/atomic_increment/tasks:2000/workers:2/producers:1",
                                           "inline/atomic_increment/tasks:2000/workers:2/producers:2"};
@@ -416,7 +524,8 @@ TEST(AbCommand, BadInputIsOneLineAndExitTwoWithNothingWritten) {
         fmt::format("ab {0} {0} {1} --format yaml -o {2}", binary, small_plan, out),
         fmt::format("ab {0} {0} {1} --min-window 50ms --max-window 10ms -o {2}", binary, small_plan, out),
         fmt::format("ab {0} {0} {1} --affinity sideways -o {2}", binary, small_plan, out),
-        fmt::format("ab {0} {0} {1} --adjust bonferroni -o {2}", binary, small_plan, out)}) {
+        fmt::format("ab {0} {0} {1} --adjust bonferroni -o {2}", binary, small_plan, out),
+        fmt::format("ab {0} {0} {1} --test t-test -o {2}", binary, small_plan, out)}) {
     const auto result = run_poolbench(arguments);
     EXPECT_EQ(result.exit_status, 2) << arguments << "\n" << result.err;
     EXPECT_TRUE(result.out.empty()) << arguments;

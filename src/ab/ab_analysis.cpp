@@ -22,6 +22,10 @@ std::string to_string(Verdict verdict) {
   return "undecided";
 }
 
+std::string to_string(Options::Test test) {
+  return test == Options::Test::sign ? "sign" : "signed-rank";
+}
+
 double CaseAnalysis::interval_half_width() const {
   if (!ratio_interval.bounded || ratio_median <= 0) return std::numeric_limits<double>::infinity();
   return (ratio_interval.high - ratio_interval.low) / 2 / ratio_median;
@@ -59,13 +63,17 @@ CaseAnalysis analyse_one(const CaseRecord& record, const Options& options) {
   out.base_median_ns = metrics::median(base);
   out.new_median_ns = metrics::median(next);
   out.ratio_median = metrics::median(ratios);
-  const metrics::ShiftInterval interval = metrics::hodges_lehmann_interval(log_ratios, options.confidence);
+  const bool sign = options.test == Options::Test::sign;
+  const metrics::ShiftInterval interval =
+      sign ? metrics::median_interval(log_ratios, options.confidence)
+           : metrics::hodges_lehmann_interval(log_ratios, options.confidence);
   out.ratio_interval = {
       .estimate = std::exp(interval.estimate),
       .low = interval.bounded ? std::exp(interval.low) : 0.0,
       .high = interval.bounded ? std::exp(interval.high) : std::numeric_limits<double>::infinity(),
       .bounded = interval.bounded};
-  out.p_value = metrics::wilcoxon_signed_rank(log_ratios).p_value;
+  out.p_value =
+      sign ? metrics::sign_test(log_ratios).p_value : metrics::wilcoxon_signed_rank(log_ratios).p_value;
   const double centre = metrics::median(log_ratios);
   const double sigma = mad_to_sigma * metrics::median_absolute_deviation(log_ratios);
   if (sigma > 0)

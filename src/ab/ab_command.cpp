@@ -39,6 +39,7 @@ struct Flags {
   std::string min_window = "0";
   std::string max_window = "0";
   std::string adjust = "bh";
+  std::string test = "sign";
   std::string probe = "off";
   std::string warmup;
   double alpha = 0.05;
@@ -114,6 +115,9 @@ int run(Flags& flags) {
     throw UsageError(fmt::format("--adjust: '{}' is not one of bh, holm", flags.adjust));
   settings.analysis.adjustment =
       flags.adjust == "holm" ? Options::Adjustment::holm : Options::Adjustment::benjamini_hochberg;
+  if (flags.test != "sign" && flags.test != "signed-rank")
+    throw UsageError(fmt::format("--test: '{}' is not one of sign, signed-rank", flags.test));
+  settings.analysis.test = flags.test == "sign" ? Options::Test::sign : Options::Test::signed_rank;
   settings.analysis.min_effect = parse_open_unit_fraction("--min-effect", flags.min_effect);
   settings.analysis.confidence = 0.95;
   if (!flags.until_ci.empty())
@@ -244,6 +248,12 @@ const SubcommandRegistrar registrar{SubcommandInfo{
                           "bh (default: Benjamini-Hochberg) or holm: how the cases' p-values are adjusted "
                           "together")
               ->type_name("bh|holm");
+          command
+              .add_option(
+                  "--test", flags->test,
+                  "sign (default: the sign test and the median's interval) or signed-rank (Wilcoxon and "
+                  "the Hodges-Lehmann interval): each case's paired test")
+              ->type_name("sign|signed-rank");
           command.add_option("--min-effect", flags->min_effect, "smallest change that counts (default 5%)")
               ->type_name("PERCENT");
           command.add_option("-o,--out", flags->out,

@@ -55,10 +55,10 @@ std::string headline(const Settings& settings, const Outcome& outcome) {
   for (const CaseAnalysis& c : outcome.analysis) pairs += c.rounds;
   return fmt::format(
       "{} regressed, {} improved, {} same, {} undecided, {} failed — {} cases, {} rounds ({} paired runs) in "
-      "{:.0f} s, stopped: {}; order seed {}; alpha {} over all cases ({}), minimum effect {:.0f}%",
+      "{:.0f} s, stopped: {}; order seed {}; {} test, alpha {} over all cases ({}), minimum effect {:.0f}%",
       count[Verdict::regressed], count[Verdict::improved], count[Verdict::same], count[Verdict::undecided],
       count[Verdict::failed], outcome.analysis.size(), outcome.rounds.size(), pairs, outcome.seconds,
-      outcome.stopped_because, settings.seed, settings.analysis.alpha,
+      outcome.stopped_because, settings.seed, to_string(settings.analysis.test), settings.analysis.alpha,
       settings.analysis.adjustment == Options::Adjustment::holm ? "Holm" : "Benjamini-Hochberg",
       settings.analysis.min_effect * 100);
 }
@@ -166,10 +166,11 @@ std::string format_text(const Settings& settings, const Outcome& outcome) {
   if (!changed.empty()) out += "\nnot the same:\n" + text_table(changed);
   std::vector<const CaseAnalysis*> all;
   for (const CaseAnalysis& c : outcome.analysis) all.push_back(&c);
-  out +=
-      "\nevery case (new/base: median over the rounds of new's time / base's; interval: Hodges-Lehmann, "
-      "95%):\n" +
-      text_table(all);
+  out += fmt::format(
+             "\nevery case (new/base: median over the rounds of new's time / base's; interval: {}, 95%):\n",
+             settings.analysis.test == Options::Test::sign ? "of the median, order statistics"
+                                                           : "Hodges-Lehmann") +
+         text_table(all);
   out += fmt::format("\nbase: {}\nnew:  {}\nfiles: {}/base.json, new.json, ab.json\n", settings.base.given,
                      settings.next.given, settings.out_dir);
   return out;

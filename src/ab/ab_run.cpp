@@ -167,6 +167,7 @@ nlohmann::ordered_json ab_document(const Settings& settings, const Outcome& outc
   document["options"] = {
       {"alpha", options.alpha},
       {"adjust", options.adjustment == Options::Adjustment::holm ? "holm" : "bh"},
+      {"test", to_string(options.test)},
       {"min_effect", options.min_effect},
       {"confidence", options.confidence},
       {"until_ci", options.until_ci ? nlohmann::ordered_json(*options.until_ci) : nullptr},
@@ -206,7 +207,8 @@ nlohmann::ordered_json ab_document(const Settings& settings, const Outcome& outc
     item["base_median_ns"] = c.base_median_ns;
     item["new_median_ns"] = c.new_median_ns;
     item["ratio_median"] = c.ratio_median;
-    item["ratio_hodges_lehmann"] = c.ratio_interval.estimate;
+    item["ratio_interval_estimate"] =
+        c.ratio_interval.estimate;  // the median or Hodges-Lehmann's (options.test)
     if (c.ratio_interval.bounded)
       item["ratio_interval"] = {c.ratio_interval.low, c.ratio_interval.high};
     else

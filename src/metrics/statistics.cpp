@@ -1,5 +1,6 @@
 // Statistics: Google Benchmark's aggregates, the spread, the Mann-Whitney U test as scipy computes it, and
-// the paired tests of `ab` (Wilcoxon signed-rank, Hodges-Lehmann interval, Holm).
+// the paired tests of `ab` (Wilcoxon signed-rank and its Hodges-Lehmann interval, the sign test and its
+// interval of the median, Holm, Benjamini-Hochberg).
 #include "metrics/statistics.hpp"
 
 #include <algorithm>
@@ -279,6 +280,56 @@ ShiftInterval hodges_lehmann_interval(const std::vector<double>& differences, do
   }
   result.low = walsh[cut - 1];
   result.high = walsh[walsh.size() - cut];
+  result.bounded = true;
+  return result;
+}
+
+namespace {
+// P(Binomial(n, 1/2) <= k), summed from the log of each term (n reaches thousands with many rounds; 2^n does
+// not fit in a double beyond 1023).
+double binomial_half_cdf(std::size_t k, std::size_t n) {
+  const double log_half_n = static_cast<double>(n) * std::log(0.5);
+  const double log_n_factorial = std::lgamma(static_cast<double>(n) + 1);
+  double sum = 0;
+  for (std::size_t i = 0; i <= k && i <= n; ++i)
+    sum += std::exp(log_n_factorial - std::lgamma(static_cast<double>(i) + 1) -
+                    std::lgamma(static_cast<double>(n - i) + 1) + log_half_n);
+  return std::min(1.0, sum);
+}
+}  // namespace
+
+SignTest sign_test(const std::vector<double>& differences) {
+  SignTest result;
+  for (double d : differences) {
+    if (d == 0) continue;
+    ++result.used;
+    if (d > 0) ++result.positive;
+  }
+  if (result.used == 0) return result;
+  // Binomial(n, 1/2) is symmetric, so scipy's "outcomes no more likely than the observed one" is both tails
+  // at least as far from n/2: twice the smaller tail.
+  const std::size_t smaller = std::min(result.positive, result.used - result.positive);
+  result.p_value = std::min(1.0, 2 * binomial_half_cdf(smaller, result.used));
+  return result;
+}
+
+ShiftInterval median_interval(const std::vector<double>& values, double confidence) {
+  ShiftInterval result;
+  const std::size_t n = values.size();
+  if (n == 0) return result;
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  result.estimate = median(sorted);
+  const double tail = (1 - confidence) / 2;
+  std::size_t k = 0;  // the interval is [x(k), x(n + 1 - k)], 1-based
+  while (k + 1 <= n / 2 && binomial_half_cdf(k, n) <= tail) ++k;
+  if (k == 0) {
+    result.low = -std::numeric_limits<double>::infinity();
+    result.high = std::numeric_limits<double>::infinity();
+    return result;
+  }
+  result.low = sorted[k - 1];
+  result.high = sorted[n - k];
   result.bounded = true;
   return result;
 }

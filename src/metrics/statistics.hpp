@@ -75,6 +75,25 @@ struct ShiftInterval {
 };
 ShiftInterval hodges_lehmann_interval(const std::vector<double>& differences, double confidence);
 
+// Two-sided sign test of "the differences are centred on 0" (their median is 0), as
+// scipy.stats.binomtest(k, n, 0.5) with k the positive differences and n the non-zero ones (zeros dropped, as
+// the signed-rank test drops them). It uses only the signs, so a few rounds with huge differences in either
+// direction (a bimodal case: one side in its slow mode) weigh no more than any other round; the signed-rank
+// test ranks them highest. No differences: p = 1.
+struct SignTest {
+  std::size_t positive = 0;
+  std::size_t used = 0;  // differences left after dropping the zeros
+  double p_value = 1;    // two-sided
+};
+SignTest sign_test(const std::vector<double>& differences);
+
+// The distribution-free confidence interval of the median that inverts the sign test: the order statistics
+// x(k) and x(n + 1 - k) of the n values, k the largest with P(Binomial(n, 1/2) <= k - 1) <= (1 - confidence)
+// / 2 (Hollander & Wolfe, Nonparametric Statistical Methods, 3.6). The estimate is the median. `bounded` is
+// false when the values are too few for any interval at this confidence (n = 5 at 95%: the smallest two-sided
+// p is 1/16); low and high are then -inf and +inf.
+ShiftInterval median_interval(const std::vector<double>& values, double confidence);
+
 // Holm's step-down adjustment of p-values for a family of tests (each adjusted p is compared with alpha
 // directly): controls the chance of any false rejection in the family at alpha, whatever the dependence.
 std::vector<double> holm_adjusted(const std::vector<double>& p_values);
