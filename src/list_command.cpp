@@ -157,7 +157,7 @@ int list(const std::string& format, bool include_test_only, bool only_scenarios)
   return 0;
 }
 
-const SubcommandRegistrar registrar{SubcommandInfo{
+const SubcommandRegistrar list_command_registrar{SubcommandInfo{
     .name = "list",
     .description = "list the registered strategies (with their declared traits), workloads and scenarios",
     .order = 10,

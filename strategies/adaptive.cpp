@@ -213,7 +213,7 @@ AdaptiveOptions options_from(const Params& given, std::size_t workers) {
   return options;
 }
 
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar adaptive_registrar{StrategyInfo{
     .name = "adaptive",
     .description = "ants' default pool resized by a controller through Tune: capacity from the observed "
                    "utilisation and blocked submitters, between min_workers and K (--scenario adaptive)",

@@ -305,7 +305,7 @@ StrategyCounters DispatcherStrategy::counters() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar dispatcher_registrar{StrategyInfo{
     .name = "dispatcher",
     .description = "gammazero/workerpool: a dispatcher thread hands each task to one idle worker, up to K "
                    "on-demand workers, unbounded FIFO waiting queue",

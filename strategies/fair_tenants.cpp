@@ -116,7 +116,7 @@ StrategyCounters FairTenantsStrategy::counters() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar fair_tenants_registrar{StrategyInfo{
     .name = "fair_tenants",
     .description = "K fixed workers, a FIFO queue per tenant served by deficit round-robin (weight_a, "
                    "weight_b): the guide's Exercise 5; no Go pool it covers has per-tenant queues",

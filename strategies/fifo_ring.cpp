@@ -193,7 +193,7 @@ std::exception_ptr FifoRingStrategy::first_exception() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar fifo_ring_registrar{StrategyInfo{
     .name = "fifo_ring",
     .description =
         "a Vyukov bounded MPMC task ring (lock-free, CAS-claimed slots) feeding K fixed workers: the "

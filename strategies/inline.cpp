@@ -11,7 +11,7 @@ SubmitResult InlineStrategy::submit(Task task) {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar inline_registrar{StrategyInfo{
     .name = "inline",
     .description = "runs each task in the submitting thread: the lower bound, no pool at all",
     .traits = {.queue_order = QueueOrder::caller,

@@ -52,7 +52,7 @@ std::vector<ParamSpec> lifo_stack_params() {
        .kind = ParamKind::boolean}};
 }
 
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar lifo_stack_registrar{StrategyInfo{
     .name = "lifo_stack",
     .description = "ants' default pool: no task queue, a stack of idle workers with one-task slots, up to K, "
                    "idle ones expire",

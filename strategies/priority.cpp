@@ -82,7 +82,7 @@ StrategyCounters PriorityStrategy::counters() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar priority_registrar{StrategyInfo{
     .name = "priority",
     .description = "K fixed workers, two FIFO queues (urgent, normal) under one lock, urgent first: the "
                    "guide's Exercise 2; no Go pool it covers has priorities",

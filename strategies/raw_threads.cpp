@@ -102,7 +102,7 @@ std::vector<ParamSpec> raw_threads_params() {
            .choices = {"thread", "fiber"}}};
 }
 
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar raw_threads_registrar{StrategyInfo{
     .name = "raw_threads",
     .description = "a new std::thread per task, unbounded (Go's go f() + WaitGroup): the no-pool baseline; "
                    "spawn=fiber: a fiber per task on an M:N work-stealing scheduler, a goroutine's cost",

@@ -64,7 +64,7 @@ StrategyCounters RefAsioThreadPoolStrategy::counters() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar ref_asio_thread_pool_registrar{StrategyInfo{
     .name = "ref_asio_thread_pool",
     .description =
         "baseline: boost::asio::thread_pool with K threads (mutex-guarded FIFO of posted handlers)",

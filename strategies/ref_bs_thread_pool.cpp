@@ -73,7 +73,7 @@ StrategyCounters RefBsThreadPoolStrategy::counters() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar ref_bs_thread_pool_registrar{StrategyInfo{
     .name = "ref_bs_thread_pool",
     .description = "baseline: BS::thread_pool v5.1.0 with K threads, detach_task and wait() (one "
                    "mutex-guarded FIFO, no futures)",

@@ -121,7 +121,7 @@ StrategyCounters RefMoodycamelStrategy::counters() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar ref_moodycamel_registrar{StrategyInfo{
     .name = "ref_moodycamel",
     .description = "baseline: K fixed threads over moodycamel::BlockingConcurrentQueue, a producer token per "
                    "producer thread, a consumer token and bulk dequeue per worker",

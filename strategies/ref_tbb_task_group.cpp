@@ -16,7 +16,7 @@ namespace {
 // Which strategy instance (by a process-unique id, never reused) this thread submits to or waits on, and
 // which one it was last counted as a worker of. TBB gives no reliable way to observe the workers that serve
 // other threads' implicit arenas, so a worker is counted when it first runs one of this instance's tasks.
-std::atomic<std::uint64_t> next_instance_id{1};
+std::atomic<std::uint64_t> next_task_group_id{1};
 thread_local std::uint64_t external_of = 0;
 thread_local std::uint64_t counted_as_worker_of = 0;
 
@@ -49,7 +49,7 @@ struct RefTbbTaskGroupStrategy::Tbb {
   std::optional<oneapi::tbb::global_control> thread_limit;
   oneapi::tbb::task_group group;  // api=task_group
   oneapi::tbb::task_arena arena;  // api=arena_enqueue (never initialized in the other mode)
-  const std::uint64_t id = next_instance_id.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t id = next_task_group_id.fetch_add(1, std::memory_order_relaxed);
   std::atomic<std::uint64_t> workers_seen{0};  // distinct TBB worker threads that ran this instance's tasks
 };
 
@@ -124,7 +124,7 @@ StrategyCounters RefTbbTaskGroupStrategy::counters() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar ref_tbb_task_group_registrar{StrategyInfo{
     .name = "ref_tbb_task_group",
     .description =
         "baseline: oneTBB with K workers: task_group::run (work stealing), or task_arena(K)::enqueue "

@@ -188,7 +188,7 @@ std::vector<ParamSpec> semaphore_group_params() {
        .choices = {"thread", "fiber"}}};
 }
 
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar semaphore_group_registrar{StrategyInfo{
     .name = "semaphore_group",
     .description =
         "errgroup with SetLimit(K): take a slot, start a new thread per task; first error cancels the group; "

@@ -441,7 +441,7 @@ StrategyCounters ShardedStrategy::counters() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar sharded_registrar{StrategyInfo{
     .name = "sharded",
     .description = "S shards, each a lock, a bounded ring and fixed workers (the guide's pond); mode=pond: "
                    "pond v2 as it is",

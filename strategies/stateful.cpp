@@ -71,7 +71,7 @@ StrategyCounters StatefulStrategy::counters() const {
 }
 
 namespace {
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar stateful_registrar{StrategyInfo{
     .name = "stateful",
     .description =
         "tunny: K fixed workers, each with state built once; a synchronous process() pairs the caller "

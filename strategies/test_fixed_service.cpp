@@ -119,7 +119,7 @@ std::unique_ptr<Strategy> make_fixed_service(const StrategyConfig& config) {
       microseconds(1000 * config.params.number("stall_ms")));
 }
 
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar test_fixed_service_registrar{StrategyInfo{
     .name = "test_fixed_service",
     .description = "test only: one worker, a fixed service time per task, a one-task slot in front of it",
     .traits = {.queue_order = QueueOrder::fifo,

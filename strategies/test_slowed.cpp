@@ -98,7 +98,7 @@ std::unique_ptr<Strategy> make_slowed(const StrategyConfig& config) {
   return std::make_unique<TestSlowedStrategy>(wrapped->make(inner), percent / 100.0);
 }
 
-const StrategyRegistrar registrar{StrategyInfo{
+const StrategyRegistrar test_slowed_registrar{StrategyInfo{
     .name = "test_slowed",
     .description = "test only: the strategy named by `wraps`, made slowdown_percent slower on purpose",
     // The traits of the default wrapped strategy, inline; a different `wraps` keeps its own behaviour.

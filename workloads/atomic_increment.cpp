@@ -27,7 +27,7 @@ std::string AtomicIncrementWorkload::verify() {
 }
 
 namespace {
-const WorkloadRegistrar registrar{WorkloadInfo{
+const WorkloadRegistrar atomic_increment_registrar{WorkloadInfo{
     .name = "atomic_increment",
     .description = "each task increments one shared atomic counter: measures pure per-task overhead",
     .params = {},

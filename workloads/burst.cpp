@@ -240,7 +240,7 @@ std::string BurstWorkload::label() const {
 }
 
 namespace {
-const WorkloadRegistrar registrar{WorkloadInfo{
+const WorkloadRegistrar burst_registrar{WorkloadInfo{
     .name = "burst",
     .description = "bursts of waiting tasks separated by idle gaps shorter and longer than a pool's idle "
                    "expiry: tasks per worker, fairness, churn (the guide's Exercise 4; --scenario burst)",

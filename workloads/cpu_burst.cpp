@@ -109,7 +109,7 @@ std::string CpuBurstWorkload::label() const {
 }
 
 namespace {
-const WorkloadRegistrar registrar{WorkloadInfo{
+const WorkloadRegistrar cpu_burst_registrar{WorkloadInfo{
     .name = "cpu_burst",
     .description =
         "each task computes for a calibrated duration (duration_us): pool overhead against real work",

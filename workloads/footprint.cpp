@@ -4,7 +4,7 @@
 
 namespace poolbench {
 namespace {
-const WorkloadRegistrar registrar{WorkloadInfo{
+const WorkloadRegistrar footprint_registrar{WorkloadInfo{
     .name = footprint_workload_name,
     .description =
         "memory per idle worker (K workers started, then idle) and per pending task (queued behind "

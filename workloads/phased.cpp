@@ -227,7 +227,7 @@ std::size_t default_task_count(const PhasedOptions& options) {
       std::llround((2 * options.low_rate + options.high_rate) * options.phase_ms / 1000));
 }
 
-const WorkloadRegistrar registrar{WorkloadInfo{
+const WorkloadRegistrar phased_registrar{WorkloadInfo{
     .name = "phased",
     .description =
         "waiting tasks offered low, then high, then low again: how a pool's live worker count "

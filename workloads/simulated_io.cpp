@@ -15,6 +15,7 @@
 #include "params.hpp"
 #include "registry.hpp"
 #include "sleep.hpp"
+#include "workload_clock.hpp"
 
 namespace poolbench {
 namespace {
@@ -55,11 +56,7 @@ double uniform01(std::mt19937_64& generator) {
 
 thread_local bool timer_slack_set = false;
 
-std::int64_t now_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
+using workload_clock::now_ns;
 
 }  // namespace
 
@@ -106,7 +103,7 @@ std::string SimulatedIoWorkload::verify() {
 }
 
 namespace {
-const WorkloadRegistrar registrar{WorkloadInfo{
+const WorkloadRegistrar simulated_io_registrar{WorkloadInfo{
     .name = "simulated_io",
     .description =
         "each task waits without CPU for a seeded log-normal time (median 5 ms, p99 20 ms), like an "

@@ -12,7 +12,7 @@
 namespace poolbench {
 namespace {
 
-std::uint64_t seed_of(std::size_t index) noexcept {
+std::uint64_t tagged_seed_of(std::size_t index) noexcept {
   return 0xd1b54a32d192ed03ULL * (index + 1);
 }
 
@@ -44,7 +44,7 @@ void TaggedBurstsWorkload::prepare(std::size_t tasks) {
 }
 
 void TaggedBurstsWorkload::run(std::size_t index) {
-  results_[index] = CpuBurstWorkload::burst(seed_of(index), steps_);
+  results_[index] = CpuBurstWorkload::burst(tagged_seed_of(index), steps_);
   ledger_.record(index);
 }
 
@@ -54,7 +54,7 @@ std::string TaggedBurstsWorkload::verify() {
   const std::size_t checks = std::min<std::size_t>(tasks_, 64);
   for (std::size_t k = 0; k < checks; ++k) {
     const std::size_t i = k * tasks_ / checks;
-    if (!ledger_.rejected(i) && results_[i] != CpuBurstWorkload::burst(seed_of(i), steps_))
+    if (!ledger_.rejected(i) && results_[i] != CpuBurstWorkload::burst(tagged_seed_of(i), steps_))
       return fmt::format("task {} stored a wrong result", i);
   }
   return {};

@@ -51,7 +51,7 @@ std::string KnownAllocationsWorkload::label() const {
 }
 
 namespace {
-const WorkloadRegistrar registrar{WorkloadInfo{
+const WorkloadRegistrar test_known_allocations_registrar{WorkloadInfo{
     .name = "test_known_allocations",
     .description = "test only: each task makes `allocations` heap allocations of `bytes` bytes",
     .params = {ParamSpec{.name = "allocations",

@@ -54,7 +54,7 @@ std::string TouchMemoryWorkload::verify() {
 }
 
 namespace {
-const WorkloadRegistrar registrar{WorkloadInfo{
+const WorkloadRegistrar test_touch_memory_registrar{WorkloadInfo{
     .name = "test_touch_memory",
     .description = "test only: the tasks together write every page of a `megabytes` MiB block once",
     .params = {ParamSpec{.name = "megabytes",

@@ -193,7 +193,7 @@ std::string WarmStateWorkload::label() const {
 }
 
 namespace {
-const WorkloadRegistrar registrar{WorkloadInfo{
+const WorkloadRegistrar warm_state_registrar{WorkloadInfo{
     .name = "warm_state",
     .description =
         "each task needs an expensive state (compiled regexes, build_ms to build) for a short job; "

@@ -186,7 +186,7 @@ int run(Flags& flags) {
   return exit_status(outcome, flags.strict);
 }
 
-const SubcommandRegistrar registrar{SubcommandInfo{
+const SubcommandRegistrar ab_command_registrar{SubcommandInfo{
     .name = "ab",
     .description = "compare two builds side by side in one job: interleaved rounds, paired statistics",
     .order = 45,

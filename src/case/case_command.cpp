@@ -52,7 +52,7 @@ int run_child(const std::string& spec_text, const std::string& result_path) {
   return result ? exit_ok : exit_failures;
 }
 
-const SubcommandRegistrar registrar{SubcommandInfo{
+const SubcommandRegistrar case_command_registrar{SubcommandInfo{
     .name = "case",
     .description = "",  // an empty description hides it from --help: the runner's child mode
     .order = 90,

@@ -301,7 +301,7 @@ Examples:
   poolbench compare --format md --summary --normalize-to inline old.json new.json > comment.md
   poolbench compare --profile ci results/baseline-quick.json results/latest.json)";
 
-const SubcommandRegistrar registrar{SubcommandInfo{
+const SubcommandRegistrar compare_command_registrar{SubcommandInfo{
     .name = "compare",
     .description = "compare two result files case by case; exit 1 on a regression (for CI)",
     .order = 40,

@@ -43,7 +43,7 @@ int run_merge(MergeRequest& request) {
   return exit_ok;
 }
 
-const SubcommandRegistrar registrar{SubcommandInfo{
+const SubcommandRegistrar merge_command_registrar{SubcommandInfo{
     .name = "merge",
     .description =
         "combine result files of one matrix (the shards of `run --shard I/N`, repeated runs, several "

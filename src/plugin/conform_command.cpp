@@ -243,7 +243,7 @@ int conform(const std::vector<std::string>& plugin_paths, std::vector<std::strin
   return total.failed == 0 ? exit_ok : exit_failures;
 }
 
-const SubcommandRegistrar registrar{SubcommandInfo{
+const SubcommandRegistrar conform_command_registrar{SubcommandInfo{
     .name = "conform",
     .description = "check a plugin's strategies against the conformance suite (exactly once, wait, shutdown, "
                    "the declared traits); exit 1 on any failure",

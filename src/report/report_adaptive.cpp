@@ -17,7 +17,6 @@ namespace {
 using markdown::cell;
 using markdown::code;
 
-constexpr const char* dash = "—";
 constexpr const char* phased_workload = "phased";
 constexpr const char* adaptive_strategy = "adaptive";
 

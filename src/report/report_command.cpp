@@ -201,7 +201,7 @@ int run_report(const ReportRequest& request) {
   return exit_ok;
 }
 
-const SubcommandRegistrar registrar{SubcommandInfo{
+const SubcommandRegistrar report_command_registrar{SubcommandInfo{
     .name = "report",
     .description =
         "turn a result file into the decision document: tables per workload, recommendations per the "

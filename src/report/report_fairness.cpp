@@ -16,7 +16,6 @@ namespace {
 using markdown::cell;
 using markdown::code;
 
-constexpr const char* dash = "—";
 constexpr const char* burst_workload = "burst";
 
 std::string fraction_3(double value) {

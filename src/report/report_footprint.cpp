@@ -13,13 +13,13 @@
 
 #include "format/markdown.hpp"
 #include "format/units.hpp"
+#include "report/report_parts.hpp"
 #include "report/report_render.hpp"
 
 namespace poolbench::report {
 namespace {
 
 constexpr const char* footprint_workload = "footprint";
-constexpr const char* dash = "—";
 
 std::string measure_of(const WorkloadTable& table) {
   auto found = table.workload_params.find("measure");

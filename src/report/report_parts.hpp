@@ -15,6 +15,9 @@
 
 namespace poolbench::report {
 
+// What a table cell shows where there is no value.
+inline constexpr const char* dash = "—";
+
 // ---- report_model.cpp ----
 
 // cpu_burst's task duration, in microseconds, and the parameter that gave it; nullopt where none does.

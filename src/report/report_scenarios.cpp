@@ -17,7 +17,6 @@ namespace {
 using markdown::cell;
 using markdown::code;
 
-constexpr const char* dash = "—";
 
 std::string range_of(const StrategyRow& row, const char* key) {
   const Spread* spread = row.find(key);

@@ -18,7 +18,6 @@ namespace poolbench::report {
 namespace {
 
 using Json = nlohmann::ordered_json;
-constexpr const char* dash = "—";
 
 bool sized_by_workers(const WorkloadTable& table) {
   return table.workload != "footprint" && table.workload_params.count("arrival") == 0;

@@ -125,7 +125,7 @@ int run(RunFlags& flags) {
   return status;
 }
 
-const SubcommandRegistrar registrar{SubcommandInfo{
+const SubcommandRegistrar run_command_registrar{SubcommandInfo{
     .name = "run",
     .description =
         "run the matrix strategies x workloads x tasks x workers x producers; write Google Benchmark JSON",
