@@ -142,9 +142,8 @@ int run_report(const ReportRequest& request) {
   std::optional<HostsReport> hosts;  // a merged file of several hosts: a report per host, ranked side by side
   try {
     const ResultFile file = read_result_file(request.input);
-    const ReportOptions options{.adopt_threshold = request.adopt_threshold,
-                                .baseline = request.baseline,
-                                .slo_p99_ns = slo_p99_ns};
+    const ReportOptions options{
+        .adopt_threshold = request.adopt_threshold, .baseline = request.baseline, .slo_p99_ns = slo_p99_ns};
     if (file.hosts().size() > 1)
       hosts = build_hosts_report(file, options);
     else

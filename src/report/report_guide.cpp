@@ -24,7 +24,6 @@ namespace {
 using markdown::cell;
 using markdown::code;
 
-
 std::string median_of(const StrategyRow& row, const char* key, std::string (*format)(double)) {
   const Spread* spread = row.find(key);
   return spread ? format(spread->median) : dash;

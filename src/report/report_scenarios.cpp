@@ -17,7 +17,6 @@ namespace {
 using markdown::cell;
 using markdown::code;
 
-
 std::string range_of(const StrategyRow& row, const char* key) {
   const Spread* spread = row.find(key);
   return spread ? format_range(spread->median, spread->min, spread->max, spread->samples, format_duration_ns)
