@@ -7,7 +7,7 @@
 namespace poolbench {
 namespace {
 
-constexpr int yield_rounds = 4;
+constexpr int batching_yield_rounds = 4;
 
 // The waiting deque (workerpool's deque.Deque). It holds the batches taken from the submitters, in order, and
 // is consumed from the front: taking a batch in is one vector move, so each task is moved once on its way
@@ -185,7 +185,7 @@ void BatchingDispatcherStrategy::dispatch() noexcept {
       // The hand-off is full: the workers are the bottleneck now, so give them the core (yield) rather than
       // spin on it, and park if they stay behind.
       bool room = false;
-      for (int i = 0; i < yield_rounds && !room; ++i) {
+      for (int i = 0; i < batching_yield_rounds && !room; ++i) {
         std::this_thread::yield();
         room = !handoff_.looks_full();
       }
@@ -199,7 +199,7 @@ void BatchingDispatcherStrategy::dispatch() noexcept {
       support::cpu_relax();
       seen = input_size_.load(std::memory_order_relaxed) != 0;
     }
-    for (int i = 0; i < yield_rounds && !seen; ++i) {
+    for (int i = 0; i < batching_yield_rounds && !seen; ++i) {
       std::this_thread::yield();
       seen = input_size_.load(std::memory_order_relaxed) != 0;
     }
@@ -260,7 +260,7 @@ void BatchingDispatcherStrategy::work(WorkerSlot& slot) noexcept {
       support::cpu_relax();
       if (handoff_.try_pop(task)) return true;
     }
-    for (int i = 0; i < yield_rounds; ++i) {
+    for (int i = 0; i < batching_yield_rounds; ++i) {
       std::this_thread::yield();
       if (handoff_.try_pop(task)) return true;
     }

@@ -12,7 +12,7 @@ namespace {
 // After the pause rounds, a few yields: on a machine with fewer cores than runnable threads (2 cores, 1
 // producer, 2 workers) the thread we wait for may need our core, and a yield hands it over without a futex
 // round trip.
-constexpr int yield_rounds = 4;
+constexpr int ring_yield_rounds = 4;
 
 }  // namespace
 
@@ -52,7 +52,7 @@ SubmitResult FifoRingStrategy::submit(Task task) {
       support::cpu_relax();
       room = !ring_.looks_full() || ring_.closed();
     }
-    for (int i = 0; i < yield_rounds && !room; ++i) {
+    for (int i = 0; i < ring_yield_rounds && !room; ++i) {
       std::this_thread::yield();
       room = !ring_.looks_full() || ring_.closed();
     }
@@ -96,7 +96,7 @@ void FifoRingStrategy::work(WorkerSlot& slot) noexcept {
       support::cpu_relax();
       if (!ring_.looks_empty() && ring_.try_pop(task)) return true;
     }
-    for (int i = 0; i < yield_rounds; ++i) {
+    for (int i = 0; i < ring_yield_rounds; ++i) {
       std::this_thread::yield();
       if (ring_.try_pop(task)) return true;
     }

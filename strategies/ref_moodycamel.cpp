@@ -13,7 +13,7 @@
 namespace poolbench {
 namespace {
 
-std::atomic<std::uint64_t> next_instance_id{1};
+std::atomic<std::uint64_t> next_moodycamel_id{1};
 
 // The calling thread's producer token for the strategy instance it last submitted to.
 struct CachedProducerToken {
@@ -27,7 +27,7 @@ thread_local CachedProducerToken cached_producer_token;
 RefMoodycamelStrategy::RefMoodycamelStrategy(std::size_t workers, std::size_t bulk)
     : worker_count_(std::max<std::size_t>(workers, 1)),
       bulk_(std::max<std::size_t>(bulk, 1)),
-      instance_id_(next_instance_id.fetch_add(1, std::memory_order_relaxed)),
+      instance_id_(next_moodycamel_id.fetch_add(1, std::memory_order_relaxed)),
       slots_(std::make_unique<WorkerSlot[]>(worker_count_)) {
   workers_.start(
       worker_count_, "ref_moodycamel", [this](std::size_t i) { work(slots_[i]); },

@@ -16,7 +16,7 @@
 namespace poolbench {
 namespace {
 
-constexpr int yield_rounds = 4;
+constexpr int shard_yield_rounds = 4;
 
 // Takes a shard's mutex, trying for a moment before blocking: its critical sections last nanoseconds, while a
 // contended std::mutex puts the loser to sleep in the kernel at once (a futex round trip, microseconds, and
@@ -112,7 +112,7 @@ SubmitResult ShardedStrategy::submit(Task task) {
         support::cpu_relax();
         room = shard.size_hint.load(std::memory_order_relaxed) < shard.ring.size();
       }
-      for (int i = 0; i < yield_rounds && !room; ++i) {
+      for (int i = 0; i < shard_yield_rounds && !room; ++i) {
         std::this_thread::yield();
         room = shard.size_hint.load(std::memory_order_relaxed) < shard.ring.size();
       }
@@ -164,7 +164,7 @@ void ShardedStrategy::work(Shard& shard) noexcept {
             support::cpu_relax();
             seen = shard.size_hint.load(std::memory_order_relaxed) != 0;
           }
-          for (int i = 0; i < yield_rounds && !seen; ++i) {
+          for (int i = 0; i < shard_yield_rounds && !seen; ++i) {
             std::this_thread::yield();
             seen = shard.size_hint.load(std::memory_order_relaxed) != 0;
           }

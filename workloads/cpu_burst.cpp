@@ -19,23 +19,15 @@ std::uint64_t seed_of(std::size_t index) noexcept {
   return 0x9e3779b97f4a7c15ULL * (index + 1);
 }
 
-// CPU time of the calling thread: unlike wall time, it does not grow when another process takes the core, so
-// the calibration measures the computation and not the machine's load.
-double thread_cpu_seconds() {
-  timespec now{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
 double measure_steps_per_ns() {
   // Warm up (frequency ramp, caches), size one trial to about 1 ms, and keep the fastest of several trials.
   std::uint64_t sink = CpuBurstWorkload::burst(1, 200000);
   std::uint64_t steps = 1 << 14;
   double seconds = 0;
   while (true) {
-    const double start = thread_cpu_seconds();
+    const double start = probe::thread_cpu_seconds();
     sink ^= CpuBurstWorkload::burst(sink, steps);
-    seconds = thread_cpu_seconds() - start;
+    seconds = probe::thread_cpu_seconds() - start;
     if (seconds >= 2e-4 || steps >= (std::uint64_t{1} << 40)) break;
     steps *= 4;
   }
@@ -44,9 +36,9 @@ double measure_steps_per_ns() {
   double best = std::numeric_limits<double>::infinity();
   // Made once per run (probe/shared_calibration.hpp), so it can afford more trials than a process each did.
   for (int trial = 0; trial < 21; ++trial) {
-    const double start = thread_cpu_seconds();
+    const double start = probe::thread_cpu_seconds();
     sink ^= CpuBurstWorkload::burst(sink, steps);
-    best = std::min(best, thread_cpu_seconds() - start);
+    best = std::min(best, probe::thread_cpu_seconds() - start);
   }
   // The sink feeds an impossible branch so that the calibration bursts cannot be optimised away either.
   if (sink == 0x5eed) best *= 1.0000001;

@@ -30,7 +30,7 @@ std::string line_text(std::size_t i) {
                      i, i, 1000 + i * 37, i % 97, 40 + i, i % 5, i * 11);
 }
 
-std::atomic<std::uint64_t> next_instance_id{1};
+std::atomic<std::uint64_t> next_warm_state_id{1};
 
 struct ThreadStateCache {
   std::uint64_t owner = 0;  // instance id of the workload that built `state`
@@ -50,12 +50,6 @@ const char* scope_name(WarmStateScope scope) {
   return "?";
 }
 
-double thread_cpu_seconds() {
-  timespec now{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
-}
-
 double measure_ns_per_pattern() {
   // Compile an 8-pattern state (about 1 ms) 21 times and keep the fastest, in the thread's CPU time: another
   // process taking the core must not make the calibrated state smaller. Seven trials and one warm-up left
@@ -67,9 +61,9 @@ double measure_ns_per_pattern() {
   }
   double best = std::numeric_limits<double>::infinity();
   for (int trial = 0; trial < 21; ++trial) {
-    const double start = thread_cpu_seconds();
+    const double start = probe::thread_cpu_seconds();
     { const WarmState state(sample_patterns); }
-    best = std::min(best, thread_cpu_seconds() - start);
+    best = std::min(best, probe::thread_cpu_seconds() - start);
   }
   return best * 1e9 / sample_patterns;
 }
@@ -110,7 +104,7 @@ WarmStateWorkload::WarmStateWorkload(double build_ms, const std::string& state,
       scope_(state == "thread_local"                             ? WarmStateScope::thread_local_cache
              : state == "per_task" || !strategy_has_worker_state ? WarmStateScope::per_task
                                                                  : WarmStateScope::per_worker),
-      instance_id_(next_instance_id.fetch_add(1)) {
+      instance_id_(next_warm_state_id.fetch_add(1)) {
   if (state != "auto" && state != "per_task" && state != "thread_local")
     throw ParamError(fmt::format("state: '{}' is not one of auto, per_task, thread_local", state));
 }

@@ -24,4 +24,8 @@ inline constexpr const char* calibration_file_variable = "POOLBENCH_CALIBRATION_
 // a JSON object of numbers: a case must not silently do other work than its run.
 double shared_calibration(const std::string& key, const std::function<double()>& measure);
 
+// CPU time of the calling thread, what a calibration times: unlike wall time, it does not grow when another
+// process takes the core, so a calibration measures the computation and not the machine's load.
+double thread_cpu_seconds();
+
 }  // namespace poolbench::probe

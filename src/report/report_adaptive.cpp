@@ -34,16 +34,6 @@ constexpr PhaseMetrics phase_metrics[] = {
      metric::overshoot_low_again_workers},
 };
 
-std::string spread_cell(const StrategyRow& row, const char* key, std::string (*format)(double)) {
-  const Spread* spread = row.find(key);
-  return spread ? format_range(spread->median, spread->min, spread->max, spread->samples, format) : dash;
-}
-
-std::string median_of(const StrategyRow& row, const char* key, std::string (*format)(double)) {
-  const Spread* spread = row.find(key);
-  return spread ? format(spread->median) : std::string(dash);
-}
-
 std::string adaptive_summary(const WorkloadTable& table) {
   std::string out;
   for (const auto& row : table.rows) {

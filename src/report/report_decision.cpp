@@ -29,10 +29,6 @@ std::map<std::string, std::string> without_arrival(const std::map<std::string, s
   return out;
 }
 
-bool open_loop(const WorkloadTable& table) {
-  return table.workload_params.count("arrival") > 0;
-}
-
 std::string load_text(const WorkloadTable& table) {
   std::map<std::string, std::string> offered;
   for (const auto& [name, value] : table.workload_params)

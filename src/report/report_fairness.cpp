@@ -25,11 +25,6 @@ std::string percent(double value) {
   return fmt::format("{:.1f}%", value * 100);
 }
 
-std::string spread_cell(const StrategyRow& row, const char* key, std::string (*format)(double)) {
-  const Spread* spread = row.find(key);
-  return spread ? format_range(spread->median, spread->min, spread->max, spread->samples, format) : dash;
-}
-
 // lifo_stack's row in the mode `prealloc` names (the stack: false; the loop queue: true), or nullptr.
 const StrategyRow* lifo_stack_row(const WorkloadTable& table, bool prealloc) {
   for (const auto& row : table.rows) {

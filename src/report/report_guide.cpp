@@ -24,11 +24,6 @@ namespace {
 using markdown::cell;
 using markdown::code;
 
-std::string median_of(const StrategyRow& row, const char* key, std::string (*format)(double)) {
-  const Spread* spread = row.find(key);
-  return spread ? format(spread->median) : dash;
-}
-
 void header_row(std::string& out, const std::vector<std::string>& columns) {
   out += "|";
   for (const auto& column : columns) out += " " + column + " |";
@@ -41,10 +36,6 @@ void body_row(std::string& out, const std::vector<std::string>& cells) {
   out += "|";
   for (const auto& value : cells) out += " " + value + " |";
   out += "\n";
-}
-
-bool open_loop(const WorkloadTable& table) {
-  return table.workload_params.count("arrival") > 0;
 }
 
 // Every strategy of the report, in its reading order.

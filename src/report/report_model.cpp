@@ -566,4 +566,18 @@ Report build_report(const ResultFile& file, const ReportOptions& options) {
   return report;
 }
 
+bool open_loop(const WorkloadTable& table) {
+  return table.workload_params.count("arrival") > 0;
+}
+
+std::string median_of(const StrategyRow& row, const char* key, std::string (*format)(double)) {
+  const Spread* spread = row.find(key);
+  return spread ? format(spread->median) : std::string(dash);
+}
+
+std::string spread_cell(const StrategyRow& row, const char* key, std::string (*format)(double)) {
+  const Spread* spread = row.find(key);
+  return spread ? format_range(spread->median, spread->min, spread->max, spread->samples, format) : dash;
+}
+
 }  // namespace poolbench::report

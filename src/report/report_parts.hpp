@@ -29,6 +29,12 @@ std::string config_title(const std::string& workload, const std::map<std::string
                          std::size_t tasks, std::size_t workers, std::optional<std::size_t> producers);
 // Reading order of strategies: the lower bound, the unbounded thread per task, the default choice, the rest.
 int strategy_rank(const std::string& strategy);
+// Whether the table's cases ran open loop (an `arrival` parameter).
+bool open_loop(const WorkloadTable& table);
+// A row's median of `key` in `format`, or the dash where the row has no such metric.
+std::string median_of(const StrategyRow& row, const char* key, std::string (*format)(double));
+// A row's median of `key` with its range over the repetitions (format_range), or the dash.
+std::string spread_cell(const StrategyRow& row, const char* key, std::string (*format)(double));
 
 // ---- report_decision.cpp ----
 

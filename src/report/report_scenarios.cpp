@@ -31,7 +31,7 @@ std::string ratio_to(const StrategyRow& row, const StrategyRow* reference, const
   return format_ratio(mine->median / theirs->median);
 }
 
-void table_header(std::string& out, const std::vector<std::string>& columns) {
+void scenario_table_header(std::string& out, const std::vector<std::string>& columns) {
   out += "|";
   for (const auto& column : columns) out += " " + column + " |";
   out += "\n|";
@@ -39,7 +39,7 @@ void table_header(std::string& out, const std::vector<std::string>& columns) {
   out += "\n";
 }
 
-void table_row(std::string& out, const std::vector<std::string>& cells) {
+void scenario_table_row(std::string& out, const std::vector<std::string>& cells) {
   out += "|";
   for (const auto& value : cells) out += " " + value + " |";
   out += "\n";
@@ -74,15 +74,15 @@ void render_priorities(const Report& report, std::string& out) {
       "p99 against `fifo_ring`'s in the same configuration.\n\n";
   for (const WorkloadTable* table : tables) {
     out += "### " + cell(table->title) + "\n\n";
-    table_header(
+    scenario_table_header(
         out, {"Strategy", "Urgent p50", "Urgent p99", "Normal p50", "Normal p99", "Urgent p99 ÷ fifo_ring"});
     const StrategyRow* reference = table->find("fifo_ring");
     for (const auto& row : table->rows)
-      table_row(out, {code(row.label), range_of(row, metric::queue_wait_urgent_p50_ns),
-                      range_of(row, metric::queue_wait_urgent_p99_ns),
-                      range_of(row, metric::queue_wait_normal_p50_ns),
-                      range_of(row, metric::queue_wait_normal_p99_ns),
-                      ratio_to(row, reference, metric::queue_wait_urgent_p99_ns)});
+      scenario_table_row(out, {code(row.label), range_of(row, metric::queue_wait_urgent_p50_ns),
+                               range_of(row, metric::queue_wait_urgent_p99_ns),
+                               range_of(row, metric::queue_wait_normal_p50_ns),
+                               range_of(row, metric::queue_wait_normal_p99_ns),
+                               ratio_to(row, reference, metric::queue_wait_urgent_p99_ns)});
     out += "\n";
   }
 }
@@ -103,14 +103,14 @@ void render_tenants(const Report& report, std::string& out) {
       "`fifo_ring`'s in the same configuration.\n\n";
   for (const WorkloadTable* table : tables) {
     out += "### " + cell(table->title) + "\n\n";
-    table_header(out, {"Strategy", "B's wait (longest)", "A's wait p50", "A's wait (longest)",
-                       "B's wait ÷ fifo_ring"});
+    scenario_table_header(out, {"Strategy", "B's wait (longest)", "A's wait p50", "A's wait (longest)",
+                                "B's wait ÷ fifo_ring"});
     const StrategyRow* reference = table->find("fifo_ring");
     for (const auto& row : table->rows)
-      table_row(out, {code(row.label), range_of(row, metric::queue_wait_tenant_b_max_ns),
-                      range_of(row, metric::queue_wait_tenant_a_p50_ns),
-                      range_of(row, metric::queue_wait_tenant_a_max_ns),
-                      ratio_to(row, reference, metric::queue_wait_tenant_b_max_ns)});
+      scenario_table_row(out, {code(row.label), range_of(row, metric::queue_wait_tenant_b_max_ns),
+                               range_of(row, metric::queue_wait_tenant_a_p50_ns),
+                               range_of(row, metric::queue_wait_tenant_a_max_ns),
+                               ratio_to(row, reference, metric::queue_wait_tenant_b_max_ns)});
     out += "\n";
   }
 }

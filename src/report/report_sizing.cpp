@@ -23,7 +23,7 @@ bool sized_by_workers(const WorkloadTable& table) {
   return table.workload != "footprint" && table.workload_params.count("arrival") == 0;
 }
 
-Json spread_json(const Spread& spread) {
+Json sizing_spread_json(const Spread& spread) {
   return Json{{"median", spread.median}, {"min", spread.min}, {"max", spread.max}};
 }
 
@@ -189,8 +189,8 @@ Json sizing_to_json(const Report& report) {
       for (const auto& point : curve.points)
         points.push_back(
             Json{{"workers", point.workers},
-                 {"tasks_per_second", spread_json(point.tasks_per_second)},
-                 {"e2e_p99_ns", point.e2e_p99_ns ? spread_json(*point.e2e_p99_ns) : Json(nullptr)}});
+                 {"tasks_per_second", sizing_spread_json(point.tasks_per_second)},
+                 {"e2e_p99_ns", point.e2e_p99_ns ? sizing_spread_json(*point.e2e_p99_ns) : Json(nullptr)}});
       curves.push_back(
           Json{{"label", curve.label},
                {"points", points},

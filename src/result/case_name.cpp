@@ -35,7 +35,7 @@ void check(std::string_view what, std::string_view text, bool colon_allowed) {
     throw CaseNameError(fmt::format("{} '{}' cannot be part of a case name: it {}", what, text, why));
 }
 
-std::size_t parse_count(std::string_view key, std::string_view value, std::string_view name) {
+std::size_t parse_coordinate(std::string_view key, std::string_view value, std::string_view name) {
   std::size_t parsed = 0;
   const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
   if (value.empty() || error != std::errc{} || end != value.data() + value.size())
@@ -89,8 +89,9 @@ CaseName CaseName::parse(std::string_view name) {
     const std::string_view value = part.substr(colon + 1);
     check("parameter name", key, false);
     check(fmt::format("parameter {}'s value", key), value, true);
-    const bool repeated = is_coordinate(key) ? !coordinates.emplace(key, parse_count(key, value, name)).second
-                                             : !out.params.emplace(key, value).second;
+    const bool repeated = is_coordinate(key)
+                              ? !coordinates.emplace(key, parse_coordinate(key, value, name)).second
+                              : !out.params.emplace(key, value).second;
     if (repeated) throw CaseNameError(fmt::format("case name '{}': '{}' appears twice", name, key));
   }
   for (std::string_view key : coordinate_keys)
