@@ -201,8 +201,20 @@ TEST(WarmState, PerWorkerWhereTheStrategyHasWorkerState) {
   EXPECT_EQ(states_built(forced.label), 24) << forced.label;
 }
 
+TEST(WarmState, AFixedPatternCountIsTheSameWorkWhateverBuildMsAndTheMachine) {
+  // patterns=N bypasses the calibration: the state's size, and the allocations that build it, are the same
+  // on every machine (what scripts/test's baseline comparison of allocations needs).
+  for (double build_ms : {0.01, 50.0}) {
+    WarmStateWorkload workload(build_ms, /*patterns=*/5, "per_task", /*strategy_has_worker_state=*/false);
+    workload.prepare(2);
+    for (std::size_t i = 0; i < 2; ++i) workload.run(i);
+    EXPECT_EQ(workload.verify(), "");
+    EXPECT_NE(workload.label().find("patterns_per_state=5"), std::string::npos) << workload.label();
+  }
+}
+
 TEST(WarmState, VerifyFailsWhenDeclaredWorkerStateIsMissing) {
-  WarmStateWorkload workload(0.2, "auto", /*strategy_has_worker_state=*/true);
+  WarmStateWorkload workload(0.2, /*patterns=*/0, "auto", /*strategy_has_worker_state=*/true);
   ASSERT_EQ(workload.scope(), WarmStateScope::per_worker);
   workload.prepare(4);
   for (std::size_t i = 0; i < 4; ++i) workload.run(i);  // no WorkerStateScope installed on this thread

@@ -98,9 +98,10 @@ std::size_t WarmStateWorkload::patterns_for(double build_ms) {
   return std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(build_ms * 1e6 / ns_per_pattern)));
 }
 
-WarmStateWorkload::WarmStateWorkload(double build_ms, const std::string& state,
+WarmStateWorkload::WarmStateWorkload(double build_ms, std::size_t patterns, const std::string& state,
                                      bool strategy_has_worker_state)
     : build_ms_(build_ms),
+      fixed_patterns_(patterns),
       scope_(state == "thread_local"                             ? WarmStateScope::thread_local_cache
              : state == "per_task" || !strategy_has_worker_state ? WarmStateScope::per_task
                                                                  : WarmStateScope::per_worker),
@@ -115,7 +116,7 @@ std::unique_ptr<WarmState> WarmStateWorkload::build_state() {
 }
 
 void WarmStateWorkload::prepare(std::size_t tasks) {
-  pattern_count_ = patterns_for(build_ms_);
+  pattern_count_ = fixed_patterns_ != 0 ? fixed_patterns_ : patterns_for(build_ms_);
   tasks_ = tasks;
   lines_.clear();
   for (std::size_t i = 0; i < line_count; ++i) lines_.push_back(line_text(i));
@@ -197,6 +198,15 @@ const WorkloadRegistrar warm_state_registrar{WorkloadInfo{
                    .default_value = "5",
                    .description = "time to build one state in milliseconds, calibrated once per process",
                    .kind = ParamKind::positive_number},
+               // The calibration makes a state take build_ms on any machine, so its size (and the
+               // allocations that build it) follow the machine's speed; a fixed count makes the same work
+               // everywhere, what a comparison of allocations between machines needs (scripts/test's
+               // baseline step).
+               ParamSpec{
+                   .name = "patterns",
+                   .default_value = "0",
+                   .description = "patterns per state; 0 (default): as many as take build_ms to compile",
+                   .kind = ParamKind::non_negative_integer},
                ParamSpec{.name = "state",
                          .default_value = "auto",
                          .description = "where the state lives: auto (per worker if the strategy has worker "
@@ -205,9 +215,9 @@ const WorkloadRegistrar warm_state_registrar{WorkloadInfo{
                          .choices = {"auto", "per_task", "thread_local"}}},
     .make =
         [](const WorkloadConfig& config) {
-          return std::make_unique<WarmStateWorkload>(config.params.number("build_ms"),
-                                                     config.params.text("state"),
-                                                     config.strategy_has_worker_state);
+          return std::make_unique<WarmStateWorkload>(
+              config.params.number("build_ms"), static_cast<std::size_t>(config.params.integer("patterns")),
+              config.params.text("state"), config.strategy_has_worker_state);
         },
     .default_tasks = {32},
     .quick_tasks = 8,

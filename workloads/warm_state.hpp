@@ -41,7 +41,9 @@ enum class WarmStateScope { per_worker, per_task, thread_local_cache };
 
 class WarmStateWorkload final : public Workload {
  public:
-  WarmStateWorkload(double build_ms, const std::string& state, bool strategy_has_worker_state);
+  // patterns: the patterns per state; 0 calibrates them to take build_ms to compile on this machine.
+  WarmStateWorkload(double build_ms, std::size_t patterns, const std::string& state,
+                    bool strategy_has_worker_state);
 
   void prepare(std::size_t tasks) override;
   void run(std::size_t index) override;
@@ -59,6 +61,7 @@ class WarmStateWorkload final : public Workload {
   std::unique_ptr<WarmState> build_state();
 
   double build_ms_;
+  std::size_t fixed_patterns_ = 0;
   WarmStateScope scope_;
   std::uint64_t instance_id_;  // keys the thread_local cache, so no thread reuses another instance's state
   std::size_t pattern_count_ = 1;
