@@ -341,12 +341,13 @@ TEST(AbVerdict, ABimodalCaseSlowedTenPercentRegressesUnderTheSignTestAndNotUnder
     const double next = round % 5 == 2 ? 2.0 : 1.0;
     ratios.push_back(1.10 * next / base * (1 + 0.02 * (static_cast<double>((round * 7) % 11) / 10.0 - 0.5)));
   }
-  const auto sign = ab::analyse({record("bimodal", ratios)}, ab::Options{});
+  ab::Options sign_test;
+  sign_test.test = ab::Options::Test::sign;
+  const auto sign = ab::analyse({record("bimodal", ratios)}, sign_test);
   EXPECT_EQ(sign[0].verdict, ab::Verdict::regressed);
   EXPECT_NEAR(sign[0].ratio_interval.estimate, sign[0].ratio_median, 1e-12);
-  ab::Options signed_rank;
-  signed_rank.test = ab::Options::Test::signed_rank;
-  const auto wilcoxon = ab::analyse({record("bimodal", ratios)}, signed_rank);
+  const auto wilcoxon = ab::analyse({record("bimodal", ratios)}, ab::Options{});  // the default: signed-rank
+  EXPECT_EQ(ab::Options{}.test, ab::Options::Test::signed_rank);
   EXPECT_NEAR(sign[0].p_value, 0.0001821658297558315, 1e-15);
   EXPECT_GT(wilcoxon[0].p_value, 0.05);
   EXPECT_NE(wilcoxon[0].verdict, ab::Verdict::regressed);
@@ -423,7 +424,7 @@ TEST(AbCommand, WritesBothSidesAndTheRoundsInTheOrderTheSeedGives) {
   const auto document = nlohmann::json::parse(slurp(dir / "ab.json"));
   EXPECT_EQ(nlohmann::json::parse(result.out), document);
   EXPECT_EQ(document["seed"], 9);
-  EXPECT_EQ(document["options"]["test"], "sign");
+  EXPECT_EQ(document["options"]["test"], "signed-rank");
   ASSERT_EQ(document["rounds"].size(), 3u);
   const std::vector<std::string> names = {"inline/atomic_increment/tasks:2000/workers:2/producers:1",
                                           "inline/atomic_increment/tasks:2000/workers:2/producers:2"};

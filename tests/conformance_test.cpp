@@ -186,14 +186,15 @@ std::size_t exactly_once_tasks(const StrategyInfo& info, std::size_t producers) 
   // A synchronous submit pairs each task with a worker through a hand-off round trip: fewer, to stay in time.
   if (info.traits.synchronous_submit && info.traits.worker_lifecycle != WorkerLifecycle::caller_thread)
     return under_sanitizer ? 2000 : 20000;
+  // Two or more producers on a pool whose submit blocks while every worker is busy: nearly every task waits
+  // for a hand-off, which costs microseconds when the producers and the pool's two workers outnumber the
+  // cores (ants' idle-worker stack, the adaptive pool) where a queue takes one in nanoseconds. A million such
+  // tasks made these cases a third of the release suite's time, and two producers were as slow as eight
+  // (results/ci-time.md); a fifth of that still hands off contended for every task.
+  const bool contended_hand_off = producers >= 2 && info.traits.when_full != WhenFull::never_full;
   if (under_tsan) return 20000;
-  if (under_asan) return 100000;
-  // More producers than the pool's two workers, on a pool whose submit blocks while every worker is busy:
-  // nearly every task waits for a hand-off, which costs microseconds on two cores (ants' idle-worker stack,
-  // the adaptive pool) where a queue takes one in nanoseconds. A million such tasks made four cases a third
-  // of the release suite's time (results/ci-time.md); 200,000 still hand off contended, in a fifth of the
-  // time.
-  if (producers > 2 && info.traits.when_full != WhenFull::never_full) return 200000;
+  if (under_asan) return contended_hand_off ? 40000 : 100000;
+  if (contended_hand_off) return 200000;
   return 1000000;
 }
 

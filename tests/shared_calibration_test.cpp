@@ -113,10 +113,13 @@ TEST(SharedCalibration, EveryCaseOfARunDoesTheSameWork) {
   const auto document = nlohmann::json::parse(slurp(out));
   std::map<std::string, std::set<std::string>> seen;  // label field -> values
   const std::regex field(R"((steps_per_task|patterns_per_state)=(\d+))");
+  std::set<double> probe_costs;  // the probe's cost per timed task, which decides how often a window times
   int entries = 0;
   for (const auto& entry : document["benchmarks"]) {
     if (entry.value("run_type", "") != "iteration") continue;
     ++entries;
+    if (entry.contains("instrumentation_ns_per_task"))
+      probe_costs.insert(entry["instrumentation_ns_per_task"].get<double>());
     const std::string label = entry.value("label", "");
     for (std::sregex_iterator it(label.begin(), label.end(), field), end; it != end; ++it)
       seen[(*it)[1]].insert((*it)[2]);
@@ -124,6 +127,7 @@ TEST(SharedCalibration, EveryCaseOfARunDoesTheSameWork) {
   EXPECT_EQ(entries, 12);  // 3 strategies x 2 workloads x 2 repetitions
   ASSERT_EQ(seen.size(), 2u) << "labels no longer name steps_per_task and patterns_per_state";
   for (const auto& [name, values] : seen) EXPECT_EQ(values.size(), 1u) << name << " differs between cases";
+  EXPECT_EQ(probe_costs.size(), 1u) << "the probe's cost differs between the cases of one run";
 }
 
 }  // namespace

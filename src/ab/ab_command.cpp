@@ -39,7 +39,7 @@ struct Flags {
   std::string min_window = "0";
   std::string max_window = "0";
   std::string adjust = "bh";
-  std::string test = "sign";
+  std::string test = "signed-rank";
   std::string probe = "off";
   std::string warmup;
   double alpha = 0.05;
@@ -251,8 +251,8 @@ const SubcommandRegistrar ab_command_registrar{SubcommandInfo{
           command
               .add_option(
                   "--test", flags->test,
-                  "sign (default: the sign test and the median's interval) or signed-rank (Wilcoxon and "
-                  "the Hodges-Lehmann interval): each case's paired test")
+                  "signed-rank (default: Wilcoxon and the Hodges-Lehmann interval) or sign (the sign test "
+                  "and the median's interval, for cases bimodal on either side): each case's paired test")
               ->type_name("sign|signed-rank");
           command.add_option("--min-effect", flags->min_effect, "smallest change that counts (default 5%)")
               ->type_name("PERCENT");

@@ -27,6 +27,7 @@
 #include "probe/latency_recorder.hpp"
 #include "probe/placement.hpp"
 #include "probe/process_stats.hpp"
+#include "probe/shared_calibration.hpp"
 #include "registry.hpp"
 #include "test_slowed.hpp"
 
@@ -271,6 +272,25 @@ InstrumentationCost measure_instrumentation_cost(probe::LatencyRecorder& recorde
                              .untimed_task_ns = untimed * per_task};
 }
 
+// The probe's cost, measured once per run and shared by its processes as a workload's calibration is
+// (probe/shared_calibration.hpp). It decides how often a window times a task (choose_timing_sample_every), so
+// measured in each process its noise gave two repetitions of a case, or the two sides of `ab`, different
+// sampling; and each process spent twelve passes of 20,000 tasks on it, a fifth of what a short case's
+// process cost. Stored as the two per-task times (both positive), of which the cost is the difference.
+InstrumentationCost shared_instrumentation_cost(probe::LatencyRecorder& recorder) {
+  std::optional<InstrumentationCost> measured;
+  auto measure = [&] {
+    if (!measured) measured = measure_instrumentation_cost(recorder);
+    return *measured;
+  };
+  const double untimed_task_ns =
+      probe::shared_calibration("probe.untimed_task_ns", [&] { return measure().untimed_task_ns; });
+  const double timed_task_ns = probe::shared_calibration(
+      "probe.timed_task_ns", [&] { return measure().untimed_task_ns + measure().timed_task_ns; });
+  return InstrumentationCost{.timed_task_ns = std::max(0.0, timed_task_ns - untimed_task_ns),
+                             .untimed_task_ns = untimed_task_ns};
+}
+
 // The case's closed-loop capacity in tasks per second, for an open loop given as a fraction of it (--load):
 // its strategy and workload, built afresh (so the case's own exactly-once ledger and start-up stay untouched)
 // and shut down before the case builds its own, driven by the case's producers as fast as submit() returns,
@@ -400,9 +420,9 @@ void run_case_benchmark(benchmark::State& state, const CaseSpec& spec) {
   probe::LatencyRecorder recorder;
   auto latencies = std::make_unique<probe::LatencySummary>();
   const std::optional<std::uint64_t> empty_case_peak_rss = measure_empty_case_peak_rss();
-  // Measured with the probe off too, so that both sides of a comparison come to the window with the same work
-  // done before it: only the window differs.
-  const InstrumentationCost cost = measure_instrumentation_cost(recorder);
+  // Taken with the probe off too, so that every case comes to the window with the same work done before it
+  // (the run's first process measures it, every other reads it): only the window differs.
+  const InstrumentationCost cost = shared_instrumentation_cost(recorder);
   const double expected_task_ns =
       workload_info->nominal_task_ns
           ? workload_info->nominal_task_ns(params_for(workload_info->params, info.workload_params))

@@ -1,9 +1,11 @@
 #include "run/child.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -49,6 +51,26 @@ std::string read_file(const std::filesystem::path& path) {
   text << in.rdbuf();
   return text.str();
 }
+
+// A pidfd of a child: readable once the child has exited.
+class ChildExitFd {
+ public:
+  explicit ChildExitFd(pid_t pid) : fd_(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))) {}
+  ChildExitFd(const ChildExitFd&) = delete;
+  ChildExitFd& operator=(const ChildExitFd&) = delete;
+  ~ChildExitFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool valid() const { return fd_ >= 0; }
+  // Returns when the child has exited, a signal arrived, or `timeout` passed.
+  void wait_for(std::chrono::milliseconds timeout) const {
+    pollfd ready{.fd = fd_, .events = POLLIN, .revents = 0};
+    ::poll(&ready, 1, static_cast<int>(timeout.count()));
+  }
+
+ private:
+  int fd_;
+};
 
 // The last non-empty line a child wrote to stderr: usually the reason it died.
 std::string last_line(const std::string& text) {
@@ -214,6 +236,11 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
   bool timed_out = false;
   bool stopped_by_interrupt = false;
   const auto deadline = started + std::chrono::duration<double>(timeout_seconds);
+  // The child's exit wakes the parent at once through a pidfd (Linux 5.3), instead of at the parent's next
+  // poll: with polls backing off to 20 ms, a 100 ms child was noticed 10 ms late on average, a tenth of what
+  // each of `ab`'s side runs cost. The wait still wakes every 20 ms for an interrupt that reached another
+  // thread. Without pidfds (an older kernel) the parent polls as before.
+  const ChildExitFd exit_fd(pid);
   auto poll_interval = std::chrono::microseconds(200);
   while (true) {
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
@@ -230,8 +257,13 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
       timed_out = !stopped_by_interrupt && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
       break;
     }
-    std::this_thread::sleep_for(poll_interval);
-    poll_interval = std::min(poll_interval * 2, std::chrono::microseconds(20000));
+    if (exit_fd.valid()) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+      exit_fd.wait_for(std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(20)));
+    } else {
+      std::this_thread::sleep_for(poll_interval);
+      poll_interval = std::min(poll_interval * 2, std::chrono::microseconds(20000));
+    }
   }
   ChildOutcome outcome;
   outcome.seconds = std::chrono::duration<double>(Clock::now() - started).count();
