@@ -189,7 +189,7 @@ std::size_t exactly_once_tasks(const StrategyInfo& info, std::size_t producers) 
   // Two or more producers on a pool whose submit blocks while every worker is busy: nearly every task waits
   // for a hand-off, which costs microseconds when the producers and the pool's two workers outnumber the
   // cores (ants' idle-worker stack, the adaptive pool) where a queue takes one in nanoseconds. A million such
-  // tasks made these cases a third of the release suite's time, and two producers were as slow as eight
+  // tasks made these cases much of the release suite's time, with two producers as slow as eight
   // (results/ci-time.md); a fifth of that still hands off contended for every task.
   const bool contended_hand_off = producers >= 2 && info.traits.when_full != WhenFull::never_full;
   if (under_tsan) return 20000;

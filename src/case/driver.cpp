@@ -275,8 +275,9 @@ InstrumentationCost measure_instrumentation_cost(probe::LatencyRecorder& recorde
 // The probe's cost, measured once per run and shared by its processes as a workload's calibration is
 // (probe/shared_calibration.hpp). It decides how often a window times a task (choose_timing_sample_every), so
 // measured in each process its noise gave two repetitions of a case, or the two sides of `ab`, different
-// sampling; and each process spent twelve passes of 20,000 tasks on it, a fifth of what a short case's
-// process cost. Stored as the two per-task times (both positive), of which the cost is the difference.
+// sampling; and each process spent twelve passes of 20,000 tasks on it before its window (what that cost is
+// in results/ab-check.md, stop 18). Stored as the two per-task times (both positive), of which the cost is
+// the difference.
 InstrumentationCost shared_instrumentation_cost(probe::LatencyRecorder& recorder) {
   std::optional<InstrumentationCost> measured;
   auto measure = [&] {

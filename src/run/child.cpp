@@ -237,9 +237,9 @@ ChildOutcome run_child(const RunOptions& options, const CaseSpec& spec,
   bool stopped_by_interrupt = false;
   const auto deadline = started + std::chrono::duration<double>(timeout_seconds);
   // The child's exit wakes the parent at once through a pidfd (Linux 5.3), instead of at the parent's next
-  // poll: with polls backing off to 20 ms, a 100 ms child was noticed 10 ms late on average, a tenth of what
-  // each of `ab`'s side runs cost. The wait still wakes every 20 ms for an interrupt that reached another
-  // thread. Without pidfds (an older kernel) the parent polls as before.
+  // poll: polls backing off to 20 ms noticed a short child's exit late, which every case of a run and every
+  // side run of `ab` paid (results/ab-check.md, stop 18). The wait still wakes every 20 ms for an interrupt
+  // that reached another thread. Without pidfds (an older kernel) the parent polls as before.
   const ChildExitFd exit_fd(pid);
   auto poll_interval = std::chrono::microseconds(200);
   while (true) {
