@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -382,9 +383,75 @@ TEST(AbVerdict, AdaptiveRoundsSettleSameCasesOnceTheIntervalIsNarrowAndChangesOn
                   options);
   EXPECT_TRUE(analysis[0].settled);
   EXPECT_FALSE(analysis[1].settled);
-  EXPECT_TRUE(analysis[2].settled);  // p = 2/1024, below 0.05 / 3
+  EXPECT_TRUE(analysis[2].settled);  // p = 2/1024, below 0.05 / (3 cases x 6 looks, rounds 5 to 10)
   const auto early = ab::analyse({record("quiet", around(1.0, 4, 0.01))}, options);
   EXPECT_FALSE(early[0].settled);  // fewer than --min-rounds
+}
+
+TEST(AbVerdict, AnEarlyStopForAChangeNeedsMoreWhenMoreRoundsCouldBeLookedAt) {
+  ab::Options options;
+  options.until_ci = 0.02;
+  options.min_rounds = 5;
+  options.max_rounds = 100;  // 96 looks: p must be below 0.05 / (3 x 96)
+  const std::vector<ab::CaseRecord> ten_rounds = {record("quiet", around(1.0, 10, 0.01)),
+                                                  record("noisy", around(1.0, 10, 0.3)),
+                                                  record("slowed", around(1.3, 10, 0.01))};
+  const auto after_ten = ab::analyse(ten_rounds, options);
+  EXPECT_EQ(after_ten[2].verdict, ab::Verdict::regressed);  // the verdict itself is the family's, as before
+  EXPECT_FALSE(after_ten[2].settled);                       // p = 2/1024 is not certain over 96 looks
+  const auto after_twenty =
+      ab::analyse({record("quiet", around(1.0, 20, 0.01)), record("noisy", around(1.0, 20, 0.3)),
+                   record("slowed", around(1.3, 20, 0.01))},
+                  options);
+  EXPECT_TRUE(after_twenty[2].settled);  // all twenty above 1: p near 1e-4
+}
+
+// A/A runs of `cases` cases, looked at after every round up to `rounds` as ab_run does (a case leaves once
+// settled): how many of `runs` runs had some case stop early on a change. Log ratios are uniform in +-0.15
+// from a fixed seed (raw mt19937_64 output, which the standard specifies), so the count is reproducible.
+std::size_t runs_with_a_false_early_stop(const ab::Options& options, std::size_t rounds, std::size_t runs,
+                                         std::size_t cases) {
+  std::mt19937_64 random(20261202);
+  auto log_ratio = [&] { return (static_cast<double>(random() >> 11) * 0x1.0p-53 - 0.5) * 0.3; };
+  std::size_t spoiled = 0;
+  for (std::size_t run = 0; run < runs; ++run) {
+    std::vector<std::vector<double>> ratios(cases);
+    std::vector<bool> active(cases, true);
+    bool false_stop = false;
+    for (std::size_t round = 0; round < rounds && !false_stop; ++round) {
+      std::vector<ab::CaseRecord> records;
+      for (std::size_t c = 0; c < cases; ++c) {
+        if (active[c]) ratios[c].push_back(std::exp(log_ratio()));
+        records.push_back(record("case" + std::to_string(c), ratios[c]));
+      }
+      const auto analysis = ab::analyse(records, options);
+      for (std::size_t c = 0; c < cases; ++c) {
+        if (!active[c] || !analysis[c].settled) continue;
+        active[c] = false;
+        false_stop = false_stop || analysis[c].verdict == ab::Verdict::regressed ||
+                     analysis[c].verdict == ab::Verdict::improved;
+      }
+    }
+    if (false_stop) ++spoiled;
+  }
+  return spoiled;
+}
+
+TEST(AbVerdict, EarlyStopsForAChangeStayWithinAlphaThoughEveryRoundIsLookedAt) {
+  // Optional stopping: a case that stops on its first lucky streak keeps it as its final sample. Looked at
+  // after each of 26 rounds at alpha / cases (the rule before Options::early_stop_looks), A/A runs stop on a
+  // false change far more often than alpha; over the looks as well, at most alpha of them may.
+  ab::Options options;
+  options.until_ci = 0.02;
+  options.min_rounds = 5;
+  options.max_rounds = 30;
+  constexpr std::size_t runs = 100;
+  const std::size_t guarded = runs_with_a_false_early_stop(options, options.max_rounds, runs, 8);
+  ab::Options one_look = options;
+  one_look.max_rounds = one_look.min_rounds;  // the looks as if there were one; the rounds stay 30
+  const std::size_t unguarded = runs_with_a_false_early_stop(one_look, options.max_rounds, runs, 8);
+  EXPECT_LE(guarded, static_cast<std::size_t>(options.alpha * runs));
+  EXPECT_GT(unguarded, 2 * static_cast<std::size_t>(options.alpha * runs)) << "the simulation lost its power";
 }
 
 // ---- the test-only knob ----

@@ -125,8 +125,10 @@ std::vector<CaseAnalysis> analyse(const std::vector<CaseRecord>& cases, const Op
       continue;
     }
     if (c.rounds < options.min_rounds) continue;
-    // Certain whatever the other cases' p-values turn out to be: Bonferroni over the whole family.
-    const Verdict certain = decide(c, c.p_value * family, options);
+    // Certain whatever the other cases' p-values turn out to be and however many rounds were looked at:
+    // Bonferroni over the family and the looks (see Options::until_ci).
+    const double looks = static_cast<double>(options.early_stop_looks());
+    const Verdict certain = decide(c, c.p_value * family * looks, options);
     if (certain == Verdict::regressed || certain == Verdict::improved)
       c.settled = true;
     else if (c.verdict == Verdict::same && c.interval_half_width() <= *options.until_ci)

@@ -60,10 +60,17 @@ struct Options {
   double min_effect = 0.05;  // relative change that counts
   double confidence = 0.95;  // of each case's interval
   // Adaptive rounds: a case stops once its interval's half-width is at most this fraction of the ratio and
-  // its verdict is "same", or once its change is certain (significant at alpha over the whole family even
-  // unadjusted by the others: p < alpha / cases). nullopt: every case runs every round.
+  // its verdict is "same", or once its change is certain. nullopt: every case runs every round.
+  // "Certain" has to survive being asked after every round: a case that stopped on its first lucky streak
+  // keeps that streak as its final sample, and repeated looks at a fixed alpha find such a streak far more
+  // often than alpha (optional stopping). So the stop for a change is Bonferroni over the cases and over
+  // every round at which it could come (min_rounds to max_rounds): p < alpha / (cases * looks). All early
+  // stops of a run together then claim a false change with chance at most alpha, whatever the rounds'
+  // dependence; a case that never stops early is judged once, at the end, with the rest.
   std::optional<double> until_ci;
   std::size_t min_rounds = 5;
+  std::size_t max_rounds = 10;  // the rounds every case runs; with until_ci, the most (and the looks above)
+  std::size_t early_stop_looks() const { return max_rounds > min_rounds ? max_rounds - min_rounds + 1 : 1; }
 };
 
 enum class Verdict { regressed, improved, same, undecided, failed };

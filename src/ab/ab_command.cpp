@@ -122,16 +122,16 @@ int run(Flags& flags) {
   settings.analysis.confidence = 0.95;
   if (!flags.until_ci.empty())
     settings.analysis.until_ci = parse_open_unit_fraction("--until-ci", flags.until_ci);
-  settings.max_rounds = !flags.rounds.empty()        ? parse_count("--max-rounds", flags.rounds)
-                        : settings.analysis.until_ci ? 30
-                                                     : 10;
+  settings.analysis.max_rounds = !flags.rounds.empty()        ? parse_count("--max-rounds", flags.rounds)
+                                 : settings.analysis.until_ci ? 30
+                                                              : 10;
   if (!flags.min_rounds.empty())
     settings.analysis.min_rounds = parse_count("--min-rounds", flags.min_rounds);
   else
-    settings.analysis.min_rounds = std::min(settings.analysis.min_rounds, settings.max_rounds);
-  if (settings.analysis.min_rounds > settings.max_rounds)
+    settings.analysis.min_rounds = std::min(settings.analysis.min_rounds, settings.analysis.max_rounds);
+  if (settings.analysis.min_rounds > settings.analysis.max_rounds)
     throw UsageError(fmt::format("--min-rounds: {} is more than --max-rounds {}",
-                                 settings.analysis.min_rounds, settings.max_rounds));
+                                 settings.analysis.min_rounds, settings.analysis.max_rounds));
   if (!flags.budget.empty()) settings.budget_seconds = parse_budget(flags.budget);
   settings.seed = flags.seed.empty() ? std::random_device{}() : parse_seed(flags.seed);
   if (flags.min_window != "0") {
@@ -170,7 +170,7 @@ int run(Flags& flags) {
   settings.out_dir = flags.out;
   if (!settings.quiet)
     fmt::print(stderr, "ab: {} cases, at most {} rounds{}; base {} · new {}; order seed {}\n",
-               settings.plan.cases.size(), settings.max_rounds,
+               settings.plan.cases.size(), settings.analysis.max_rounds,
                settings.budget_seconds ? fmt::format(" within {:.0f} s", *settings.budget_seconds) : "",
                settings.base.executable, settings.next.executable, settings.seed);
 

@@ -48,7 +48,7 @@ ResultDocument side_document(const Settings& settings, const Plan& plan, const S
   nlohmann::ordered_json context =
       run_context(RunDescription{.command_line = settings.command_line,
                                  .executable = side.executable,
-                                 .repetitions = settings.max_rounds,
+                                 .repetitions = settings.analysis.max_rounds,
                                  .cases = plan.cases.size(),
                                  .timeout_seconds = settings.timeout_seconds,
                                  .timeout_estimate_factor = settings.timeout_estimate_factor,
@@ -172,7 +172,8 @@ nlohmann::ordered_json ab_document(const Settings& settings, const Outcome& outc
       {"confidence", options.confidence},
       {"until_ci", options.until_ci ? nlohmann::ordered_json(*options.until_ci) : nullptr},
       {"min_rounds", options.min_rounds},
-      {"max_rounds", settings.max_rounds},
+      {"max_rounds", settings.analysis.max_rounds},
+      {"early_stop_looks", options.until_ci ? nlohmann::ordered_json(options.early_stop_looks()) : nullptr},
       {"budget_seconds",
        settings.budget_seconds ? nlohmann::ordered_json(*settings.budget_seconds) : nullptr}};
   document["stopped_because"] = outcome.stopped_because;
@@ -276,8 +277,8 @@ Outcome run_ab(const Settings& settings) {
     spec.repetition_index = repetitions_done[index];
     ChildOutcome child = run_child(options, spec, scratch.path());
     if (interrupt_requested()) return false;
-    const EntryIdentity identity{spec.name, spec.family_index, settings.max_rounds, spec.repetition_index,
-                                 spec.info};
+    const EntryIdentity identity{spec.name, spec.family_index, settings.analysis.max_rounds,
+                                 spec.repetition_index, spec.info};
     ResultEntry entry =
         child.entry ? stamp_entry(*child.entry, identity) : failed_entry(identity, child.failure);
     if (entry.error_occurred)
@@ -290,7 +291,7 @@ Outcome run_ab(const Settings& settings) {
     return true;
   };
 
-  for (std::size_t round = 0; round < settings.max_rounds; ++round) {
+  for (std::size_t round = 0; round < settings.analysis.max_rounds; ++round) {
     if (active.empty()) {
       outcome.stopped_because = "all cases settled";
       break;
@@ -352,8 +353,8 @@ Outcome run_ab(const Settings& settings) {
       }
       fmt::print(
           stderr, "ab: round {} of at most {} took {:.1f} s ({} cases); {} still running, {} undecided{}\n",
-          round + 1, settings.max_rounds, outcome.rounds.back().seconds, outcome.rounds.back().order.size(),
-          active.size(), undecided,
+          round + 1, settings.analysis.max_rounds, outcome.rounds.back().seconds,
+          outcome.rounds.back().order.size(), active.size(), undecided,
           widest != nullptr
               ? fmt::format("; widest interval {} ({})", percent(widest->interval_half_width()), widest->name)
               : std::string());

@@ -23,7 +23,6 @@ struct Settings {
   Side base;
   Side next;
   std::uint64_t seed = 1;
-  std::size_t max_rounds = 10;           // without until_ci: the rounds every case runs
   std::optional<double> budget_seconds;  // no round starts that would, by the last round's pace, end past it
   // Cases whose window (timed with base before the rounds, and again after each scaling) is shorter than this
   // run with more tasks, so that a window lasts at least this long (Google Benchmark's min_time, for cases
